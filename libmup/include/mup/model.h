@@ -1,0 +1,163 @@
+/* Models and their parameters.
+ *
+ * A model is a flat registry of named parameters ("blocks.0.qkv.weight"), filled by module
+ * constructors, and one slab each for parameter values, gradients (and, in the optimizer, its state)
+ * in the same layout: zeroing gradients is one memset, an optimizer step one flat loop, a checkpoint
+ * one dataset per parameter. The model owns its parameters and slabs; modules hold borrowed pointers.
+ *
+ * A shapes-only model (mup_model_new_shapes_only) records names and shapes and never allocates
+ * parameter memory: it is what the base and delta builds for mup_set_base_shapes are. */
+#ifndef MUP_MODEL_H
+#define MUP_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mup/error.h"
+#include "mup/graph.h"
+#include "mup/rng.h"
+#include "mup/tensor.h"
+
+#define MUP_NAME_MAX 96
+
+typedef enum { MUP_PARAMETRIZATION_MUP, MUP_PARAMETRIZATION_SP } mup_parametrization;
+
+/* Shape class: how many of a parameter's dimensions grow with width (ninf 0, 1, 2). */
+typedef enum { MUP_CLASS_SCALAR, MUP_CLASS_VECTOR, MUP_CLASS_MATRIX } mup_class;
+
+/* Role: which kind of map the parameter belongs to.
+ * input = finite -> width, hidden = width -> width, output = the readout (width -> finite),
+ * vector = a bias or gain of width size, fixed = nothing scales with width. */
+typedef enum {
+    MUP_ROLE_INPUT, MUP_ROLE_HIDDEN, MUP_ROLE_OUTPUT, MUP_ROLE_VECTOR, MUP_ROLE_FIXED
+} mup_role;
+
+/* How a module uses a parameter: decides its role, its default init and its µP rescale. */
+typedef enum {
+    MUP_KIND_WEIGHT,          /* a linear map's (fan_out, fan_in) weight */
+    MUP_KIND_BIAS,            /* a linear map's bias */
+    MUP_KIND_EMBEDDING,       /* a (num, dim) lookup table */
+    MUP_KIND_GAIN,            /* a normalisation's scale (init 1) */
+    MUP_KIND_SHIFT,           /* a normalisation's shift (init 0) */
+    MUP_KIND_READOUT_WEIGHT,  /* the output layer's weight */
+    MUP_KIND_READOUT_BIAS,    /* the output layer's bias */
+} mup_param_kind;
+
+typedef enum {
+    MUP_INIT_DEFAULT,         /* PyTorch's default for the kind (below), then the µP rescale */
+    MUP_INIT_ZEROS,
+    MUP_INIT_ONES,
+    MUP_INIT_NORMAL,          /* µP-aware: std = a */
+    MUP_INIT_UNIFORM,         /* µP-aware: [a, b] */
+    MUP_INIT_TRUNC_NORMAL,    /* µP-aware: std = a, cut at ±2 std */
+    MUP_INIT_XAVIER_UNIFORM,  /* µP-aware: gain = a */
+    MUP_INIT_XAVIER_NORMAL,
+    MUP_INIT_KAIMING_UNIFORM, /* µP-aware: negative slope = a, fan mode = fan_out ? out : in */
+    MUP_INIT_KAIMING_NORMAL,
+} mup_init_kind;
+
+typedef struct {
+    mup_init_kind kind;
+    float a, b;
+    bool fan_out;             /* kaiming: fan_out mode */
+    float scale;              /* multiplies whatever is drawn (the init_std knob); 0 means 1 */
+} mup_init_spec;
+
+/* Defaults by kind: weight and bias uniform(±1/sqrt(fan_in)), embedding normal(0, 1), gain 1,
+ * shift 0, readout as a linear (or zero with readout_zero_init). */
+
+typedef struct mup_param {
+    char name[MUP_NAME_MAX];
+    mup_tensor t;                      /* data and grad point into the model's slabs */
+    long offset;                       /* of t.data in the slabs, in floats */
+    mup_param_kind kind;
+    const struct mup_param *layer_weight; /* a bias's weight: its fan-in sets the bias's init */
+    mup_init_spec init;
+
+    /* set by mup_set_base_shapes */
+    int base_shape[MUP_MAX_DIMS];
+    bool width_dim[MUP_MAX_DIMS];
+    int ninf;
+    double width_mult;                 /* m: the multiplier of the last width dimension */
+    double fanin_mult, fanout_mult;    /* of dims 1 and 0 (1 where finite or absent) */
+    mup_class cls;
+    mup_role role;
+    double init_rescale;               /* applied once to a default init */
+    double init_std;                   /* standard deviation of the resulting init */
+    double sgd_lr_mult, sgd_wd_mult;   /* µSGD: lr and coupled weight decay multipliers */
+    double adam_lr_mult, adam_wd_mult; /* µAdam/µAdamW: lr and (lr-coupled) weight decay */
+} mup_param;
+
+typedef struct mup_model mup_model;
+
+mup_model *mup_model_new(void);
+mup_model *mup_model_new_shapes_only(void);
+void mup_model_free(mup_model *M);
+
+bool mup_model_is_shapes_only(const mup_model *M);
+
+/* ---- building (module constructors call these) ---- */
+
+/* Registers a parameter under the current scope ("blocks.0." + name). Asserts on a duplicate name,
+ * a non-positive dimension, or registration after the slab exists. */
+mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind kind,
+                               int ndim, const int *shape);
+/* Name scopes: mup_model_push_scope(M, "blocks.%d", i) ... mup_model_pop_scope(M). */
+void mup_model_push_scope(mup_model *M, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mup_model_pop_scope(mup_model *M);
+/* The full name for a module under the current scope, into buf. */
+const char *mup_model_scoped_name(const mup_model *M, const char *name, char *buf, size_t len);
+
+/* ---- lookup ---- */
+
+int mup_model_num_params(const mup_model *M);
+mup_param *mup_model_param(const mup_model *M, int i);
+mup_param *mup_model_find_param(const mup_model *M, const char *name);
+long mup_model_num_floats(const mup_model *M);      /* slab length, alignment padding included */
+long mup_model_num_elements(const mup_model *M);    /* sum of parameter sizes */
+float *mup_model_values(mup_model *M);              /* the value slab (allocated on first use) */
+float *mup_model_grads(mup_model *M);
+
+/* ---- µP ---- */
+
+/* Gives every parameter its infshape, class, role, multipliers and init rescale, from the base and
+ * delta builds (see MUP_RULES.md). delta == NULL: width dimensions are those that differ between
+ * base and M. base == NULL: standard parametrization (every multiplier 1, SP attention scale).
+ * If M is already initialised its default-initialised parameters are rescaled now, else
+ * mup_model_init applies the rescale as it draws. Errors: MUP_ERR_SHAPE naming the parameter
+ * (names, counts, ndim differ; more than two width dimensions; a width->finite weight that is not a
+ * readout), MUP_ERR_STATE (base shapes set twice). */
+mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_model *delta);
+/* The same from a base-shapes file (.bsh, the reference's YAML: name -> list of base dims, null for
+ * a finite dimension). */
+mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);
+/* Writes the base shapes that base and delta imply (delta may be NULL) as a .bsh file. */
+mup_status mup_save_base_shapes(const mup_model *base, const mup_model *delta, const char *path);
+
+/* Chooses SP before mup_set_base_shapes: shapes, classes and roles are still inferred (so tables and
+ * coordinate checks name them), but every multiplier and rescale is 1 and attention uses
+ * 1/sqrt(d_head). Passing base == NULL to mup_set_base_shapes implies SP. */
+void mup_model_set_parametrization(mup_model *M, mup_parametrization p);
+bool mup_model_has_base_shapes(const mup_model *M);
+mup_parametrization mup_model_parametrization(const mup_model *M);
+
+/* Allocates the slabs if needed and draws every parameter by its init spec, from seed.
+ * The same seed draws the same numbers for a parameter whatever else the model holds
+ * (each parameter draws from its own stream, keyed by its name). */
+void mup_model_init(mup_model *M, uint64_t seed);
+bool mup_model_is_initialized(const mup_model *M);
+/* Marks the values as loaded from elsewhere (a checkpoint): already rescaled, never rescaled again. */
+void mup_model_mark_loaded(mup_model *M);
+
+/* One line per parameter: name, shape, base shape, class, role, width mult, init std, lr and wd
+ * multipliers for SGD and Adam. */
+void mup_model_print_shapes(const mup_model *M, FILE *out);
+
+/* The model's own step graph (mup_graph_begin uses it). */
+mup_graph *mup_model_graph(mup_model *M);
+
+const char *mup_class_name(mup_class c);
+const char *mup_role_name(mup_role r);
+
+#endif

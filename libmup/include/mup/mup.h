@@ -1,0 +1,15 @@
+/* libmup: µP (Maximal Update Parametrization) and µTransfer in C. One include for everything. */
+#ifndef MUP_H
+#define MUP_H
+
+#include "mup/error.h"
+#include "mup/graph.h"
+#include "mup/init.h"
+#include "mup/model.h"
+#include "mup/ops.h"
+#include "mup/optim.h"
+#include "mup/rng.h"
+#include "mup/tensor.h"
+#include "mup/threads.h"
+
+#endif

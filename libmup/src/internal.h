@@ -1,0 +1,100 @@
+/* What the library's source files share and users never see: the graph's insides, the tape node,
+ * the GEMM and allocation wrappers. */
+#ifndef MUP_INTERNAL_H
+#define MUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mup/graph.h"
+#include "mup/rng.h"
+#include "mup/tensor.h"
+
+/* ---- allocation: every heap allocation of the library goes through here ---- */
+
+/* Aborts through MUP_ASSERT with the size when the allocation fails: the callers are places where
+ * no status can be returned (arena growth in the middle of a forward pass). */
+void *mup_xmalloc(size_t bytes);
+void *mup_xcalloc(size_t n, size_t size);
+void *mup_xrealloc(void *p, size_t bytes);
+/* 64-byte aligned, for slabs and arena blocks */
+void *mup_xaligned(size_t bytes);
+char *mup_xstrdup(const char *s);
+
+/* ---- the arena ---- */
+
+typedef struct mup_arena_block mup_arena_block;
+
+typedef struct {
+    char *base;              /* the main block */
+    size_t cap, used;
+    mup_arena_block *extra;  /* overflow blocks of this step, merged into the main one at rewind */
+    size_t extra_used;       /* bytes handed out from overflow blocks this step */
+    size_t high_water;
+} mup_arena;
+
+void *mup_arena_alloc(mup_arena *a, size_t bytes);
+void mup_arena_rewind(mup_arena *a);
+void mup_arena_release(mup_arena *a);
+
+/* ---- the tape ---- */
+
+typedef struct mup_node mup_node;
+
+/* An op's backward: reads n->out->grad, accumulates into the inputs that require a gradient. */
+typedef void (*mup_backward_fn)(mup_graph *g, const mup_node *n);
+
+typedef struct {
+    const char *name;
+    mup_backward_fn backward;
+} mup_op;
+
+#define MUP_NODE_INPUTS 3
+
+struct mup_node {
+    const mup_op *op;
+    mup_tensor *out;
+    mup_tensor *in[MUP_NODE_INPUTS];
+    void *saved;             /* op-specific values kept for backward (arena) */
+    float f[2];              /* op-specific scalars (scale, eps, ...) */
+    int i[4];                /* op-specific integers (heads, transposes, ...) */
+    const void *ptr;         /* op-specific borrowed pointer (targets, token ids) */
+    mup_node *prev;
+};
+
+struct mup_graph {
+    mup_arena arena;
+    mup_node *tail;
+    int n_nodes;
+    bool grad;
+    bool training;
+    mup_rng rng;
+    mup_tap_fn tap;
+    void *tap_ctx;
+    mup_model *model;        /* NULL for a standalone graph */
+};
+
+/* Appends a node when gradients are on and some input requires one; marks out->requires_grad.
+ * Returns NULL (and records nothing) otherwise, so an op saves values for backward only when the
+ * returned node is non-NULL. Inputs past the first NULL are ignored. */
+mup_node *mup_graph_record(mup_graph *g, const mup_op *op, mup_tensor *out,
+                           mup_tensor *a, mup_tensor *b, mup_tensor *c);
+
+/* The gradient buffer of t, allocated and zeroed in the arena on first use. */
+float *mup_grad(mup_graph *g, mup_tensor *t);
+
+/* A tensor with the same shape as t. */
+mup_tensor *mup_graph_like(mup_graph *g, const mup_tensor *t);
+
+/* ---- kernels shared across op families ---- */
+
+/* C (M,N) = alpha * op(A) op(B) + beta * C, row-major; op(A) is (M,K), op(B) is (K,N).
+ * Large products are split into row blocks across OpenMP threads, each calling single-threaded
+ * sgemm; small ones run in the calling thread. */
+void mup_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Work (in multiply-adds or elements) below which a loop is not worth an OpenMP region. */
+#define MUP_PARALLEL_MIN 32768L
+
+#endif

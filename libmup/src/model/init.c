@@ -1,0 +1,149 @@
+#include <math.h>
+#include <string.h>
+
+#include "model_impl.h"
+#include "mup/init.h"
+
+void mup_param_fans(const mup_param *p, double *fan_in, double *fan_out) {
+    double receptive = 1.0;
+    for (int i = 2; i < p->t.ndim; i++)
+        receptive *= p->t.shape[i];
+    *fan_out = p->t.ndim >= 2 ? p->t.shape[0] * receptive : p->t.shape[0];
+    *fan_in = p->t.ndim >= 2 ? p->t.shape[1] * receptive : p->t.shape[0];
+}
+
+typedef enum { DIST_CONST, DIST_UNIFORM, DIST_NORMAL, DIST_TRUNC_NORMAL } dist_kind;
+
+/* What to draw: a constant, uniform on [lo, hi], or a (truncated) normal with std. */
+typedef struct {
+    dist_kind kind;
+    double lo, hi, std;
+} dist;
+
+static double matrix_factor(const mup_param *p) {
+    return p->cls == MUP_CLASS_MATRIX ? 1.0 / sqrt(p->width_mult) : 1.0;
+}
+
+static dist resolve(const mup_param *p, mup_init_spec s, bool rescale) {
+    double scale = s.scale != 0.0f ? s.scale : 1.0;
+    double fan_in, fan_out;
+    mup_param_fans(p, &fan_in, &fan_out);
+    dist d = {DIST_CONST, 0, 0, 0};
+    switch (s.kind) {
+    case MUP_INIT_DEFAULT: {
+        double r = scale * (rescale ? p->init_rescale : 1.0);
+        switch (p->kind) {
+        case MUP_KIND_WEIGHT:
+        case MUP_KIND_READOUT_WEIGHT:
+            d = (dist){DIST_UNIFORM, -r / sqrt(fan_in), r / sqrt(fan_in), 0};
+            break;
+        case MUP_KIND_BIAS:
+        case MUP_KIND_READOUT_BIAS:
+            if (p->layer_weight) {
+                double wi, wo;
+                mup_param_fans(p->layer_weight, &wi, &wo);
+                d = (dist){DIST_UNIFORM, -r / sqrt(wi), r / sqrt(wi), 0};
+            }
+            break;
+        case MUP_KIND_EMBEDDING:
+            d = (dist){DIST_NORMAL, 0, 0, r};
+            break;
+        case MUP_KIND_GAIN:
+            d = (dist){DIST_CONST, 1, 1, 0};
+            break;
+        case MUP_KIND_SHIFT:
+            break;
+        }
+        break;
+    }
+    case MUP_INIT_ZEROS:
+        break;
+    case MUP_INIT_ONES:
+        d = (dist){DIST_CONST, 1, 1, 0};
+        break;
+    case MUP_INIT_NORMAL:
+        d = (dist){DIST_NORMAL, 0, 0, scale * s.a * matrix_factor(p)};
+        break;
+    case MUP_INIT_TRUNC_NORMAL:
+        d = (dist){DIST_TRUNC_NORMAL, 0, 0, scale * s.a * matrix_factor(p)};
+        break;
+    case MUP_INIT_UNIFORM:
+        d = (dist){DIST_UNIFORM, scale * s.a * matrix_factor(p), scale * s.b * matrix_factor(p), 0};
+        break;
+    case MUP_INIT_XAVIER_UNIFORM:
+    case MUP_INIT_XAVIER_NORMAL: {
+        double base_in = fan_in / p->fanin_mult, base_out = fan_out / p->fanout_mult;
+        double std = scale * (s.a != 0.0f ? s.a : 1.0) * sqrt(2.0 / (base_in + base_out));
+        if (p->cls == MUP_CLASS_MATRIX)
+            std /= sqrt(p->fanin_mult);
+        d = s.kind == MUP_INIT_XAVIER_NORMAL ? (dist){DIST_NORMAL, 0, 0, std}
+                                             : (dist){DIST_UNIFORM, -sqrt(3.0) * std, sqrt(3.0) * std, 0};
+        break;
+    }
+    case MUP_INIT_KAIMING_UNIFORM:
+    case MUP_INIT_KAIMING_NORMAL: {
+        double gain = sqrt(2.0 / (1.0 + (double)s.a * s.a));
+        double std = scale * gain / sqrt(s.fan_out ? fan_out : fan_in);
+        if (p->cls == MUP_CLASS_VECTOR) {
+            if (s.fan_out ? p->width_dim[0] : (p->t.ndim >= 2 && p->width_dim[1]))
+                std *= sqrt(s.fan_out ? p->fanout_mult : p->fanin_mult);
+        } else if (p->cls == MUP_CLASS_MATRIX && s.fan_out) {
+            std *= sqrt(p->fanout_mult / p->fanin_mult);
+        }
+        d = s.kind == MUP_INIT_KAIMING_NORMAL ? (dist){DIST_NORMAL, 0, 0, std}
+                                              : (dist){DIST_UNIFORM, -sqrt(3.0) * std, sqrt(3.0) * std, 0};
+        break;
+    }
+    }
+    return d;
+}
+
+static void draw(float *x, long n, dist d, mup_rng *r) {
+    switch (d.kind) {
+    case DIST_CONST:
+        for (long i = 0; i < n; i++)
+            x[i] = (float)d.lo;
+        break;
+    case DIST_UNIFORM:
+        mup_rng_fill_uniform(r, x, n, (float)d.lo, (float)d.hi);
+        break;
+    case DIST_NORMAL:
+        mup_rng_fill_normal(r, x, n, 0.0f, (float)d.std);
+        break;
+    case DIST_TRUNC_NORMAL:
+        for (long i = 0; i < n; i++)
+            x[i] = (float)(d.std * mup_rng_trunc_normal(r, -2.0, 2.0));
+        break;
+    }
+}
+
+void mup_param_draw(mup_param *p, mup_rng *r, bool rescale) {
+    draw(p->t.data, p->t.size, resolve(p, p->init, rescale), r);
+}
+
+double mup_param_init_std(const mup_param *p) {
+    dist d = resolve(p, p->init, true);
+    switch (d.kind) {
+    case DIST_CONST:
+        return 0.0;
+    case DIST_UNIFORM:
+        return (d.hi - d.lo) / sqrt(12.0);
+    case DIST_NORMAL:
+        return d.std;
+    case DIST_TRUNC_NORMAL:
+        return d.std * 0.87962566103423978; /* std of a standard normal cut at ±2 */
+    }
+    return 0.0;
+}
+
+void mup_param_set_init(mup_param *p, mup_init_spec spec) {
+    p->init = spec;
+    p->init_std = mup_param_init_std(p);
+}
+
+void mup_param_init_now(mup_param *p, mup_init_spec spec, mup_rng *r) {
+    MUP_ASSERT(p->t.data, "mup_param_init_now(%s): the model has no memory yet", p->name);
+    p->init = spec;
+    draw(p->t.data, p->t.size, resolve(p, spec, true), r);
+    p->init_std = mup_param_init_std(p);
+}

@@ -1,0 +1,68 @@
+#include "testing.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+mup_tensor *test_leaf(int ndim, const int *shape, uint64_t seed, bool no_grad) {
+    mup_tensor *t = calloc(1, sizeof *t);
+    mup_tensor_set_shape(t, ndim, shape);
+    t->data = malloc((size_t)t->size * sizeof(float));
+    mup_rng r = mup_rng_new(seed);
+    mup_rng_fill_normal(&r, t->data, t->size, 0.0f, 1.0f);
+    if (!no_grad) {
+        t->grad = calloc((size_t)t->size, sizeof(float));
+        t->requires_grad = true;
+    }
+    return t;
+}
+
+void test_leaf_free(mup_tensor *t) {
+    if (!t)
+        return;
+    free(t->data);
+    free(t->grad);
+    free(t);
+}
+
+static char tmpdir[256];
+
+static void remove_tmpdir(void) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+const char *test_tmpdir(void) {
+    if (!tmpdir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmpdir, sizeof tmpdir, "%s/mup-test-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            abort();
+        }
+        atexit(remove_tmpdir);
+    }
+    return tmpdir;
+}
+
+const char *test_path(const char *name) {
+    static char slots[8][512];
+    static int next;
+    char *p = slots[next++ % 8];
+    snprintf(p, sizeof slots[0], "%s/%s", test_tmpdir(), name);
+    return p;
+}
+
+double test_max_abs_diff(const float *a, const float *b, long n) {
+    double m = 0.0;
+    for (long i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (d > m || isnan(d))
+            m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}

@@ -1,0 +1,114 @@
+/* The core: RNG, arena, graph bookkeeping, errors. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+
+#include "testing.h"
+
+Test(rng, same_seed_same_stream) {
+    mup_rng a = mup_rng_new(42), b = mup_rng_new(42), c = mup_rng_new(43);
+    bool differs = false;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t x = mup_rng_u64(&a);
+        cr_assert_eq(x, mup_rng_u64(&b));
+        differs |= x != mup_rng_u64(&c);
+    }
+    cr_assert(differs);
+}
+
+Test(rng, known_values) {
+    /* xoshiro256** seeded by splitmix64(0): fixed numbers, so every machine draws the same init */
+    mup_rng r = mup_rng_new(0);
+    cr_assert_eq(mup_rng_u64(&r), 0x99ec5f36cb75f2b4ULL);
+    cr_assert_eq(mup_rng_u64(&r), 0xbf6e1f784956452aULL);
+}
+
+Test(rng, normal_moments) {
+    mup_rng r = mup_rng_new(7);
+    double s = 0, s2 = 0;
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double z = mup_rng_normal(&r);
+        s += z;
+        s2 += z * z;
+    }
+    cr_assert(fabs(s / n) < 0.01, "mean %g", s / n);
+    cr_assert(fabs(s2 / n - 1.0) < 0.02, "variance %g", s2 / n);
+}
+
+Test(rng, trunc_normal_within_bounds) {
+    mup_rng r = mup_rng_new(9);
+    for (int i = 0; i < 10000; i++) {
+        double z = mup_rng_trunc_normal(&r, -2, 2);
+        cr_assert(z >= -2 && z <= 2);
+    }
+}
+
+Test(rng, below_is_uniform_and_in_range) {
+    mup_rng r = mup_rng_new(3);
+    int counts[7] = {0};
+    for (int i = 0; i < 70000; i++) {
+        uint32_t k = mup_rng_below(&r, 7);
+        cr_assert_lt(k, 7u);
+        counts[k]++;
+    }
+    for (int k = 0; k < 7; k++)
+        cr_assert(abs(counts[k] - 10000) < 500, "bucket %d has %d", k, counts[k]);
+}
+
+Test(graph, arena_regrows_once_then_stays) {
+    mup_graph *g = mup_graph_new();
+    for (int step = 0; step < 3; step++) {
+        mup_graph_reset(g, true);
+        for (int i = 0; i < 40; i++)
+            mup_graph_tensor(g, 2, (int[]){128, 1024}); /* 20 MB a step: more than one block */
+        cr_assert_geq(mup_graph_bytes_used(g), 40u * 128 * 1024 * 4);
+    }
+    mup_graph_free(g);
+}
+
+Test(graph, wrap_has_no_grad_and_ops_skip_tape) {
+    mup_graph *g = mup_graph_new();
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1};
+    mup_tensor *ta = mup_graph_wrap(g, a, 2, (int[]){2, 3});
+    mup_tensor *tb = mup_graph_wrap(g, b, 2, (int[]){3, 2});
+    mup_tensor *c = mup_matmul(g, ta, tb, false, false);
+    cr_assert(!c->requires_grad);
+    float want[4] = {1 + 3, 2 + 3, 4 + 6, 5 + 6};
+    for (int i = 0; i < 4; i++)
+        cr_assert_float_eq(c->data[i], want[i], 1e-6);
+    mup_graph_free(g);
+}
+
+Test(errors, status_message_roundtrip) {
+    mup_status s = mup_error(MUP_ERR_IO, "cannot open %s", "x.h5");
+    cr_assert_eq(s, MUP_ERR_IO);
+    cr_assert_str_eq(mup_error_message(), "cannot open x.h5");
+    mup_error_context(s, "checkpoint: ");
+    cr_assert_str_eq(mup_error_message(), "checkpoint: cannot open x.h5");
+    cr_assert_str_eq(mup_status_str(MUP_ERR_DIVERGED), "diverged");
+}
+
+Test(errors, assert_aborts, .signal = SIGABRT) {
+    mup_graph *g = mup_graph_new();
+    mup_graph_tensor(g, 2, (int[]){3, 0});
+}
+
+static int logged;
+static void count_log(mup_log_level level, const char *msg, void *ctx) {
+    (void)msg;
+    (void)ctx;
+    if (level >= MUP_LOG_WARN)
+        logged++;
+}
+
+Test(errors, log_callback_receives_messages) {
+    mup_set_log_fn(count_log, NULL);
+    mup_log(MUP_LOG_WARN, "hello %d", 1);
+    mup_log(MUP_LOG_DEBUG, "filtered");
+    cr_assert_eq(logged, 1);
+    mup_set_log_fn(NULL, NULL);
+    mup_log(MUP_LOG_ERROR, "silenced");
+    cr_assert_eq(logged, 1);
+}
