@@ -62,6 +62,7 @@ typedef struct {
     float a, b;
     bool fan_out;             /* kaiming: fan_out mode */
     float scale;              /* multiplies whatever is drawn (the init_std knob); 0 means 1 */
+    int zero_rows;            /* rows [0, zero_rows) set to 0 after drawing (µP's zero query) */
 } mup_init_spec;
 
 /* Defaults by kind: weight and bias uniform(±1/sqrt(fan_in)), embedding normal(0, 1), gain 1,
@@ -132,8 +133,9 @@ mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_mo
 /* The same from a base-shapes file (.bsh, the reference's YAML: name -> list of base dims, null for
  * a finite dimension). */
 mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);
-/* Writes the base shapes that base and delta imply (delta may be NULL) as a .bsh file. */
-mup_status mup_save_base_shapes(const mup_model *base, const mup_model *delta, const char *path);
+/* Writes M's base shapes (M must have them) as a .bsh file the reference package reads. To make one
+ * from a base and a delta build alone: mup_set_base_shapes(base, base, delta), then save base. */
+mup_status mup_save_base_shapes(const mup_model *M, const char *path);
 
 /* Chooses SP before mup_set_base_shapes: shapes, classes and roles are still inferred (so tables and
  * coordinate checks name them), but every multiplier and rescale is 1 and attention uses

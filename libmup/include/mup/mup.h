@@ -6,6 +6,8 @@
 #include "mup/graph.h"
 #include "mup/init.h"
 #include "mup/model.h"
+#include "mup/models.h"
+#include "mup/nn.h"
 #include "mup/ops.h"
 #include "mup/optim.h"
 #include "mup/rng.h"

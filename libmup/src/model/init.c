@@ -117,9 +117,15 @@ static void draw(float *x, long n, dist d, mup_rng *r) {
     }
 }
 
-void mup_param_draw(mup_param *p, mup_rng *r, bool rescale) {
-    draw(p->t.data, p->t.size, resolve(p, p->init, rescale), r);
+static void draw_param(mup_param *p, mup_init_spec spec, mup_rng *r, bool rescale) {
+    draw(p->t.data, p->t.size, resolve(p, spec, rescale), r);
+    long row = p->t.size / p->t.shape[0];
+    MUP_ASSERT(spec.zero_rows >= 0 && spec.zero_rows <= p->t.shape[0],
+               "%s: zero_rows %d outside 0..%d", p->name, spec.zero_rows, p->t.shape[0]);
+    memset(p->t.data, 0, (size_t)(spec.zero_rows * row) * sizeof(float));
 }
+
+void mup_param_draw(mup_param *p, mup_rng *r, bool rescale) { draw_param(p, p->init, r, rescale); }
 
 double mup_param_init_std(const mup_param *p) {
     dist d = resolve(p, p->init, true);
@@ -144,6 +150,6 @@ void mup_param_set_init(mup_param *p, mup_init_spec spec) {
 void mup_param_init_now(mup_param *p, mup_init_spec spec, mup_rng *r) {
     MUP_ASSERT(p->t.data, "mup_param_init_now(%s): the model has no memory yet", p->name);
     p->init = spec;
-    draw(p->t.data, p->t.size, resolve(p, spec, true), r);
+    draw_param(p, spec, r, true);
     p->init_std = mup_param_init_std(p);
 }

@@ -1,0 +1,40 @@
+/* Thin HDF5 helpers shared by checkpoints, coordinate-check data and sweep results: every call
+ * checks its HDF5 status and turns a failure into a mup_status naming the object. HDF5's own error
+ * printing is switched off (mup_h5_quiet) so that a bad file gives one clear message, not a stack. */
+#ifndef MUP_H5UTIL_H
+#define MUP_H5UTIL_H
+
+#include <hdf5.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mup/error.h"
+
+void mup_h5_quiet(void);
+
+mup_status mup_h5_open(const char *path, bool write, hid_t *file);
+mup_status mup_h5_create(const char *path, hid_t *file);
+/* Opens a group, or creates it when create is true and it is missing. */
+mup_status mup_h5_group(hid_t loc, const char *name, bool create, hid_t *group);
+bool mup_h5_exists(hid_t loc, const char *name);
+
+/* Shape of a dataset; ndim at most max_dims. */
+mup_status mup_h5_shape(hid_t loc, const char *name, int max_dims, int *ndim, int64_t *dims);
+/* Reads a whole dataset converted to float / int32 / double; n must equal its element count. */
+mup_status mup_h5_read_f32(hid_t loc, const char *name, float *out, int64_t n);
+mup_status mup_h5_read_f64(hid_t loc, const char *name, double *out, int64_t n);
+mup_status mup_h5_read_i32(hid_t loc, const char *name, int32_t *out, int64_t n);
+
+mup_status mup_h5_write_f32(hid_t loc, const char *name, const float *data, int ndim, const int64_t *dims);
+mup_status mup_h5_write_f64(hid_t loc, const char *name, const double *data, int ndim, const int64_t *dims);
+mup_status mup_h5_write_i32(hid_t loc, const char *name, const int32_t *data, int ndim, const int64_t *dims);
+
+mup_status mup_h5_attr_read_f64(hid_t loc, const char *name, double *out);
+mup_status mup_h5_attr_read_i64(hid_t loc, const char *name, int64_t *out);
+/* A string attribute (fixed or variable length) into buf. */
+mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t len);
+mup_status mup_h5_attr_write_f64(hid_t loc, const char *name, double v);
+mup_status mup_h5_attr_write_i64(hid_t loc, const char *name, int64_t v);
+mup_status mup_h5_attr_write_str(hid_t loc, const char *name, const char *v);
+
+#endif
