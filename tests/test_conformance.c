@@ -69,7 +69,7 @@ typedef struct {
     int n;
 } name_list;
 
-static herr_t collect(hid_t loc, const char *name, const H5L_info2_t *info, void *data) {
+static herr_t collect(hid_t loc, const char *name, const H5L_info_t *info, void *data) {
     (void)loc;
     (void)info;
     name_list *l = data;
@@ -81,7 +81,7 @@ static herr_t collect(hid_t loc, const char *name, const H5L_info2_t *info, void
 static name_list list_names(hid_t loc) {
     name_list l = {.n = 0};
     hsize_t idx = 0;
-    H5Literate2(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, collect, &l);
+    H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, collect, &l);
     return l;
 }
 

@@ -1,0 +1,51 @@
+#!/bin/sh
+# The README's two commands, on a fresh Debian machine:
+#   ./mup.sh demo   install what is missing, build, and run the µTransfer demo on Fashion-MNIST
+#   ./mup.sh test   install what is missing, build, and run every test (plain and sanitizer builds)
+# Also: ./mup.sh build (just build), ./mup.sh deps (just install packages).
+set -eu
+cd "$(dirname "$0")"
+
+PACKAGES="gcc pkg-config meson ninja-build libopenblas-dev libhdf5-dev libcjson-dev zlib1g-dev
+libcriterion-dev libopenmpi-dev openmpi-bin gnuplot-nox dataset-fashion-mnist fortunes python3-h5py"
+
+deps() {
+    missing=""
+    for p in $PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    echo "mup.sh: installing Debian packages:$missing"
+    if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+        echo "mup.sh: need root (or sudo) to install:$missing" >&2; exit 2
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # shellcheck disable=SC2086
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+}
+
+build() {
+    [ -d build ] || meson setup build
+    ninja -C build
+}
+
+case "${1:-}" in
+deps) deps ;;
+build) deps; build ;;
+demo)
+    deps; build
+    shift
+    exec build/sweep/mup-sweep examples/configs/fashion-mlp-demo.json --out out/demo "$@"
+    ;;
+test)
+    deps; build
+    meson test -C build --print-errorlogs
+    [ -d build-san ] || meson setup build-san -Db_sanitize=address,undefined -Dbuildtype=debug -Db_lundef=false
+    ninja -C build-san
+    meson test -C build-san --print-errorlogs --timeout-multiplier 4
+    ;;
+*)
+    echo "usage: ./mup.sh demo|test|build|deps" >&2
+    exit 2
+    ;;
+esac
