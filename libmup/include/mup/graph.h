@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mup/rng.h"
 #include "mup/tensor.h"
 
 typedef struct mup_graph mup_graph;
@@ -37,8 +38,10 @@ bool mup_graph_grad_enabled(const mup_graph *g);
 /* Training mode (dropout active): true after mup_graph_begin, false after begin_eval. */
 bool mup_graph_training(const mup_graph *g);
 void mup_graph_set_training(mup_graph *g, bool training);
-/* Seeds the stream that dropout draws from. */
+/* Seeds the stream that dropout draws from; get/set save and restore it (checkpoints). */
 void mup_graph_seed(mup_graph *g, uint64_t seed);
+mup_rng mup_graph_rng(const mup_graph *g);
+void mup_graph_set_rng(mup_graph *g, mup_rng r);
 
 /* ---- tensors in the arena ---- */
 

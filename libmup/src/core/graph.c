@@ -53,6 +53,9 @@ bool mup_graph_training(const mup_graph *g) { return g->training; }
 void mup_graph_set_training(mup_graph *g, bool training) { g->training = training; }
 void mup_graph_seed(mup_graph *g, uint64_t seed) { g->rng = mup_rng_stream(seed, 0x64726f70u); }
 
+mup_rng mup_graph_rng(const mup_graph *g) { return g->rng; }
+void mup_graph_set_rng(mup_graph *g, mup_rng r) { g->rng = r; }
+
 void *mup_graph_alloc(mup_graph *g, size_t bytes) { return mup_arena_alloc(&g->arena, bytes); }
 
 size_t mup_graph_bytes_used(const mup_graph *g) { return g->arena.used + g->arena.extra_used; }
