@@ -156,12 +156,16 @@ Test(attention, tap_sees_scaled_logits_before_the_mask) {
     test_leaf_free(qkv);
 }
 
-/* output and dqkv of one forward/backward with n_threads, into y and dq */
-static void run_with_threads(int n_threads, int B, int T, int C, int H, float *y, float *dq) {
+/* with n_threads: the output without and with a tape into ye and y, the gradient into dq */
+static void run_with_threads(int n_threads, int B, int T, int C, int H, float *ye, float *y, float *dq) {
     mup_set_num_threads(n_threads);
     mup_tensor *qkv = test_leaf(3, (int[]){B, T, 3 * C}, 9, false);
     mup_graph *g = mup_graph_new();
+    mup_graph_reset(g, false);
     mup_tensor *out = mup_attention(g, qkv, H, 0.125f, NULL);
+    memcpy(ye, out->data, (size_t)out->size * sizeof *ye);
+    mup_graph_reset(g, true);
+    out = mup_attention(g, qkv, H, 0.125f, NULL);
     float *R = malloc((size_t)out->size * sizeof *R);
     mup_rng r = mup_rng_new(10);
     mup_rng_fill_normal(&r, R, out->size, 0.0f, 1.0f);
@@ -177,11 +181,12 @@ static void run_with_threads(int n_threads, int B, int T, int C, int H, float *y
 Test(attention, one_and_two_threads_agree_bitwise) {
     int B = 3, T = 32, C = 32, H = 4; /* B*H*T*T*d above the parallel threshold */
     long n = (long)B * T * C;
-    float *a = malloc(4 * (size_t)n * sizeof *a), *b = malloc(4 * (size_t)n * sizeof *b);
-    run_with_threads(1, B, T, C, H, a, a + n);
-    run_with_threads(2, B, T, C, H, b, b + n);
-    cr_assert(memcmp(a, b, (size_t)n * sizeof *a) == 0, "outputs differ");
-    cr_assert(memcmp(a + n, b + n, 3 * (size_t)n * sizeof *a) == 0, "qkv grads differ");
+    float *a = malloc(5 * (size_t)n * sizeof *a), *b = malloc(5 * (size_t)n * sizeof *b);
+    run_with_threads(1, B, T, C, H, a, a + n, a + 2 * n);
+    run_with_threads(2, B, T, C, H, b, b + n, b + 2 * n);
+    cr_assert(memcmp(a, a + n, (size_t)n * sizeof *a) == 0, "outputs with and without a tape differ");
+    cr_assert(memcmp(a, b, 2 * (size_t)n * sizeof *a) == 0, "outputs differ");
+    cr_assert(memcmp(a + 2 * n, b + 2 * n, 3 * (size_t)n * sizeof *a) == 0, "qkv grads differ");
     free(a);
     free(b);
 }

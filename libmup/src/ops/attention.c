@@ -1,9 +1,10 @@
 /* Fused causal multi-head self-attention. Letters: B batch, T sequence length, C channels,
  * H heads, d = C/H channels per head; s indexes keys, t queries.
  * Each (b, h) pair is independent: it reads and writes only its own head's columns, so the pairs run
- * in parallel and every sum inside one runs in a fixed order (deterministic at any thread count).
- * Inner loops run over contiguous memory: k and v of the head are first transposed to (d, T) so
- * that q·k for all keys becomes a sum of scaled rows rather than T separate dot products. */
+ * in parallel, each product inside one a single-threaded sgemm (deterministic at any thread count).
+ * The products cover the full (T, T) square although the upper triangle is masked: measured on
+ * AVX-512 at T = 128, d = 64, sgemm was 3x (forward) and 8x (backward) faster than plain loops over
+ * the triangle. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -13,46 +14,26 @@
 #include "mup/error.h"
 #include "mup/ops.h"
 
+/* Floats per thread's (T, T) scratch block, rounded up so that every block has the arena's 64-byte
+ * alignment and each thread hands sgemm identically aligned memory. */
+static long block_floats(int T) { return ((long)T * T + 15) / 16 * 16; }
+
 typedef struct {
     int B, T, C, H, d;
     float scale;
 } attn_dims;
 
-/* dst (d, T) = the head's columns [col, col + d) of the rows of one batch entry, src (T, 3C) */
-static void head_transpose(float *dst, const float *src, const attn_dims *a, int col) {
-    for (int s = 0; s < a->T; s++) {
-        const float *row = src + (long)s * 3 * a->C + col;
-        for (int i = 0; i < a->d; i++)
-            dst[(long)i * a->T + s] = row[i];
-    }
-}
-
-/* row (n) = scale * q (d) · kt (d, T) for the first n keys */
-static void head_scores(float *row, const float *q, const float *kt, const attn_dims *a, int n) {
-    for (int s = 0; s < n; s++)
-        row[s] = 0.0f;
-    for (int i = 0; i < a->d; i++) {
-        const float qi = q[i], *k = kt + (long)i * a->T;
-        for (int s = 0; s < n; s++)
-            row[s] += qi * k[s];
-    }
-    for (int s = 0; s < n; s++)
-        row[s] *= a->scale;
-}
-
-/* One (b, h) pair. out (B,T,C), att: the pair's (T,T) probabilities, or one reusable row (T) when
- * none are kept (att_stride 0), logits: the pair's (T,T) scaled logits or NULL, qkv (B,T,3C),
- * kt scratch (d,T) */
-static void head_forward(float *out, float *att, long att_stride, float *logits, const float *qkv,
-                         float *kt, const attn_dims *a, int b, int h) {
-    int T = a->T, C = a->C, d = a->d;
-    const float *x = qkv + (long)b * T * 3 * C; /* (T, 3C) */
-    head_transpose(kt, x, a, C + h * d);
+/* One (b, h) pair. out (B,T,C), att: the pair's (T,T) probabilities, logits: the pair's (T,T)
+ * scaled logits or NULL, qkv (B,T,3C) */
+static void head_forward(float *out, float *att, float *logits, const float *qkv, const attn_dims *a,
+                         int b, int h) {
+    int T = a->T, C = a->C, d = a->d, ld = 3 * C;
+    const float *q = qkv + (long)b * T * ld + h * d, *k = q + C, *v = q + 2 * C;
+    mup_gemm(false, true, T, T, d, a->scale, q, ld, k, ld, 0.0f, att, T);
+    if (logits)
+        memcpy(logits, att, (size_t)T * T * sizeof *att);
     for (int t = 0; t < T; t++) {
-        float *p = att + t * att_stride;
-        head_scores(p, x + (long)t * 3 * C + h * d, kt, a, logits ? T : t + 1);
-        if (logits)
-            memcpy(logits + (long)t * T, p, (size_t)T * sizeof *p);
+        float *p = att + (long)t * T;
         float mx = p[0];
         for (int s = 1; s <= t; s++)
             mx = p[s] > mx ? p[s] : mx;
@@ -64,55 +45,29 @@ static void head_forward(float *out, float *att, long att_stride, float *logits,
         float inv = 1.0f / sum;
         for (int s = 0; s < T; s++)
             p[s] = s <= t ? p[s] * inv : 0.0f;
-        float *o = out + ((long)b * T + t) * C + h * d;
-        for (int i = 0; i < d; i++)
-            o[i] = 0.0f;
-        for (int s = 0; s <= t; s++) {
-            const float ps = p[s], *v = x + (long)s * 3 * C + 2 * C + h * d;
-            for (int i = 0; i < d; i++)
-                o[i] += ps * v[i];
-        }
     }
+    mup_gemm(false, false, T, d, T, 1.0f, att, T, v, ld, 0.0f, out + (long)b * T * C + h * d, C);
 }
 
-/* One (b, h) pair. dqkv (B,T,3C) +=, dout (B,T,C), att the pair's (T,T), qkv (B,T,3C),
- * scratch: vt (d,T), ds (T) */
+/* One (b, h) pair. dqkv (B,T,3C) +=, dout (B,T,C), att the pair's (T,T), qkv (B,T,3C), ds scratch (T,T) */
 static void head_backward(float *dqkv, const float *dout, const float *att, const float *qkv,
-                          float *scratch, const attn_dims *a, int b, int h) {
-    int T = a->T, C = a->C, d = a->d;
-    long ld = 3L * C, base = (long)b * T * ld;
-    const float *x = qkv + base;
-    float *dx = dqkv + base, *vt = scratch, *ds = scratch + (long)d * T;
-    head_transpose(vt, x, a, 2 * C + h * d);
+                          float *ds, const attn_dims *a, int b, int h) {
+    int T = a->T, C = a->C, d = a->d, ld = 3 * C;
+    long off = (long)b * T * ld + h * d;
+    const float *q = qkv + off, *k = q + C, *v = q + 2 * C, *go = dout + (long)b * T * C + h * d;
+    float *dq = dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
+    mup_gemm(false, true, T, T, d, 1.0f, go, C, v, ld, 0.0f, ds, T); /* dP */
     for (int t = 0; t < T; t++) {
-        const float *p = att + (long)t * T, *go = dout + ((long)b * T + t) * C + h * d;
-        const float *q = x + t * ld + h * d;
-        /* ds = dP, the gradient of the probabilities: go · v_s */
+        const float *p = att + (long)t * T;
+        float *r = ds + (long)t * T, dot = 0.0f;
         for (int s = 0; s <= t; s++)
-            ds[s] = 0.0f;
-        for (int i = 0; i < d; i++) {
-            const float gi = go[i], *v = vt + (long)i * T;
-            for (int s = 0; s <= t; s++)
-                ds[s] += gi * v[s];
-        }
-        /* through the softmax and the scale: ds = scale * P (dP - sum P dP) */
-        float dot = 0.0f;
-        for (int s = 0; s <= t; s++)
-            dot += p[s] * ds[s];
-        for (int s = 0; s <= t; s++)
-            ds[s] = a->scale * p[s] * (ds[s] - dot);
-        float *dq = dx + t * ld + h * d;
-        for (int s = 0; s <= t; s++) {
-            const float *k = x + s * ld + a->C + h * d;
-            float *dk = dx + s * ld + a->C + h * d, *dv = dx + s * ld + 2 * a->C + h * d;
-            const float dss = ds[s], ps = p[s];
-            for (int i = 0; i < d; i++) {
-                dq[i] += dss * k[i];
-                dk[i] += dss * q[i];
-                dv[i] += ps * go[i];
-            }
-        }
+            dot += p[s] * r[s];
+        for (int s = 0; s < T; s++)
+            r[s] = s <= t ? a->scale * p[s] * (r[s] - dot) : 0.0f;
     }
+    mup_gemm(false, false, T, d, T, 1.0f, ds, T, k, ld, 1.0f, dq, ld);
+    mup_gemm(true, false, T, d, T, 1.0f, ds, T, q, ld, 1.0f, dk, ld);
+    mup_gemm(true, false, T, d, T, 1.0f, att, T, go, C, 1.0f, dv, ld);
 }
 
 static attn_dims node_dims(const mup_node *n) {
@@ -125,15 +80,15 @@ static void attention_backward(mup_graph *g, const mup_node *n) {
     attn_dims a = node_dims(n);
     float *dqkv = mup_grad(g, n->in[0]);
     const float *att = n->saved, *dout = n->out->grad, *qkv = n->in[0]->data;
-    long per = (long)(a.d + 1) * a.T;
+    long TT = (long)a.T * a.T, per = block_floats(a.T);
     float *scratch = mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *scratch);
     int pairs = a.B * a.H;
-#pragma omp parallel if ((long)pairs * a.T * a.T * a.d > MUP_PARALLEL_MIN)
+#pragma omp parallel if ((long)pairs * TT * a.d > MUP_PARALLEL_MIN)
     {
         float *mine = scratch + omp_get_thread_num() * per;
 #pragma omp for schedule(static)
         for (int bh = 0; bh < pairs; bh++)
-            head_backward(dqkv, dout, att + (long)bh * a.T * a.T, qkv, mine, &a, bh / a.H, bh % a.H);
+            head_backward(dqkv, dout, att + bh * TT, qkv, mine, &a, bh / a.H, bh % a.H);
     }
 }
 
@@ -153,18 +108,17 @@ mup_tensor *mup_attention(mup_graph *g, mup_tensor *qkv, int n_head, float scale
     mup_tensor *y = mup_graph_tensor(g, 3, (int[]){a.B, a.T, C});
     mup_tensor *logits = g->tap && name ? mup_graph_tensor(g, 4, (int[]){a.B, a.H, a.T, a.T}) : NULL;
     mup_node *n = mup_graph_record(g, &op_attention, y, qkv, NULL, NULL);
-    /* probabilities are kept for backward; otherwise each pair needs one row at a time */
-    long att_stride = n ? a.T : 0, att_pair = n ? TT : a.T;
-    float *att = mup_graph_alloc(g, (size_t)pairs * att_pair * sizeof *att);
-    long per = (long)a.d * a.T;
-    float *scratch = mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *scratch);
+    /* probabilities are kept for backward; without a node each thread reuses one (T, T) block */
+    long per = block_floats(a.T);
+    float *att = n ? mup_graph_alloc(g, (size_t)pairs * TT * sizeof *att)
+                   : mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *att);
 #pragma omp parallel if ((long)pairs * TT * a.d > MUP_PARALLEL_MIN)
     {
-        float *mine = scratch + omp_get_thread_num() * per;
+        float *mine = att + omp_get_thread_num() * per;
 #pragma omp for schedule(static)
         for (int bh = 0; bh < pairs; bh++)
-            head_forward(y->data, att + bh * att_pair, att_stride, logits ? logits->data + bh * TT : NULL,
-                         qkv->data, mine, &a, bh / a.H, bh % a.H);
+            head_forward(y->data, n ? att + bh * TT : mine, logits ? logits->data + bh * TT : NULL,
+                         qkv->data, &a, bh / a.H, bh % a.H);
     }
     if (n) {
         n->saved = att;
