@@ -1,0 +1,135 @@
+/* Fused causal multi-head self-attention. Letters: B batch, T sequence length, C channels,
+ * H heads, d = C/H channels per head; s indexes keys, t queries.
+ * Each (b, h) pair is independent: it reads and writes only its own head's columns, so the pairs run
+ * in parallel, each product inside one a single-threaded sgemm (deterministic at any thread count).
+ * The products cover the full (T, T) square although the upper triangle is masked: measured on
+ * AVX-512 at T = 128, d = 64, sgemm was 3x (forward) and 8x (backward) faster than plain loops over
+ * the triangle. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mup/error.h"
+#include "mup/ops.h"
+
+/* Floats per thread's (T, T) scratch block, rounded up so that every block has the arena's 64-byte
+ * alignment and each thread hands sgemm identically aligned memory. */
+static long block_floats(int T) { return ((long)T * T + 15) / 16 * 16; }
+
+typedef struct {
+    int B, T, C, H, d;
+    float scale;
+} attn_dims;
+
+/* One (b, h) pair. out (B,T,C), att: the pair's (T,T) probabilities, logits: the pair's (T,T)
+ * scaled logits or NULL, qkv (B,T,3C) */
+static void head_forward(float *out, float *att, float *logits, const float *qkv, const attn_dims *a,
+                         int b, int h) {
+    int T = a->T, C = a->C, d = a->d, ld = 3 * C;
+    const float *q = qkv + (long)b * T * ld + h * d, *k = q + C, *v = q + 2 * C;
+    mup_gemm(false, true, T, T, d, a->scale, q, ld, k, ld, 0.0f, att, T);
+    if (logits)
+        memcpy(logits, att, (size_t)T * T * sizeof *att);
+    for (int t = 0; t < T; t++) {
+        float *p = att + (long)t * T;
+        float mx = p[0];
+        for (int s = 1; s <= t; s++)
+            mx = p[s] > mx ? p[s] : mx;
+        float sum = 0.0f;
+        for (int s = 0; s <= t; s++) {
+            p[s] = expf(p[s] - mx);
+            sum += p[s];
+        }
+        float inv = 1.0f / sum;
+        for (int s = 0; s < T; s++)
+            p[s] = s <= t ? p[s] * inv : 0.0f;
+    }
+    mup_gemm(false, false, T, d, T, 1.0f, att, T, v, ld, 0.0f, out + (long)b * T * C + h * d, C);
+}
+
+/* One (b, h) pair. dqkv (B,T,3C) +=, dout (B,T,C), att the pair's (T,T), qkv (B,T,3C), ds scratch (T,T) */
+static void head_backward(float *dqkv, const float *dout, const float *att, const float *qkv,
+                          float *ds, const attn_dims *a, int b, int h) {
+    int T = a->T, C = a->C, d = a->d, ld = 3 * C;
+    long off = (long)b * T * ld + h * d;
+    const float *q = qkv + off, *k = q + C, *v = q + 2 * C, *go = dout + (long)b * T * C + h * d;
+    float *dq = dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
+    mup_gemm(false, true, T, T, d, 1.0f, go, C, v, ld, 0.0f, ds, T); /* dP */
+    for (int t = 0; t < T; t++) {
+        const float *p = att + (long)t * T;
+        float *r = ds + (long)t * T, dot = 0.0f;
+        for (int s = 0; s <= t; s++)
+            dot += p[s] * r[s];
+        for (int s = 0; s < T; s++)
+            r[s] = s <= t ? a->scale * p[s] * (r[s] - dot) : 0.0f;
+    }
+    mup_gemm(false, false, T, d, T, 1.0f, ds, T, k, ld, 1.0f, dq, ld);
+    mup_gemm(true, false, T, d, T, 1.0f, ds, T, q, ld, 1.0f, dk, ld);
+    mup_gemm(true, false, T, d, T, 1.0f, att, T, go, C, 1.0f, dv, ld);
+}
+
+static attn_dims node_dims(const mup_node *n) {
+    const mup_tensor *y = n->out;
+    return (attn_dims){.B = y->shape[0], .T = y->shape[1], .C = y->shape[2], .H = n->i[0],
+                       .d = y->shape[2] / n->i[0], .scale = n->f[0]};
+}
+
+static void attention_backward(mup_graph *g, const mup_node *n) {
+    attn_dims a = node_dims(n);
+    float *dqkv = mup_grad(g, n->in[0]);
+    const float *att = n->saved, *dout = n->out->grad, *qkv = n->in[0]->data;
+    long TT = (long)a.T * a.T, per = block_floats(a.T);
+    float *scratch = mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *scratch);
+    int pairs = a.B * a.H;
+#pragma omp parallel if ((long)pairs * TT * a.d > MUP_PARALLEL_MIN)
+    {
+        float *mine = scratch + omp_get_thread_num() * per;
+#pragma omp for schedule(static)
+        for (int bh = 0; bh < pairs; bh++)
+            head_backward(dqkv, dout, att + bh * TT, qkv, mine, &a, bh / a.H, bh % a.H);
+    }
+}
+
+static const mup_op op_attention = {"attention", attention_backward};
+
+mup_tensor *mup_attention(mup_graph *g, mup_tensor *qkv, int n_head, float scale, const char *name) {
+    char qs[64];
+    MUP_ASSERT(qkv->ndim == 3 && qkv->shape[2] % 3 == 0,
+               "attention %s: qkv %s must be (B, T, 3C)", name ? name : "", mup_shape_str(qkv, qs, sizeof qs));
+    int C = qkv->shape[2] / 3;
+    MUP_ASSERT(n_head > 0 && C % n_head == 0, "attention %s: %d heads do not divide C = %d",
+               name ? name : "", n_head, C);
+    attn_dims a = {.B = qkv->shape[0], .T = qkv->shape[1], .C = C, .H = n_head, .d = C / n_head,
+                   .scale = scale};
+    int pairs = a.B * a.H;
+    long TT = (long)a.T * a.T;
+    mup_tensor *y = mup_graph_tensor(g, 3, (int[]){a.B, a.T, C});
+    mup_tensor *logits = g->tap && name ? mup_graph_tensor(g, 4, (int[]){a.B, a.H, a.T, a.T}) : NULL;
+    mup_node *n = mup_graph_record(g, &op_attention, y, qkv, NULL, NULL);
+    /* probabilities are kept for backward; without a node each thread reuses one (T, T) block */
+    long per = block_floats(a.T);
+    float *att = n ? mup_graph_alloc(g, (size_t)pairs * TT * sizeof *att)
+                   : mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *att);
+#pragma omp parallel if ((long)pairs * TT * a.d > MUP_PARALLEL_MIN)
+    {
+        float *mine = att + omp_get_thread_num() * per;
+#pragma omp for schedule(static)
+        for (int bh = 0; bh < pairs; bh++)
+            head_forward(y->data, n ? att + bh * TT : mine, logits ? logits->data + bh * TT : NULL,
+                         qkv->data, &a, bh / a.H, bh % a.H);
+    }
+    if (n) {
+        n->saved = att;
+        n->i[0] = n_head;
+        n->f[0] = scale;
+    }
+    if (logits) {
+        size_t len = strlen(name) + sizeof ".logits";
+        char *label = mup_graph_alloc(g, len);
+        snprintf(label, len, "%s.logits", name);
+        mup_graph_tap(g, label, logits);
+    }
+    return y;
+}

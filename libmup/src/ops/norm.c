@@ -1,0 +1,110 @@
+/* layernorm over the last dimension. Letters: N rows (leading dimensions flattened), C channels. */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mup/error.h"
+#include "mup/ops.h"
+
+/* The weight and bias gradients are summed per chunk of rows, then the chunks in order: a fixed
+ * chunking (not one per thread) keeps the sums bit-identical at every thread count. */
+#define LN_CHUNKS 64
+
+/* y (N,C), mean (N), rstd (N), x (N,C), w (C), b (C) */
+static void layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *w,
+                              const float *b, int N, int C, float eps) {
+#pragma omp parallel for if ((long)N * C > MUP_PARALLEL_MIN) schedule(static)
+    for (int r = 0; r < N; r++) {
+        const float *xr = x + (long)r * C;
+        float *yr = y + (long)r * C;
+        float m = 0.0f;
+        for (int c = 0; c < C; c++)
+            m += xr[c];
+        m /= (float)C;
+        float v = 0.0f;
+        for (int c = 0; c < C; c++)
+            v += (xr[c] - m) * (xr[c] - m);
+        float s = 1.0f / sqrtf(v / (float)C + eps);
+        for (int c = 0; c < C; c++)
+            yr[c] = (xr[c] - m) * s * w[c] + b[c];
+        mean[r] = m;
+        rstd[r] = s;
+    }
+}
+
+/* dx (N,C) or NULL, part (LN_CHUNKS, 2, C) per-chunk [dw; db] sums, dy (N,C), x (N,C),
+ * mean (N), rstd (N), w (C) */
+static void layernorm_backward_rows(float *dx, float *part, const float *dy, const float *x,
+                                    const float *mean, const float *rstd, const float *w,
+                                    int N, int C) {
+    int rows = (N + LN_CHUNKS - 1) / LN_CHUNKS;
+#pragma omp parallel for if ((long)N * C > MUP_PARALLEL_MIN) schedule(static)
+    for (int k = 0; k < LN_CHUNKS; k++) {
+        float *dw = part + (long)k * 2 * C, *db = dw + C;
+        memset(dw, 0, 2 * (size_t)C * sizeof *dw);
+        int hi = (k + 1) * rows < N ? (k + 1) * rows : N;
+        for (int r = k * rows; r < hi; r++) {
+            const float *xr = x + (long)r * C, *dyr = dy + (long)r * C;
+            float m = mean[r], s = rstd[r];
+            /* dx = s (dnorm - mean(dnorm) - xhat mean(dnorm xhat)), dnorm = dy w */
+            float a = 0.0f, bsum = 0.0f;
+            for (int c = 0; c < C; c++) {
+                float xhat = (xr[c] - m) * s, dn = dyr[c] * w[c];
+                a += dn;
+                bsum += dn * xhat;
+                dw[c] += dyr[c] * xhat;
+                db[c] += dyr[c];
+            }
+            if (!dx)
+                continue;
+            a /= (float)C;
+            bsum /= (float)C;
+            float *dxr = dx + (long)r * C;
+            for (int c = 0; c < C; c++) {
+                float xhat = (xr[c] - m) * s;
+                dxr[c] += s * (dyr[c] * w[c] - a - xhat * bsum);
+            }
+        }
+    }
+}
+
+static void layernorm_backward(mup_graph *g, const mup_node *n) {
+    mup_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2];
+    int C = mup_tensor_cols(x), N = (int)mup_tensor_rows(x);
+    const float *mean = n->saved, *rstd = mean + N;
+    float *part = mup_graph_alloc(g, (size_t)LN_CHUNKS * 2 * C * sizeof *part);
+    layernorm_backward_rows(x->requires_grad ? mup_grad(g, x) : NULL, part, n->out->grad, x->data,
+                            mean, rstd, w->data, N, C);
+    float *dw = w->requires_grad ? mup_grad(g, w) : NULL, *db = b->requires_grad ? mup_grad(g, b) : NULL;
+    for (int c = 0; c < C; c++) {
+        float sw = 0.0f, sb = 0.0f;
+        for (int k = 0; k < LN_CHUNKS; k++) {
+            sw += part[(long)k * 2 * C + c];
+            sb += part[(long)k * 2 * C + C + c];
+        }
+        if (dw)
+            dw[c] += sw;
+        if (db)
+            db[c] += sb;
+    }
+}
+
+static const mup_op op_layernorm = {"layernorm", layernorm_backward};
+
+mup_tensor *mup_layernorm(mup_graph *g, mup_tensor *x, mup_tensor *weight, mup_tensor *bias, float eps) {
+    MUP_ASSERT(x && weight && bias, "layernorm: x, weight and bias are required (got %p, %p, %p)",
+               (void *)x, (void *)weight, (void *)bias);
+    char xs[64];
+    int C = mup_tensor_cols(x), N = (int)mup_tensor_rows(x);
+    MUP_ASSERT(weight->ndim == 1 && weight->shape[0] == C && bias->ndim == 1 && bias->shape[0] == C,
+               "layernorm: weight %s and bias %s must have %d elements to normalise x %s",
+               weight->name ? weight->name : "", bias->name ? bias->name : "", C, mup_shape_str(x, xs, sizeof xs));
+    MUP_ASSERT(eps >= 0.0f, "layernorm: eps %g must not be negative", (double)eps);
+    mup_tensor *y = mup_graph_like(g, x);
+    float *stats = mup_graph_alloc(g, 2 * (size_t)N * sizeof *stats); /* mean (N), rstd (N) */
+    layernorm_forward(y->data, stats, stats + N, x->data, weight->data, bias->data, N, C, eps);
+    mup_node *n = mup_graph_record(g, &op_layernorm, y, x, weight, bias);
+    if (n)
+        n->saved = stats;
+    return y;
+}
