@@ -119,6 +119,13 @@ mup_status mup_h5_write_i32(hid_t loc, const char *name, const int32_t *data, in
     return write_as(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, data, ndim, dims);
 }
 
+mup_status mup_h5_write_u64(hid_t loc, const char *name, const uint64_t *data, int64_t n) {
+    return write_as(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, data, 1, &n);
+}
+mup_status mup_h5_read_u64(hid_t loc, const char *name, uint64_t *out, int64_t n) {
+    return read_as(loc, name, H5T_NATIVE_UINT64, out, n);
+}
+
 static mup_status attr_read(hid_t loc, const char *name, hid_t mem_type, void *out) {
     if (H5Aexists(loc, name) <= 0)
         return mup_error(MUP_ERR_FORMAT, "attribute '%s' is missing", name);

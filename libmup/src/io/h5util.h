@@ -28,6 +28,8 @@ mup_status mup_h5_read_i32(hid_t loc, const char *name, int32_t *out, int64_t n)
 mup_status mup_h5_write_f32(hid_t loc, const char *name, const float *data, int ndim, const int64_t *dims);
 mup_status mup_h5_write_f64(hid_t loc, const char *name, const double *data, int ndim, const int64_t *dims);
 mup_status mup_h5_write_i32(hid_t loc, const char *name, const int32_t *data, int ndim, const int64_t *dims);
+mup_status mup_h5_write_u64(hid_t loc, const char *name, const uint64_t *data, int64_t n);
+mup_status mup_h5_read_u64(hid_t loc, const char *name, uint64_t *out, int64_t n);
 
 mup_status mup_h5_attr_read_f64(hid_t loc, const char *name, double *out);
 mup_status mup_h5_attr_read_i64(hid_t loc, const char *name, int64_t *out);
