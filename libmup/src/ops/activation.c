@@ -16,8 +16,10 @@ static void relu_backward(mup_graph *g, const mup_node *n) {
     const float *restrict x = a->data, *restrict dout = n->out->grad; /* (N) */
     long N = a->size;
 #pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long i = 0; i < N; i++)
-        da[i] += x[i] > 0.0f ? dout[i] : 0.0f;
+    for (long i = 0; i < N; i++) {
+        float d = dout[i]; /* read unconditionally so the select vectorises */
+        da[i] += x[i] > 0.0f ? d : 0.0f;
+    }
 }
 
 static const mup_op op_relu = {"relu", relu_backward};
