@@ -57,20 +57,21 @@ Test(activations, known_values) {
 }
 
 Test(activations, known_derivatives) {
-    /* relu' = step, tanh' = 1 - tanh², gelu'(x) = Φ(x) + x φ(x) (python3 math.erf, math.exp) */
-    float v[3] = {1.0f, -1.0f, 2.0f};
-    double d_relu[3] = {1, 0, 1};
-    double d_tanh[3] = {0.41997434161402614, 0.41997434161402614, 0.07065082485316443};
-    double d_gelu[3] = {1.0833154705876864, -0.08331547058768629, 1.085231801078197};
+    /* relu' = step (0 at 0), tanh' = 1 - tanh², gelu'(x) = Φ(x) + x φ(x) (python3 math.erf, math.exp);
+     * 0 and -12 are the edges of gelu's backward, which divides by x and sees erf saturate */
+    float v[5] = {1.0f, -1.0f, 2.0f, 0.0f, -12.0f};
+    double d_relu[5] = {1, 0, 1, 0, 0};
+    double d_tanh[5] = {0.41997434161402614, 0.41997434161402614, 0.07065082485316443, 1, 0};
+    double d_gelu[5] = {1.0833154705876864, -0.08331547058768629, 1.085231801078197, 0.5, 0};
     mup_tensor *(*ops[3])(mup_graph *, mup_tensor *) = {mup_relu, mup_tanh, mup_gelu};
     const double *want[3] = {d_relu, d_tanh, d_gelu};
     for (int k = 0; k < 3; k++) {
         mup_graph *g = mup_graph_new();
-        mup_tensor *x = test_leaf(1, (int[]){3}, 1, false);
-        for (int i = 0; i < 3; i++)
+        mup_tensor *x = test_leaf(1, (int[]){5}, 1, false);
+        for (int i = 0; i < 5; i++)
             x->data[i] = v[i];
         mup_backward(g, mup_sum(g, ops[k](g, x)));
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 5; i++)
             cr_assert_float_eq(x->grad[i], want[k][i], 1e-6, "op %d at %g: %.9g", k, v[i], x->grad[i]);
         mup_graph_free(g);
         test_leaf_free(x);
