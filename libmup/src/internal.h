@@ -94,6 +94,10 @@ mup_tensor *mup_graph_like(mup_graph *g, const mup_tensor *t);
 void mup_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* p (C) = softmax(x (C)), numerically stable; p may be NULL when only the normaliser is wanted.
+ * Returns log Σ exp x, in double. (softmax.c; cross entropy shares it.) */
+double mup_softmax_row(float *p, const float *x, int C);
+
 /* Work (in multiply-adds or elements) below which a loop is not worth an OpenMP region. */
 #define MUP_PARALLEL_MIN 32768L
 
