@@ -44,8 +44,7 @@ Test(clip, scales_to_exactly_max_norm) {
     mup_model *M = test_mlp_model(37, 8, 1);
     test_set_grads(M, 4);
     long n = mup_model_num_floats(M);
-    float *before = malloc((size_t)n * sizeof(float));
-    memcpy(before, mup_model_grads(M), (size_t)n * sizeof(float));
+    float *before = test_copy(mup_model_grads(M), n);
     double norm = plain_norm(M);
     cr_assert_float_eq(mup_clip_grad_norm(M, 0.5 * norm), norm, 1e-12 * norm);
     cr_assert_float_eq(plain_norm(M), 0.5 * norm, 1e-6 * norm);
@@ -60,8 +59,7 @@ Test(clip, below_max_leaves_grads_alone) {
     mup_model *M = test_mlp_model(37, 8, 1);
     test_set_grads(M, 5);
     long n = mup_model_num_floats(M);
-    float *before = malloc((size_t)n * sizeof(float));
-    memcpy(before, mup_model_grads(M), (size_t)n * sizeof(float));
+    float *before = test_copy(mup_model_grads(M), n);
     double norm = mup_clip_grad_norm(M, 2.0 * plain_norm(M));
     cr_assert_float_eq(norm, plain_norm(M), 1e-12 * norm);
     cr_assert_eq(memcmp(before, mup_model_grads(M), (size_t)n * sizeof(float)), 0);
@@ -74,9 +72,7 @@ Test(clip, optimizer_step_clips_first_and_records_norm) {
     test_set_grads(M, 6);
     double norm = plain_norm(M), max = 0.25 * norm;
     long n = mup_model_num_floats(M);
-    float *p0 = malloc((size_t)n * sizeof(float)), *g0 = malloc((size_t)n * sizeof(float));
-    memcpy(p0, mup_model_values(M), (size_t)n * sizeof(float));
-    memcpy(g0, mup_model_grads(M), (size_t)n * sizeof(float));
+    float *p0 = test_copy(mup_model_values(M), n), *g0 = test_copy(mup_model_grads(M), n);
     mup_optim *o = mup_sgd_new(M, (mup_optim_opts){.lr = 0.1f, .clip_norm = (float)max});
     mup_optim_step(o);
     cr_assert_float_eq(mup_optim_last_grad_norm(o), norm, 1e-12 * norm);

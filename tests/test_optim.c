@@ -160,9 +160,7 @@ static double step_change(mup_model *M, const char *name, const float *before) {
 
 /* Takes one step with every gradient 1 and returns a copy of the values before it. */
 static float *step_with_unit_grads(mup_model *M, mup_optim *o) {
-    long n = mup_model_num_floats(M);
-    float *before = malloc((size_t)n * sizeof(float));
-    memcpy(before, mup_model_values(M), (size_t)n * sizeof(float));
+    float *before = test_copy(mup_model_values(M), mup_model_num_floats(M));
     fill_grads(M, 1.0f);
     mup_optim_step(o);
     return before;

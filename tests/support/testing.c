@@ -103,3 +103,8 @@ void test_set_grads(mup_model *M, uint64_t seed) {
         mup_rng_fill_normal(&r, p->t.grad, p->t.size, 0.0f, 1.0f);
     }
 }
+
+float *test_copy(const float *x, long n) {
+    float *c = malloc((size_t)n * sizeof(float));
+    return memcpy(c, x, (size_t)n * sizeof(float));
+}
