@@ -5,23 +5,11 @@
 
 #include "testing.h"
 
-static void build(mup_model *M, int w) {
-    mup_param *w1 = mup_model_add_param(M, "fc1.weight", MUP_KIND_WEIGHT, 2, (int[]){w, 12});
-    mup_param *b1 = mup_model_add_param(M, "fc1.bias", MUP_KIND_BIAS, 1, (int[]){w});
-    b1->layer_weight = w1;
-    mup_param *w2 = mup_model_add_param(M, "fc2.weight", MUP_KIND_WEIGHT, 2, (int[]){w, w});
-    mup_param *b2 = mup_model_add_param(M, "fc2.bias", MUP_KIND_BIAS, 1, (int[]){w});
-    b2->layer_weight = w2;
-    mup_param *wo = mup_model_add_param(M, "readout.weight", MUP_KIND_READOUT_WEIGHT, 2, (int[]){5, w});
-    mup_param *bo = mup_model_add_param(M, "readout.bias", MUP_KIND_READOUT_BIAS, 1, (int[]){5});
-    bo->layer_weight = wo;
-}
-
 Test(shapes, classes_and_multipliers) {
     mup_model *M = mup_model_new(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
-    build(M, 32);
-    build(B, 8);
-    build(D, 9);
+    test_build_mlp(M, 32);
+    test_build_mlp(B, 8);
+    test_build_mlp(D, 9);
     cr_assert_eq(mup_set_base_shapes(M, B, D), MUP_OK, "%s", mup_error_message());
     mup_param *p = mup_model_find_param(M, "fc2.weight");
     cr_assert_eq(p->cls, MUP_CLASS_MATRIX);
@@ -47,10 +35,10 @@ Test(shapes, classes_and_multipliers) {
 Test(shapes, sp_and_mup_identical_at_base_width) {
     mup_model *M = mup_model_new(), *S = mup_model_new(), *B = mup_model_new_shapes_only(),
               *D = mup_model_new_shapes_only();
-    build(M, 8);
-    build(S, 8);
-    build(B, 8);
-    build(D, 9);
+    test_build_mlp(M, 8);
+    test_build_mlp(S, 8);
+    test_build_mlp(B, 8);
+    test_build_mlp(D, 9);
     cr_assert_eq(mup_set_base_shapes(M, B, D), MUP_OK);
     cr_assert_eq(mup_set_base_shapes(S, NULL, NULL), MUP_OK);
     mup_model_init(M, 5);

@@ -66,3 +66,45 @@ double test_max_abs_diff(const float *a, const float *b, long n) {
     }
     return m;
 }
+
+void test_build_mlp(mup_model *M, int width) {
+    mup_param *w1 = mup_model_add_param(M, "fc1.weight", MUP_KIND_WEIGHT, 2, (int[]){width, 12});
+    mup_param *b1 = mup_model_add_param(M, "fc1.bias", MUP_KIND_BIAS, 1, (int[]){width});
+    b1->layer_weight = w1;
+    mup_param *w2 = mup_model_add_param(M, "fc2.weight", MUP_KIND_WEIGHT, 2, (int[]){width, width});
+    mup_param *b2 = mup_model_add_param(M, "fc2.bias", MUP_KIND_BIAS, 1, (int[]){width});
+    b2->layer_weight = w2;
+    mup_param *wo = mup_model_add_param(M, "readout.weight", MUP_KIND_READOUT_WEIGHT, 2, (int[]){5, width});
+    mup_param *bo = mup_model_add_param(M, "readout.bias", MUP_KIND_READOUT_BIAS, 1, (int[]){5});
+    bo->layer_weight = wo;
+}
+
+mup_model *test_mlp_model(int width, int base_width, uint64_t seed) {
+    mup_model *M = mup_model_new();
+    test_build_mlp(M, width);
+    if (base_width) {
+        mup_model *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
+        test_build_mlp(B, base_width);
+        test_build_mlp(D, base_width + 1);
+        MUP_CHECK(mup_set_base_shapes(M, B, D));
+        mup_model_free(B);
+        mup_model_free(D);
+    } else {
+        MUP_CHECK(mup_set_base_shapes(M, NULL, NULL));
+    }
+    mup_model_init(M, seed);
+    return M;
+}
+
+void test_set_grads(mup_model *M, uint64_t seed) {
+    mup_rng r = mup_rng_new(seed);
+    for (int i = 0; i < mup_model_num_params(M); i++) {
+        mup_param *p = mup_model_param(M, i);
+        mup_rng_fill_normal(&r, p->t.grad, p->t.size, 0.0f, 1.0f);
+    }
+}
+
+float *test_copy(const float *x, long n) {
+    float *c = malloc((size_t)n * sizeof(float));
+    return memcpy(c, x, (size_t)n * sizeof(float));
+}

@@ -19,4 +19,16 @@ const char *test_path(const char *name);
 /* Largest |a_i - b_i| over n floats. */
 double test_max_abs_diff(const float *a, const float *b, long n);
 
+/* The small MLP the tests build by hand: fc1 (width, 12), fc2 (width, width), readout (5, width), each
+ * with a bias pointing at its weight. */
+void test_build_mlp(mup_model *M, int width);
+/* That MLP at width with base shapes from builds at base_width and base_width + 1 (µP), or with
+ * base NULL (SP) when base_width is 0; initialised from seed. */
+mup_model *test_mlp_model(int width, int base_width, uint64_t seed);
+/* A malloc'd copy of n floats (free it). */
+float *test_copy(const float *x, long n);
+
+/* Fills every parameter's gradient N(0, 1) from seed. */
+void test_set_grads(mup_model *M, uint64_t seed);
+
 #endif

@@ -1,9 +1,19 @@
 /* Optimizers: µSGD, µAdam, µAdamW, one code path each for µP and SP (under SP every multiplier is 1).
  *
- * Each parameter's learning rate is lr × schedule(step) × its µP multiplier; the schedule scales every
- * parameter's rate relatively and never overwrites it. Weight decay follows MUP_RULES.md: coupled
- * (SGD, Adam: g += wd_i p) and AdamW's (p *= 1 - lr_i wd_i) use the multiplier that keeps
- * lr_i × wd_i the same at every width; independent_wd (decay not multiplied by lr) uses wd as is.
+ * PyTorch's update rules, per parameter i with f = the schedule's factor at the step and t the
+ * 1-based step number:
+ *   lr_i = lr × f × (SGD: sgd_lr_mult; Adam, AdamW: adam_lr_mult)
+ *   wd_i = weight_decay × (SGD: sgd_wd_mult; Adam, AdamW: adam_wd_mult; AdamW independent_wd: 1)
+ *   SGD    g' = g + wd_i p; buf = g' at the first step, then buf = momentum buf + g'; p -= lr_i buf
+ *          (momentum 0: p -= lr_i g', and no state)
+ *   Adam   g' = g + wd_i p; m = β1 m + (1-β1) g'; v = β2 v + (1-β2) g'²;
+ *          p -= lr_i / (1-β1^t) × m / (sqrt(v) / sqrt(1-β2^t) + ε)
+ *   AdamW  p *= 1 - lr_i wd_i (independent_wd: p *= 1 - f wd_i), then Adam with g' = g.
+ * The µP multipliers keep lr_i × wd_i the same at every width (MUP_RULES.md). independent_wd is the
+ * reference's decoupled_wd=True: the decay is not multiplied by the learning rate, so wd is not
+ * scaled with width; it still follows the schedule (Loshchilov & Hutter's η_t), so a decay that
+ * anneals the rate anneals the shrink too. The schedule multiplies every parameter's rate, never
+ * overwrites it. The model's gradients are read, never changed (except by clipping).
  * State (momentum, first and second moments) lives in slabs laid out like the model's parameters. */
 #ifndef MUP_OPTIM_H
 #define MUP_OPTIM_H
@@ -20,38 +30,50 @@ typedef enum {
     MUP_SCHEDULE_LINEAR,     /* straight line from 1 to min_factor over the steps after warmup */
 } mup_schedule_kind;
 
+/* A zeroed mup_schedule is constant 1 with no warmup. */
 typedef struct {
     mup_schedule_kind kind;
-    int warmup_steps;        /* linear ramp from 1/warmup to 1 over the first warmup steps */
-    int total_steps;         /* decay ends here (needed by cosine and linear) */
-    float min_factor;        /* final factor of a decay */
+    int warmup_steps;        /* factor (step+1)/warmup_steps for step < warmup_steps (0: no warmup) */
+    int total_steps;         /* decay reaches min_factor at this step and stays (cosine, linear) */
+    float min_factor;        /* final factor of a decay, in [0, 1] */
 } mup_schedule;
 
-/* The factor at step (0-based: the step about to be taken). */
+/* The factor at step (0-based: the step about to be taken). After warmup, with
+ * x = (step - warmup_steps) / (total_steps - warmup_steps) capped at 1:
+ * cosine min + (1 - min)(1 + cos(πx))/2, linear 1 - (1 - min)x, constant 1.
+ * So step warmup_steps has factor 1 and the midpoint of a decay (1 + min)/2. */
 double mup_schedule_factor(const mup_schedule *s, int step);
 
 typedef struct {
     mup_optim_kind kind;
     float lr;
     float momentum;          /* SGD; PyTorch semantics (buf = g on the first step) */
-    float beta1, beta2, eps; /* Adam(W); 0 means 0.9, 0.999, 1e-8 */
+    float beta1, beta2, eps; /* Adam(W); 0 means 0.9, 0.999, 1e-8 (kept in double, as PyTorch) */
     float weight_decay;
-    bool independent_wd;     /* AdamW only: p *= 1 - wd (not multiplied by lr), multiplier 1 */
+    bool independent_wd;     /* AdamW only: p *= 1 - f × wd (not multiplied by lr), multiplier 1 */
     float clip_norm;         /* clip the global gradient norm to this before the update; 0: off */
     mup_schedule schedule;
 } mup_optim_opts;
 
 typedef struct mup_optim mup_optim;
 
+/* MUP_OK, or MUP_ERR_INVALID naming the first option out of range (negative or non-finite lr, wd,
+ * eps or clip_norm; momentum or a beta outside [0, 1); independent_wd with SGD or Adam; a warmup
+ * below 0; a decay whose total_steps is not past warmup_steps; min_factor outside [0, 1]).
+ * For options read from a configuration; mup_optim_new asserts it. */
+mup_status mup_optim_opts_check(const mup_optim_opts *opts);
+
 /* The model must have base shapes (mup_set_base_shapes; base NULL for SP): asserts otherwise,
- * naming the first parameter. Allocates the state slabs now; a step allocates nothing. */
+ * naming the first parameter. Allocates the model's slabs if needed and the state slabs now;
+ * a step allocates nothing. */
 mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts);
 mup_optim *mup_sgd_new(mup_model *M, mup_optim_opts opts);    /* opts.kind set to SGD */
 mup_optim *mup_adam_new(mup_model *M, mup_optim_opts opts);   /* ... ADAM */
 mup_optim *mup_adamw_new(mup_model *M, mup_optim_opts opts);  /* ... ADAMW */
 void mup_optim_free(mup_optim *o);
 
-/* One update from the model's gradients: clip (if set), schedule, update, step += 1. */
+/* One update from the model's gradients: measure the gradient norm and clip (if set), schedule,
+ * update, step += 1. */
 void mup_optim_step(mup_optim *o);
 
 const mup_optim_opts *mup_optim_options(const mup_optim *o);
@@ -70,8 +92,10 @@ float *mup_optim_state(mup_optim *o, int i);
 /* Restores the step counter (with the slabs, everything a resumed run needs). */
 void mup_optim_set_step_count(mup_optim *o, int steps);
 
-/* The global L2 norm of the model's gradients, summed in a fixed order (same bits at any thread
- * count); and scaling them down to max_norm when above it. Returns the norm before clipping. */
+/* The global L2 norm of the model's gradients, squares summed in double over fixed chunks combined
+ * in a fixed order (same bits at any thread count); and scaling them by max_norm / norm when the
+ * norm is above max_norm and finite (PyTorch adds 1e-6 to the norm; here the clipped norm is
+ * max_norm itself). Returns the norm before clipping. */
 double mup_grad_norm(mup_model *M);
 double mup_clip_grad_norm(mup_model *M, double max_norm);
 

@@ -1,0 +1,61 @@
+/* The global gradient norm and clipping by it. The gradient slab is walked whole: the padding
+ * between parameters is zero (the slab is zeroed when allocated and ops write only inside
+ * parameters), so it adds nothing to the norm and scaling leaves it zero. */
+#include <math.h>
+
+#include "internal.h"
+#include "mup/model.h"
+#include "mup/optim.h"
+#include "mup/threads.h"
+
+/* Fixed sizes make the summation order a function of the slab length alone. */
+#define CHUNK 4096L          /* floats summed by one thread into one partial */
+#define BLOCK 256            /* partials per parallel region (kept on the stack: no allocation) */
+#define LANES 8              /* independent accumulators in a chunk, so the loop vectorises */
+
+static double chunk_sumsq(const float *x, long n) {
+    double lane[LANES] = {0};
+    long i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++)
+            lane[j] += (double)x[i + j] * x[i + j];
+    for (int j = 0; i < n; i++, j++)
+        lane[j] += (double)x[i] * x[i];
+    double s = 0.0;
+    for (int j = 0; j < LANES; j++)
+        s += lane[j];
+    return s;
+}
+
+double mup_grad_norm(mup_model *M) {
+    mup_threads_init();
+    const float *g = mup_model_grads(M);
+    long n = mup_model_num_floats(M);
+    long n_chunks = (n + CHUNK - 1) / CHUNK;
+    double total = 0.0;
+    for (long c0 = 0; c0 < n_chunks; c0 += BLOCK) {
+        int nb = (int)(n_chunks - c0 < BLOCK ? n_chunks - c0 : BLOCK);
+        double partial[BLOCK];
+        #pragma omp parallel for if ((long)nb * CHUNK > MUP_PARALLEL_MIN)
+        for (int b = 0; b < nb; b++) {
+            long start = (c0 + b) * CHUNK;
+            partial[b] = chunk_sumsq(g + start, n - start < CHUNK ? n - start : CHUNK);
+        }
+        for (int b = 0; b < nb; b++)
+            total += partial[b];
+    }
+    return sqrt(total);
+}
+
+double mup_clip_grad_norm(mup_model *M, double max_norm) {
+    MUP_ASSERT(max_norm > 0.0, "mup_clip_grad_norm: max_norm %g must be positive", max_norm);
+    double norm = mup_grad_norm(M);
+    if (isfinite(norm) && norm > max_norm) {
+        float coef = (float)(max_norm / norm), *g = mup_model_grads(M);
+        long n = mup_model_num_floats(M);
+        #pragma omp parallel for if (n > MUP_PARALLEL_MIN)
+        for (long i = 0; i < n; i++)
+            g[i] *= coef;
+    }
+    return norm;
+}

@@ -1,0 +1,208 @@
+/* The optimizer object: per-parameter multipliers fixed at creation, state slabs laid out like the
+ * model's, and a step that walks the parameters once. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mup/optim.h"
+#include "mup/threads.h"
+#include "optim_impl.h"
+
+#define MAX_STATE 2
+
+struct mup_optim {
+    mup_model *M;
+    mup_optim_opts opts;
+    double beta1, beta2, eps;     /* defaults resolved, in double as PyTorch's hyperparameters */
+    int n_params;
+    double *lr_mult, *wd_mult;    /* per parameter: the µP multipliers this optimizer uses */
+    int n_state;
+    const char *state_name[MAX_STATE];
+    float *state[MAX_STATE];      /* each mup_model_num_floats floats */
+    int step;
+    double last_norm;
+};
+
+static bool finite_nonneg(float x) { return isfinite(x) && x >= 0.0f; }
+static bool unit_interval(float x) { return isfinite(x) && x >= 0.0f && x < 1.0f; }
+
+mup_status mup_optim_opts_check(const mup_optim_opts *o) {
+    if (o->kind != MUP_OPTIM_SGD && o->kind != MUP_OPTIM_ADAM && o->kind != MUP_OPTIM_ADAMW)
+        return mup_error(MUP_ERR_INVALID, "optimizer: unknown kind %d", (int)o->kind);
+    if (!finite_nonneg(o->lr))
+        return mup_error(MUP_ERR_INVALID, "optimizer: lr %g must be finite and >= 0", o->lr);
+    if (!unit_interval(o->momentum))
+        return mup_error(MUP_ERR_INVALID, "optimizer: momentum %g must be in [0, 1)", o->momentum);
+    if (!unit_interval(o->beta1) || !unit_interval(o->beta2))
+        return mup_error(MUP_ERR_INVALID, "optimizer: betas (%g, %g) must be in [0, 1)", o->beta1, o->beta2);
+    if (!finite_nonneg(o->eps))
+        return mup_error(MUP_ERR_INVALID, "optimizer: eps %g must be finite and >= 0", o->eps);
+    if (!finite_nonneg(o->weight_decay))
+        return mup_error(MUP_ERR_INVALID, "optimizer: weight_decay %g must be finite and >= 0", o->weight_decay);
+    if (o->independent_wd && o->kind != MUP_OPTIM_ADAMW)
+        return mup_error(MUP_ERR_INVALID, "optimizer: independent_wd applies to AdamW only");
+    if (!finite_nonneg(o->clip_norm))
+        return mup_error(MUP_ERR_INVALID, "optimizer: clip_norm %g must be finite and >= 0", o->clip_norm);
+    const mup_schedule *s = &o->schedule;
+    if (s->kind != MUP_SCHEDULE_CONSTANT && s->kind != MUP_SCHEDULE_COSINE && s->kind != MUP_SCHEDULE_LINEAR)
+        return mup_error(MUP_ERR_INVALID, "schedule: unknown kind %d", (int)s->kind);
+    if (s->warmup_steps < 0)
+        return mup_error(MUP_ERR_INVALID, "schedule: warmup_steps %d must be >= 0", s->warmup_steps);
+    if (s->kind != MUP_SCHEDULE_CONSTANT && s->total_steps <= s->warmup_steps)
+        return mup_error(MUP_ERR_INVALID, "schedule: total_steps %d must exceed warmup_steps %d for a decay",
+                         s->total_steps, s->warmup_steps);
+    if (!(s->min_factor >= 0.0f && s->min_factor <= 1.0f))
+        return mup_error(MUP_ERR_INVALID, "schedule: min_factor %g must be in [0, 1]", s->min_factor);
+    return MUP_OK;
+}
+
+static void add_state(mup_optim *o, const char *name, long n_floats) {
+    size_t bytes = (size_t)n_floats * sizeof(float);
+    o->state_name[o->n_state] = name;
+    o->state[o->n_state] = mup_xaligned(bytes);
+    memset(o->state[o->n_state], 0, bytes);
+    o->n_state++;
+}
+
+mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
+    MUP_ASSERT(M, "mup_optim_new: model is NULL");
+    int n = mup_model_num_params(M);
+    MUP_ASSERT(mup_model_has_base_shapes(M),
+               "mup_optim_new: the model has no base shapes (first parameter \"%s\"): call "
+               "mup_set_base_shapes first (base NULL for SP)", n ? mup_model_param(M, 0)->name : "none");
+    MUP_ASSERT(mup_optim_opts_check(&opts) == MUP_OK, "mup_optim_new: %s", mup_error_message());
+    mup_threads_init();
+    mup_optim *o = mup_xcalloc(1, sizeof *o);
+    o->M = M;
+    o->beta1 = opts.beta1 ? opts.beta1 : 0.9;
+    o->beta2 = opts.beta2 ? opts.beta2 : 0.999;
+    o->eps = opts.eps ? opts.eps : 1e-8;
+    opts.beta1 = (float)o->beta1;
+    opts.beta2 = (float)o->beta2;
+    opts.eps = (float)o->eps;
+    o->opts = opts;
+    o->n_params = n;
+    o->lr_mult = mup_xcalloc((size_t)n, sizeof(double));
+    o->wd_mult = mup_xcalloc((size_t)n, sizeof(double));
+    for (int i = 0; i < n; i++) {
+        const mup_param *p = mup_model_param(M, i);
+        bool sgd = opts.kind == MUP_OPTIM_SGD;
+        o->lr_mult[i] = sgd ? p->sgd_lr_mult : p->adam_lr_mult;
+        o->wd_mult[i] = opts.independent_wd ? 1.0 : sgd ? p->sgd_wd_mult : p->adam_wd_mult;
+    }
+    mup_model_values(M); /* the slabs, so that every parameter's data and grad are set */
+    long nf = mup_model_num_floats(M);
+    if (opts.kind == MUP_OPTIM_SGD) {
+        if (opts.momentum != 0.0f)
+            add_state(o, "momentum", nf);
+    } else {
+        add_state(o, "exp_avg", nf);
+        add_state(o, "exp_avg_sq", nf);
+    }
+    return o;
+}
+
+mup_optim *mup_sgd_new(mup_model *M, mup_optim_opts opts) {
+    opts.kind = MUP_OPTIM_SGD;
+    return mup_optim_new(M, opts);
+}
+
+mup_optim *mup_adam_new(mup_model *M, mup_optim_opts opts) {
+    opts.kind = MUP_OPTIM_ADAM;
+    return mup_optim_new(M, opts);
+}
+
+mup_optim *mup_adamw_new(mup_model *M, mup_optim_opts opts) {
+    opts.kind = MUP_OPTIM_ADAMW;
+    return mup_optim_new(M, opts);
+}
+
+void mup_optim_free(mup_optim *o) {
+    if (!o)
+        return;
+    for (int i = 0; i < o->n_state; i++)
+        free(o->state[i]);
+    free(o->lr_mult);
+    free(o->wd_mult);
+    free(o);
+}
+
+static void step_sgd(mup_optim *o, double factor) {
+    const mup_optim_opts *op = &o->opts;
+    float *buf = o->n_state ? o->state[0] : NULL;
+    for (int i = 0; i < o->n_params; i++) {
+        mup_param *p = mup_model_param(o->M, i);
+        float lr = (float)(op->lr * factor * o->lr_mult[i]), wd = (float)(op->weight_decay * o->wd_mult[i]);
+        mup_sgd_update(p->t.data, p->t.grad, buf ? buf + p->offset : NULL, p->t.size, lr, wd, op->momentum);
+    }
+}
+
+static void step_adam(mup_optim *o, double factor) {
+    const mup_optim_opts *op = &o->opts;
+    int t = o->step + 1;
+    double bc1 = 1.0 - pow(o->beta1, t), bc2 = 1.0 - pow(o->beta2, t);
+    bool adamw = op->kind == MUP_OPTIM_ADAMW;
+    mup_adam_coefs c = {
+        .beta2 = (float)o->beta2,
+        .lerp1 = (float)(1.0 - o->beta1),
+        .lerp2 = (float)(1.0 - o->beta2),
+        .bc2_sqrt = (float)sqrt(bc2),
+        .eps = (float)o->eps,
+    };
+    for (int i = 0; i < o->n_params; i++) {
+        mup_param *p = mup_model_param(o->M, i);
+        double lr = op->lr * factor * o->lr_mult[i], wd = op->weight_decay * o->wd_mult[i];
+        c.step_size = (float)(lr / bc1);
+        c.wd = adamw ? 0.0f : (float)wd;
+        c.shrink = (float)(!adamw ? 1.0 : op->independent_wd ? 1.0 - factor * wd : 1.0 - lr * wd);
+        mup_adam_update(p->t.data, p->t.grad, o->state[0] + p->offset, o->state[1] + p->offset,
+                        p->t.size, &c);
+    }
+}
+
+void mup_optim_step(mup_optim *o) {
+    mup_threads_init();
+    o->last_norm = o->opts.clip_norm > 0.0f ? mup_clip_grad_norm(o->M, o->opts.clip_norm)
+                                            : mup_grad_norm(o->M);
+    double factor = mup_schedule_factor(&o->opts.schedule, o->step);
+    if (o->opts.kind == MUP_OPTIM_SGD)
+        step_sgd(o, factor);
+    else
+        step_adam(o, factor);
+    o->step++;
+}
+
+const mup_optim_opts *mup_optim_options(const mup_optim *o) { return &o->opts; }
+
+void mup_optim_set_lr(mup_optim *o, float lr) {
+    MUP_ASSERT(finite_nonneg(lr), "mup_optim_set_lr: lr %g must be finite and >= 0", lr);
+    o->opts.lr = lr;
+}
+
+int mup_optim_step_count(const mup_optim *o) { return o->step; }
+
+void mup_optim_set_step_count(mup_optim *o, int steps) {
+    MUP_ASSERT(steps >= 0, "mup_optim_set_step_count: %d steps", steps);
+    o->step = steps;
+}
+
+double mup_optim_last_grad_norm(const mup_optim *o) { return o->last_norm; }
+
+double mup_optim_param_lr(const mup_optim *o, int param_index) {
+    MUP_ASSERT(param_index >= 0 && param_index < o->n_params,
+               "mup_optim_param_lr: parameter %d of %d", param_index, o->n_params);
+    return o->opts.lr * mup_schedule_factor(&o->opts.schedule, o->step) * o->lr_mult[param_index];
+}
+
+int mup_optim_num_state(const mup_optim *o) { return o->n_state; }
+
+const char *mup_optim_state_name(const mup_optim *o, int i) {
+    MUP_ASSERT(i >= 0 && i < o->n_state, "mup_optim_state_name: state %d of %d", i, o->n_state);
+    return o->state_name[i];
+}
+
+float *mup_optim_state(mup_optim *o, int i) {
+    MUP_ASSERT(i >= 0 && i < o->n_state, "mup_optim_state: state %d of %d", i, o->n_state);
+    return o->state[i];
+}

@@ -1,0 +1,23 @@
+/* The optimizers' update kernels, shared by the files of libmup/src/optim/. Each updates one
+ * parameter's span of the slabs elementwise in float, as PyTorch's single-tensor path does. */
+#ifndef MUP_OPTIM_IMPL_H
+#define MUP_OPTIM_IMPL_H
+
+/* p (n), g (n), buf (n, NULL when momentum is 0). The buffer starts zeroed, so its first update
+ * momentum × 0 + g is exactly PyTorch's buf = g. */
+void mup_sgd_update(float *p, const float *g, float *buf, long n, float lr, float wd, float momentum);
+
+typedef struct {
+    float beta2;
+    float lerp1, lerp2; /* 1 - β1, 1 - β2, rounded from double as PyTorch's scalars */
+    float wd;          /* coupled L2 decay added to g (Adam); 0 for AdamW */
+    float shrink;      /* p *= shrink before the update (AdamW's decay); 1 for Adam */
+    float step_size;   /* lr_i / (1 - β1^t) */
+    float bc2_sqrt;    /* sqrt(1 - β2^t) */
+    float eps;
+} mup_adam_coefs;
+
+/* p (n), g (n), m (n), v (n) */
+void mup_adam_update(float *p, const float *g, float *m, float *v, long n, const mup_adam_coefs *c);
+
+#endif
