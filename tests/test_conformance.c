@@ -150,6 +150,7 @@ static double *read_f64(hid_t loc, const char *name, long n) {
 }
 
 static void load_params(mup_model *M, hid_t grp) {
+    mup_model_values(M); /* allocates the slabs on first use */
     for (int i = 0; i < mup_model_num_params(M); i++) {
         mup_param *p = mup_model_param(M, i);
         H5_OK(mup_h5_read_f32(grp, p->name, p->t.data, p->t.size));

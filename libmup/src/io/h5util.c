@@ -161,6 +161,7 @@ mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t l
         char *v = NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
         if (H5Aread(a, mt, &v) < 0 || !v) {
             s = mup_error(MUP_ERR_FORMAT, "cannot read string attribute '%s'", name);
         } else {
@@ -173,6 +174,7 @@ mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t l
         char *v = calloc(1, sz + 1);
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz);
+        H5Tset_cset(mt, H5Tget_cset(t));
         if (!v || H5Aread(a, mt, v) < 0)
             s = mup_error(MUP_ERR_FORMAT, "cannot read string attribute '%s'", name);
         else

@@ -49,9 +49,16 @@ static void head_forward(float *out, float *att, float *logits, const float *qkv
     mup_gemm(false, false, T, d, T, 1.0f, att, T, v, ld, 0.0f, out + (long)b * T * C + h * d, C);
 }
 
-/* One (b, h) pair. dqkv (B,T,3C) +=, dout (B,T,C), att the pair's (T,T), qkv (B,T,3C), ds scratch (T,T) */
+/* Softmax is unchanged by adding a constant to every logit of a row, so each row of dS sums to 0 and,
+ * summed over keys, dK is exactly 0 for every channel: a key bias has no gradient. In float the
+ * remainder is noise of about 1e-10, which Adam divides by its own size and turns into full-size
+ * steps of a parameter that should not move (the reference, in float64, leaves it still). So rows of
+ * dS are computed in double and re-centred, and the head's dK is re-centred over keys. */
+
+/* One (b, h) pair. dqkv (B,T,3C) +=, dout (B,T,C), att the pair's (T,T), qkv (B,T,3C),
+ * ds scratch (T,T), dk scratch (T,d) */
 static void head_backward(float *dqkv, const float *dout, const float *att, const float *qkv,
-                          float *ds, const attn_dims *a, int b, int h) {
+                          float *ds, float *dks, const attn_dims *a, int b, int h) {
     int T = a->T, C = a->C, d = a->d, ld = 3 * C;
     long off = (long)b * T * ld + h * d;
     const float *q = qkv + off, *k = q + C, *v = q + 2 * C, *go = dout + (long)b * T * C + h * d;
@@ -59,14 +66,27 @@ static void head_backward(float *dqkv, const float *dout, const float *att, cons
     mup_gemm(false, true, T, T, d, 1.0f, go, C, v, ld, 0.0f, ds, T); /* dP */
     for (int t = 0; t < T; t++) {
         const float *p = att + (long)t * T;
-        float *r = ds + (long)t * T, dot = 0.0f;
+        float *r = ds + (long)t * T;
+        double dot = 0.0, sum = 0.0;
         for (int s = 0; s <= t; s++)
-            dot += p[s] * r[s];
+            dot += (double)p[s] * r[s];
+        for (int s = 0; s <= t; s++) {
+            r[s] = (float)(a->scale * p[s] * (r[s] - dot));
+            sum += r[s];
+        }
         for (int s = 0; s < T; s++)
-            r[s] = s <= t ? a->scale * p[s] * (r[s] - dot) : 0.0f;
+            r[s] = s <= t ? (float)(r[s] - sum * p[s]) : 0.0f;
     }
     mup_gemm(false, false, T, d, T, 1.0f, ds, T, k, ld, 1.0f, dq, ld);
-    mup_gemm(true, false, T, d, T, 1.0f, ds, T, q, ld, 1.0f, dk, ld);
+    mup_gemm(true, false, T, d, T, 1.0f, ds, T, q, ld, 0.0f, dks, d);
+    for (int c = 0; c < d; c++) {
+        double mean = 0.0;
+        for (int s = 0; s < T; s++)
+            mean += dks[(long)s * d + c];
+        mean /= T;
+        for (int s = 0; s < T; s++)
+            dk[(long)s * ld + c] += (float)(dks[(long)s * d + c] - mean);
+    }
     mup_gemm(true, false, T, d, T, 1.0f, att, T, go, C, 1.0f, dv, ld);
 }
 
@@ -80,7 +100,7 @@ static void attention_backward(mup_graph *g, const mup_node *n) {
     attn_dims a = node_dims(n);
     float *dqkv = mup_grad(g, n->in[0]);
     const float *att = n->saved, *dout = n->out->grad, *qkv = n->in[0]->data;
-    long TT = (long)a.T * a.T, per = block_floats(a.T);
+    long TT = (long)a.T * a.T, per = block_floats(a.T) + ((long)a.T * a.d + 15) / 16 * 16;
     float *scratch = mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *scratch);
     int pairs = a.B * a.H;
 #pragma omp parallel if ((long)pairs * TT * a.d > MUP_PARALLEL_MIN)
@@ -88,7 +108,7 @@ static void attention_backward(mup_graph *g, const mup_node *n) {
         float *mine = scratch + omp_get_thread_num() * per;
 #pragma omp for schedule(static)
         for (int bh = 0; bh < pairs; bh++)
-            head_backward(dqkv, dout, att + bh * TT, qkv, mine, &a, bh / a.H, bh % a.H);
+            head_backward(dqkv, dout, att + bh * TT, qkv, mine, mine + block_floats(a.T), &a, bh / a.H, bh % a.H);
     }
 }
 

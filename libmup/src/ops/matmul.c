@@ -60,10 +60,10 @@ static void affine_backward(mup_graph *g, const mup_node *n) {
         /* rows summed in order, each output column independent: deterministic at any thread count */
 #pragma omp parallel for if ((long)N * O > MUP_PARALLEL_MIN) schedule(static)
         for (int o = 0; o < O; o++) {
-            float s = 0.0f;
+            double s = 0.0; /* double: a bias whose gradient cancels (attention keys) stays near 0 */
             for (int r = 0; r < N; r++)
                 s += dy[(long)r * O + o];
-            db[o] += s;
+            db[o] += (float)s;
         }
     }
 }
