@@ -1,0 +1,170 @@
+/* mup_train: the loop every example, tool and experiment runs. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mup/checkpoint.h"
+#include "mup/train.h"
+#include "progress.h"
+
+#define TAIL_STEPS 20
+
+typedef struct {
+    mup_model *M;
+    mup_optim *opt;
+    mup_task *task;
+    const mup_train_opts *o;
+    mup_train_result *r;
+    FILE *log;
+} run;
+
+static mup_status stop(run *x, mup_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static mup_status stop(run *x, mup_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->r->message, sizeof x->r->message, fmt, ap);
+    va_end(ap);
+    x->r->status = s;
+    return mup_error(s, "%s", x->r->message);
+}
+
+static void evaluate(run *x, int step) {
+    mup_train_result *r = x->r;
+    double loss, acc;
+    x->task->evaluate(x->task, x->M, &loss, &acc);
+    r->eval_step[r->n_evals] = step;
+    r->eval_loss[r->n_evals] = loss;
+    r->eval_acc[r->n_evals] = acc;
+    r->n_evals++;
+    r->final_val_loss = loss;
+    r->final_val_acc = acc;
+    if (isfinite(loss) && (!(r->best_val_loss <= loss)))
+        r->best_val_loss = loss;
+    if (x->log)
+        fprintf(x->log, "{\"step\": %d, \"val_loss\": %.9g, \"val_acc\": %.9g}\n", step, loss, isnan(acc) ? -1.0 : acc);
+}
+
+static mup_status save(run *x, int step) {
+    mup_checkpoint_meta meta = {.step = step, .first_loss = x->r->first_loss, .config_json = x->o->config_json,
+                                .train_loss = x->r->train_loss};
+    meta.n_state = x->task->get_state ? x->task->get_state(x->task, meta.state) : 0;
+    mup_rng dr = mup_graph_rng(mup_model_graph(x->M));
+    memcpy(meta.state + meta.n_state, dr.s, sizeof dr.s);
+    meta.n_state += 4;
+    return mup_checkpoint_save(x->o->checkpoint_path, x->M, x->opt, &meta);
+}
+
+static mup_status resume(run *x, int *start) {
+    mup_checkpoint_meta meta;
+    mup_status s = mup_checkpoint_load(x->o->resume_path, x->M, x->opt, &meta);
+    if (s != MUP_OK)
+        return s;
+    if (meta.step > x->o->steps || meta.n_state < 4) {
+        mup_checkpoint_meta_free(&meta);
+        return mup_error(MUP_ERR_FORMAT, "checkpoint %s: step %d or state (%d words) does not fit this run of %d steps",
+                         x->o->resume_path, meta.step, meta.n_state, x->o->steps);
+    }
+    int task_words = meta.n_state - 4;
+    if (x->task->set_state)
+        x->task->set_state(x->task, meta.state, task_words);
+    mup_rng dr;
+    memcpy(dr.s, meta.state + task_words, sizeof dr.s);
+    mup_graph_set_rng(mup_model_graph(x->M), dr);
+    if (meta.train_loss)
+        memcpy(x->r->train_loss, meta.train_loss, (size_t)meta.step * sizeof(float));
+    x->r->first_loss = meta.first_loss;
+    *start = meta.step;
+    mup_checkpoint_meta_free(&meta);
+    return MUP_OK;
+}
+
+static void finish(run *x) {
+    mup_train_result *r = x->r;
+    int n = r->steps_done < TAIL_STEPS ? r->steps_done : TAIL_STEPS;
+    double s = 0.0;
+    for (int i = r->steps_done - n; i < r->steps_done; i++)
+        s += r->train_loss[i];
+    r->final_train_loss = n ? s / n : NAN;
+}
+
+static mup_status loop(run *x, int start, mup_progress *bar) {
+    const mup_train_opts *o = x->o;
+    mup_train_result *r = x->r;
+    double factor = o->diverge_factor > 0 ? o->diverge_factor : 10.0;
+    for (int step = start; step < o->steps; step++) {
+        mup_graph *g = mup_graph_begin(x->M);
+        mup_tensor *loss = x->task->train_loss(x->task, g);
+        double L = loss->data[0];
+        if (step == 0)
+            r->first_loss = L;
+        if (!isfinite(L) || L > factor * r->first_loss) {
+            mup_graph_end(g);
+            return stop(x, MUP_ERR_DIVERGED, isfinite(L) ? "loss %g at step %d exceeds %g x the first loss %g"
+                                                         : "loss %g at step %d", L, step, factor, r->first_loss);
+        }
+        mup_backward(g, loss);
+        mup_optim_step(x->opt);
+        mup_graph_end(g);
+        r->train_loss[step] = (float)L;
+        r->steps_done = step + 1;
+        if (x->log)
+            fprintf(x->log, "{\"step\": %d, \"loss\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g}\n", step + 1, L,
+                    mup_optim_options(x->opt)->lr * mup_schedule_factor(&mup_optim_options(x->opt)->schedule, step),
+                    mup_optim_last_grad_norm(x->opt));
+        bool last = step + 1 == o->steps;
+        if (last || (o->eval_every > 0 && (step + 1) % o->eval_every == 0)) {
+            evaluate(x, step + 1);
+            if (!isfinite(r->final_val_loss))
+                return stop(x, MUP_ERR_DIVERGED, "validation loss %g at step %d", r->final_val_loss, step + 1);
+        }
+        if (o->checkpoint_path && (last || (o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0))) {
+            mup_status s = save(x, step + 1);
+            if (s != MUP_OK)
+                return stop(x, s, "%s", mup_error_message());
+        }
+        mup_progress_update(bar, step + 1, L, r->n_evals ? r->final_val_loss : NAN, last);
+    }
+    return MUP_OK;
+}
+
+mup_status mup_train(mup_model *M, mup_optim *opt, mup_task *task, const mup_train_opts *o, mup_train_result *r) {
+    MUP_ASSERT(o->steps > 0, "mup_train: steps must be positive (got %d)", o->steps);
+    double t0 = mup_now();
+    int max_evals = (o->eval_every > 0 ? o->steps / o->eval_every : 0) + 2;
+    *r = (mup_train_result){.status = MUP_OK, .final_val_loss = NAN, .final_val_acc = NAN, .best_val_loss = NAN};
+    r->train_loss = mup_xcalloc((size_t)o->steps, sizeof *r->train_loss);
+    r->eval_step = mup_xcalloc((size_t)max_evals, sizeof *r->eval_step);
+    r->eval_loss = mup_xcalloc((size_t)max_evals, sizeof *r->eval_loss);
+    r->eval_acc = mup_xcalloc((size_t)max_evals, sizeof *r->eval_acc);
+    run x = {.M = M, .opt = opt, .task = task, .o = o, .r = r};
+    int start = 0;
+    mup_status s = MUP_OK;
+    if (o->resume_path)
+        s = resume(&x, &start);
+    r->steps_done = start;
+    if (s == MUP_OK && o->log_path && !(x.log = fopen(o->log_path, start ? "a" : "w")))
+        s = stop(&x, MUP_ERR_IO, "cannot open the log %s: %s", o->log_path, strerror(errno));
+    if (s == MUP_OK) {
+        mup_progress bar;
+        mup_progress_start(&bar, o->progress, o->label, o->steps);
+        s = loop(&x, start, &bar);
+        mup_progress_finish(&bar);
+    }
+    if (x.log && fclose(x.log) != 0 && s == MUP_OK)
+        s = stop(&x, MUP_ERR_IO, "cannot write the log %s: %s", o->log_path, strerror(errno));
+    finish(&x);
+    r->seconds = mup_now() - t0;
+    r->status = s;
+    return s;
+}
+
+void mup_train_result_free(mup_train_result *r) {
+    free(r->train_loss);
+    free(r->eval_step);
+    free(r->eval_loss);
+    free(r->eval_acc);
+    *r = (mup_train_result){0};
+}
