@@ -2,6 +2,7 @@
 #ifndef MUP_H
 #define MUP_H
 
+#include "mup/data.h"
 #include "mup/error.h"
 #include "mup/graph.h"
 #include "mup/init.h"
