@@ -13,6 +13,8 @@
 #include "testing.h"
 
 #define DIM 784
+#define TRAIN_IMAGES "train-images-idx3-ubyte.gz"
+#define TRAIN_LABELS "train-labels-idx1-ubyte.gz"
 
 /* ---- writing IDX files ---- */
 
@@ -36,13 +38,6 @@ static void write_idx(const char *path, uint32_t magic, const uint32_t *dims, in
     if (len)
         cr_assert_eq(gzwrite(gz, data, (unsigned)len), (int)len);
     cr_assert_eq(gzclose(gz), Z_OK);
-}
-
-/* A fresh directory under the test's temporary one. */
-static const char *fresh_dir(const char *name) {
-    const char *dir = test_path(name);
-    cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s", dir);
-    return dir;
 }
 
 static const char *file_in(const char *dir, const char *name) {
@@ -122,7 +117,7 @@ static void expect_failure(const char *dir, bool train, mup_status want, const c
 /* ---- Fashion-MNIST ---- */
 
 Test(fashion_mnist, reads_back_exactly) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set tr = raw_make(37, 1), te = raw_make(5, 2);
     write_set(dir, "train", &tr);
     write_set(dir, "t10k", &te);
@@ -139,7 +134,7 @@ Test(fashion_mnist, reads_back_exactly) {
 }
 
 Test(fashion_mnist, limit_keeps_prefix) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(130, 3); /* more than one 64-image read */
     write_set(dir, "train", &r);
     mup_classif_data d;
@@ -153,7 +148,7 @@ Test(fashion_mnist, limit_keeps_prefix) {
 }
 
 Test(fashion_mnist, directory_from_environment) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(3, 4);
     write_set(dir, "t10k", &r);
     setenv("MUP_FASHION_MNIST_DIR", dir, 1);
@@ -165,49 +160,49 @@ Test(fashion_mnist, directory_from_environment) {
 }
 
 Test(fashion_mnist, missing_file_is_io_error_with_hint) {
-    const char *dir = fresh_dir("fm");
-    expect_failure(dir, true, MUP_ERR_IO, file_in(dir, "train-labels-idx1-ubyte.gz"), "No such file");
+    const char *dir = test_mkdir("fm");
+    expect_failure(dir, true, MUP_ERR_IO, file_in(dir, TRAIN_LABELS), "No such file");
     expect_failure(dir, true, MUP_ERR_IO, "install the Debian package dataset-fashion-mnist",
                    "MUP_FASHION_MNIST_DIR");
     raw_set r = raw_make(2, 5);
     write_labels(dir, "train", &r);
-    expect_failure(dir, true, MUP_ERR_IO, file_in(dir, "train-images-idx3-ubyte.gz"), "No such file");
+    expect_failure(dir, true, MUP_ERR_IO, file_in(dir, TRAIN_IMAGES), "No such file");
     raw_free(&r);
 }
 
 Test(fashion_mnist, bad_magic) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(4, 6);
     write_set(dir, "train", &r);
     /* a label file where the image file belongs */
-    write_idx(file_in(dir, "train-images-idx3-ubyte.gz"), 0x801, (uint32_t[]){4, 28, 28}, 3, r.pix, 4 * DIM);
-    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, "train-images-idx3-ubyte.gz"), "magic");
+    write_idx(file_in(dir, TRAIN_IMAGES), 0x801, (uint32_t[]){4, 28, 28}, 3, r.pix, 4 * DIM);
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_IMAGES), "magic");
     write_images(dir, "train", &r);
-    write_idx(file_in(dir, "train-labels-idx1-ubyte.gz"), 0x08010000, (uint32_t[]){4}, 1, r.lab, 4);
-    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, "train-labels-idx1-ubyte.gz"), "0x08010000");
+    write_idx(file_in(dir, TRAIN_LABELS), 0x08010000, (uint32_t[]){4}, 1, r.lab, 4);
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_LABELS), "0x08010000");
     raw_free(&r);
 }
 
 Test(fashion_mnist, truncated_images_and_labels) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(6, 7);
     write_labels(dir, "train", &r);
     /* header says 6 images, the data stops in the middle of the fifth */
-    write_idx(file_in(dir, "train-images-idx3-ubyte.gz"), 0x803, (uint32_t[]){6, 28, 28}, 3, r.pix, 4 * DIM + 100);
-    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, "train-images-idx3-ubyte.gz"), "truncated");
+    write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){6, 28, 28}, 3, r.pix, 4 * DIM + 100);
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_IMAGES), "truncated");
     expect_failure(dir, true, MUP_ERR_FORMAT, "announces 6 images, the file holds 4", NULL);
     write_images(dir, "train", &r);
-    write_idx(file_in(dir, "train-labels-idx1-ubyte.gz"), 0x801, (uint32_t[]){6}, 1, r.lab, 5);
-    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, "train-labels-idx1-ubyte.gz"), "truncated");
+    write_idx(file_in(dir, TRAIN_LABELS), 0x801, (uint32_t[]){6}, 1, r.lab, 5);
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_LABELS), "truncated");
     /* a gzip stream cut in the middle */
-    const char *path = file_in(dir, "train-labels-idx1-ubyte.gz");
+    const char *path = file_in(dir, TRAIN_LABELS);
     write_labels(dir, "train", &r);
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
     cr_assert_eq(truncate(path, st.st_size - 10), 0);
     expect_failure(dir, true, MUP_ERR_FORMAT, path, "truncated");
     /* a header cut short */
-    gzFile gz = gzopen(file_in(dir, "train-labels-idx1-ubyte.gz"), "wb");
+    gzFile gz = gzopen(file_in(dir, TRAIN_LABELS), "wb");
     gzwrite(gz, "\0\0\x08", 3);
     gzclose(gz);
     expect_failure(dir, true, MUP_ERR_FORMAT, "truncated header", NULL);
@@ -215,20 +210,20 @@ Test(fashion_mnist, truncated_images_and_labels) {
 }
 
 Test(fashion_mnist, empty_and_non_gzip_files) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(2, 8);
     write_images(dir, "train", &r);
-    FILE *f = fopen(file_in(dir, "train-labels-idx1-ubyte.gz"), "wb");
+    FILE *f = fopen(file_in(dir, TRAIN_LABELS), "wb");
     fclose(f);
-    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, "train-labels-idx1-ubyte.gz"), "truncated header");
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_LABELS), "truncated header");
     raw_free(&r);
 }
 
 Test(fashion_mnist, corrupt_gzip_stream) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(20, 9);
     write_set(dir, "train", &r);
-    const char *path = file_in(dir, "train-images-idx3-ubyte.gz");
+    const char *path = file_in(dir, TRAIN_IMAGES);
     FILE *f = fopen(path, "r+b");
     cr_assert(f);
     fseek(f, -6, SEEK_END); /* inside the CRC32 of the gzip trailer */
@@ -236,55 +231,56 @@ Test(fashion_mnist, corrupt_gzip_stream) {
     fseek(f, -6, SEEK_END);
     fputc(c ^ 0x5a, f);
     fclose(f);
-    expect_failure(dir, true, MUP_ERR_FORMAT, path, "corrupt gzip");
+    expect_failure(dir, true, MUP_ERR_FORMAT, path, "corrupt gzip data: incorrect data check");
     raw_free(&r);
 }
 
 Test(fashion_mnist, trailing_data) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(4, 10);
     write_images(dir, "train", &r);
-    write_idx(file_in(dir, "train-labels-idx1-ubyte.gz"), 0x801, (uint32_t[]){3}, 1, r.lab, 4);
-    write_idx(file_in(dir, "train-images-idx3-ubyte.gz"), 0x803, (uint32_t[]){3, 28, 28}, 3, r.pix, 4 * DIM);
-    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, "train-labels-idx1-ubyte.gz"), "continues past");
+    write_idx(file_in(dir, TRAIN_LABELS), 0x801, (uint32_t[]){3}, 1, r.lab, 4);
+    write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){3, 28, 28}, 3, r.pix, 4 * DIM);
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_LABELS), "continues past");
     raw_free(&r);
 }
 
 Test(fashion_mnist, mismatched_counts) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(5, 11);
     write_images(dir, "train", &r);
-    write_idx(file_in(dir, "train-labels-idx1-ubyte.gz"), 0x801, (uint32_t[]){4}, 1, r.lab, 4);
+    write_idx(file_in(dir, TRAIN_LABELS), 0x801, (uint32_t[]){4}, 1, r.lab, 4);
     expect_failure(dir, true, MUP_ERR_FORMAT, "holds 5 images", "holds 4 labels");
     raw_free(&r);
 }
 
 Test(fashion_mnist, wrong_image_size) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(2, 12);
     write_labels(dir, "t10k", &r);
-    write_idx(file_in(dir, "t10k-images-idx3-ubyte.gz"), 0x803, (uint32_t[]){2, 27, 28}, 3, r.pix, 2 * 27 * 28);
+    write_idx(file_in(dir, "t10k-images-idx3-ubyte.gz"), 0x803, (uint32_t[]){2, 27, 28}, 3, r.pix,
+              2 * 27 * 28);
     expect_failure(dir, false, MUP_ERR_FORMAT, file_in(dir, "t10k-images-idx3-ubyte.gz"), "27x28");
     raw_free(&r);
 }
 
 Test(fashion_mnist, label_out_of_range) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     raw_set r = raw_make(9, 13);
     r.lab[7] = 10;
     write_set(dir, "train", &r);
-    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, "train-labels-idx1-ubyte.gz"),
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_LABELS),
                    "label 10 of example 7 is outside 0..9");
     raw_free(&r);
 }
 
 Test(fashion_mnist, huge_counts_refused_before_allocating) {
-    const char *dir = fresh_dir("fm");
+    const char *dir = test_mkdir("fm");
     unsigned char byte = 0;
-    write_idx(file_in(dir, "train-labels-idx1-ubyte.gz"), 0x801, (uint32_t[]){0xffffffffu}, 1, &byte, 1);
-    write_idx(file_in(dir, "train-images-idx3-ubyte.gz"), 0x803, (uint32_t[]){0xffffffffu, 28, 28}, 3, &byte, 1);
+    write_idx(file_in(dir, TRAIN_LABELS), 0x801, (uint32_t[]){0xffffffffu}, 1, &byte, 1);
+    write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){0xffffffffu, 28, 28}, 3, &byte, 1);
     expect_failure(dir, true, MUP_ERR_NOMEM, "exceed", "cap");
-    write_idx(file_in(dir, "train-images-idx3-ubyte.gz"), 0x803, (uint32_t[]){0xffffffffu, 0xffffffffu, 28}, 3,
+    write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){0xffffffffu, 0xffffffffu, 28}, 3,
               &byte, 1);
     expect_failure(dir, true, MUP_ERR_FORMAT, "4294967295x28", NULL);
 }
@@ -422,7 +418,8 @@ Test(classif_split, tail_becomes_validation) {
 
 /* n examples of dim 2 where x = (i, -i) and y = i */
 static mup_classif_data indexed(int n) {
-    mup_classif_data d = {n, 2, n, malloc((size_t)n * 2 * sizeof(float)), malloc((size_t)n * sizeof(int32_t))};
+    mup_classif_data d = {.n = n, .dim = 2, .n_classes = n, .x = malloc((size_t)n * 2 * sizeof(float)),
+                          .y = malloc((size_t)n * sizeof(int32_t))};
     for (int i = 0; i < n; i++) {
         d.x[2 * i] = (float)i;
         d.x[2 * i + 1] = (float)-i;

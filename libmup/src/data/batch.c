@@ -49,7 +49,8 @@ mup_status mup_batcher_set_state(mup_batcher *b, mup_batcher_state s) {
         return mup_error(MUP_ERR_INVALID, "batcher state: saved for %d examples, this data set has %d",
                          (int)s.n, b->n);
     if (s.epoch < 0 || s.pos < 0 || s.pos >= s.n)
-        return mup_error(MUP_ERR_INVALID, "batcher state: epoch %lld, position %d out of range for %d examples",
+        return mup_error(MUP_ERR_INVALID,
+                         "batcher state: epoch %lld, position %d out of range for %d examples",
                          (long long)s.epoch, (int)s.pos, b->n);
     b->state = s;
     batcher_shuffle(b);

@@ -23,7 +23,8 @@ mup_status mup_data_classif_alloc(mup_classif_data *d, int n, int dim, int n_cla
 }
 
 static void copy_rows(mup_classif_data *dst, const mup_classif_data *src, int first) {
-    memcpy(dst->x, src->x + (size_t)first * (size_t)src->dim, (size_t)dst->n * (size_t)src->dim * sizeof(float));
+    size_t row = (size_t)src->dim;
+    memcpy(dst->x, src->x + (size_t)first * row, (size_t)dst->n * row * sizeof(float));
     memcpy(dst->y, src->y + first, (size_t)dst->n * sizeof(int32_t));
 }
 

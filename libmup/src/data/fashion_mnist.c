@@ -33,7 +33,8 @@ static mup_status idx_open(idx_file *f, const char *dir, const char *name) {
     /* open() rather than gzopen() so that errno is certain to describe the failure */
     int fd = open(f->path, O_RDONLY);
     if (fd < 0)
-        return mup_error(MUP_ERR_IO, "fashion-mnist: cannot open %s: %s (" HINT ")", f->path, strerror(errno));
+        return mup_error(MUP_ERR_IO, "fashion-mnist: cannot open %s: %s (" HINT ")", f->path,
+                         strerror(errno));
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
@@ -54,16 +55,19 @@ static mup_status idx_read(idx_file *f, void *buf, unsigned len, unsigned *got) 
     const char *msg = gzerror(f->gz, &err);
     if (err == Z_ERRNO)
         return mup_error(MUP_ERR_IO, "fashion-mnist: cannot read %s: %s", f->path, strerror(errno));
-    if (err != Z_OK && err != Z_BUF_ERROR)
-        return mup_error(MUP_ERR_FORMAT, "fashion-mnist: %s: corrupt gzip data: %s", f->path, msg);
-    return MUP_OK;
+    if (err == Z_OK || err == Z_BUF_ERROR)
+        return MUP_OK;
+    /* zlib prefixes the only name it knows, "<fd:N>: ", which says less than the path */
+    const char *after = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ">: ") : NULL;
+    return mup_error(MUP_ERR_FORMAT, "fashion-mnist: %s: corrupt gzip data: %s", f->path,
+                     after ? after + 3 : msg);
 }
 
 static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* Reads magic and ndims big-endian dimensions; count = dims[0]; the rest go to dims[1..]. */
+/* Checks the magic number and reads the ndims big-endian dimensions, the first being the count. */
 static mup_status idx_header(idx_file *f, uint32_t magic, const char *kind, uint32_t *dims, int ndims) {
     unsigned char h[16];
     unsigned want = 4u * (unsigned)(ndims + 1), got;

@@ -134,7 +134,8 @@ static mup_status list_dir(const char *dir, char ***names, int *count) {
     *count = 0;
     DIR *d = opendir(dir);
     if (!d)
-        return mup_error(MUP_ERR_IO, "text: cannot open directory %s: %s (" DIR_HINT ")", dir, strerror(errno));
+        return mup_error(MUP_ERR_IO, "text: cannot open directory %s: %s (" DIR_HINT ")", dir,
+                         strerror(errno));
     int cap = 0;
     for (struct dirent *e; (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
