@@ -1,9 +1,12 @@
 #include "testing.h"
 
+#include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 mup_tensor *test_leaf(int ndim, const int *shape, uint64_t seed, bool no_grad) {
@@ -55,6 +58,12 @@ const char *test_path(const char *name) {
     char *p = slots[next++ % 8];
     snprintf(p, sizeof slots[0], "%s/%s", test_tmpdir(), name);
     return p;
+}
+
+const char *test_mkdir(const char *name) {
+    const char *dir = test_path(name);
+    cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir, strerror(errno));
+    return dir;
 }
 
 double test_max_abs_diff(const float *a, const float *b, long n) {

@@ -15,6 +15,8 @@ void test_leaf_free(mup_tensor *t);
 const char *test_tmpdir(void);
 /* Path of a file name inside test_tmpdir(), in a static buffer rotated over 8 slots. */
 const char *test_path(const char *name);
+/* Creates the directory test_path(name) (failing the test if it exists) and returns its path. */
+const char *test_mkdir(const char *name);
 
 /* Largest |a_i - b_i| over n floats. */
 double test_max_abs_diff(const float *a, const float *b, long n);

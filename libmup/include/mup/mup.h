@@ -3,6 +3,7 @@
 #define MUP_H
 
 #include "mup/checkpoint.h"
+#include "mup/data.h"
 #include "mup/error.h"
 #include "mup/graph.h"
 #include "mup/init.h"
@@ -14,5 +15,6 @@
 #include "mup/rng.h"
 #include "mup/tensor.h"
 #include "mup/threads.h"
+#include "mup/train.h"
 
 #endif
