@@ -32,7 +32,7 @@ void mup_progress_update(mup_progress *p, int done, double loss, double val_loss
         return;
     p->t_last = t;
     enum { WIDTH = 24 };
-    char bar[WIDTH + 1], eta[16], val[32] = "";
+    char bar[WIDTH + 1], eta[32], val[32] = "";
     int filled = p->total > 0 ? (int)((long)WIDTH * done / p->total) : WIDTH;
     for (int i = 0; i < WIDTH; i++)
         bar[i] = i < filled ? '#' : '.';
