@@ -42,7 +42,8 @@ void mup_layernorm_init(mup_layernorm_layer *ln, mup_model *M, const char *name,
 mup_tensor *mup_layernorm_forward(mup_graph *g, const mup_layernorm_layer *ln, mup_tensor *x);
 
 /* The µP output layer: y = W (output_mult · x / m) + b, m the weight's width multiplier (1 under SP).
- * The weight's default init is rescaled by sqrt(m) (constant variance in width), or zero. */
+ * The weight's default init is rescaled by sqrt(m) (constant variance in width); zero_init starts
+ * weight and bias at 0. */
 typedef struct {
     float output_mult;       /* 0 means 1 */
     bool zero_init;          /* readout_zero_init: weight starts at 0 */

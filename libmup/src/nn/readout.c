@@ -18,9 +18,12 @@ void mup_readout_init(mup_readout *r, mup_model *M, const char *name, int in, in
     mup_model_scoped_name(M, name, r->name, sizeof r->name);
     snprintf(pname, sizeof pname, "%s.weight", name);
     r->weight = mup_model_add_param(M, pname, MUP_KIND_READOUT_WEIGHT, 2, (int[]){out, in});
-    if (opts.zero_init)
-        r->weight->init.kind = MUP_INIT_ZEROS;
     add_bias(r, M, name, r->weight, out, opts);
+    if (opts.zero_init) { /* as the reference: weight and bias both start at 0 */
+        r->weight->init.kind = MUP_INIT_ZEROS;
+        if (r->bias)
+            r->bias->init.kind = MUP_INIT_ZEROS;
+    }
     r->in = in;
     r->out = out;
     r->output_mult = opts.output_mult != 0.0f ? opts.output_mult : 1.0f;
