@@ -1,6 +1,6 @@
 #!/bin/sh
 # The README's two commands, on a fresh Debian machine:
-#   ./mup.sh demo   install what is missing, build, and run the µTransfer demo on Fashion-MNIST
+#   ./mup.sh demo   install what is missing, build, and train a µP MLP on Fashion-MNIST
 #   ./mup.sh test   install what is missing, build, and run every test (plain and sanitizer builds)
 # Also: ./mup.sh build (just build), ./mup.sh deps (just install packages).
 set -eu
@@ -35,7 +35,7 @@ build) deps; build ;;
 demo)
     deps; build
     shift
-    exec build/sweep/mup-sweep examples/configs/fashion-mlp-demo.json --out out/demo "$@"
+    exec build/examples/mlp_fashion "$@"
     ;;
 test)
     deps; build
