@@ -251,7 +251,7 @@ static void check_group(hid_t file, const char *gname) {
     for (int i = 0; i < mup_model_num_params(M); i++) {
         mup_param *p = mup_model_param(M, i);
         want = read_f64(grads, p->name, p->t.size);
-        char what[160];
+        char what[512];
         snprintf(what, sizeof what, "%s grad %s", gname, p->name);
         expect_close(what, p->t.grad, want, p->t.size, PAR_ATOL, PAR_RTOL);
         free(want);
@@ -277,7 +277,7 @@ static void check_group(hid_t file, const char *gname) {
             mup_optim_step(opt);
         }
         losses[steps] = step_loss(M, n, &a, &b, false)->data[0];
-        char what[160];
+        char what[512];
         snprintf(what, sizeof what, "%s/%s loss", gname, rl.names[r]);
         want = read_f64(run, "loss", steps + 1);
         expect_close(what, losses, want, steps + 1, REL_ATOL, REL_RTOL);
