@@ -54,30 +54,20 @@ static const char *const search_extra[] = {"space", NULL};
 static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
     if (!v)
         return mup_error(MUP_ERR_INVALID, "proxy_widths: missing (the widths of the narrow models searched)");
-    if (!cJSON_IsArray(v))
-        return mup_error(MUP_ERR_INVALID, "proxy_widths: expected a list of positive integers, got %s",
-                         mup_json_type_name(v));
-    int n = cJSON_GetArraySize(v);
-    if (n == 0)
-        return mup_error(MUP_ERR_INVALID, "proxy_widths: empty (give at least one width)");
-    c->proxy_widths = mup_xcalloc((size_t)n, sizeof *c->proxy_widths);
     /* each width read as if it were target.width, for the same checks and messages */
     static const mup_key width_key = MUP_KEY_INT("", "width", mup_sweep_config, target.width, 1,
                                                  MUP_RANGE_FROM(1), NULL, "");
-    char path[64];
-    int i = 0;
-    for (const cJSON *w = v->child; w; w = w->next, i++) {
-        snprintf(path, sizeof path, "proxy_widths[%d]", i);
-        double x;
-        mup_status s = mup_key_choice_from_json(&width_key, w, path, &x);
-        if (s)
-            return s;
-        for (int j = 0; j < i; j++)
-            if (c->proxy_widths[j] == (int)x)
-                return mup_error(MUP_ERR_INVALID, "%s: %d is listed twice", path, (int)x);
-        c->proxy_widths[c->n_proxy_widths++] = (int)x;
+    double *widths;
+    int n;
+    mup_status s = mup_key_read_list(&width_key, v, "proxy_widths", &widths, &n);
+    if (!s) {
+        c->proxy_widths = mup_xcalloc((size_t)n, sizeof *c->proxy_widths);
+        for (int i = 0; i < n; i++)
+            c->proxy_widths[i] = (int)widths[i];
+        c->n_proxy_widths = n;
     }
-    return MUP_OK;
+    free(widths);
+    return s;
 }
 
 static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
@@ -98,6 +88,9 @@ static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
         if (!given)
             return mup_error(MUP_ERR_INVALID, "search.trials: missing (the %s sampler needs a number of trials)",
                              sampler_names[c->search.sampler]);
+        if (c->search.trials > MAX_TRIALS)
+            return mup_error(MUP_ERR_INVALID, "search.trials: %d is more than the %d a sweep may run",
+                             c->search.trials, MAX_TRIALS);
         if (c->search.sampler == MUP_SAMPLER_SOBOL && c->search.n_dims > MUP_SOBOL_MAX_DIMS)
             return mup_error(MUP_ERR_INVALID, "search.space: the sobol sampler takes at most %d keys, got %d",
                              MUP_SOBOL_MAX_DIMS, c->search.n_dims);

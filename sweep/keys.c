@@ -173,6 +173,29 @@ void mup_key_format_default(const mup_key *k, char *buf, size_t n) {
         mup_key_format(k, k->def, buf, n);
 }
 
+mup_status mup_key_read_list(const mup_key *k, const cJSON *v, const char *path, double **values, int *n) {
+    *values = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(v))
+        return mup_error(MUP_ERR_INVALID, "%s: expected a list, got %s", path, mup_json_type_name(v));
+    int len = cJSON_GetArraySize(v);
+    if (len == 0)
+        return mup_error(MUP_ERR_INVALID, "%s: empty", path);
+    *values = mup_xcalloc((size_t)len, sizeof **values);
+    char at[300];
+    for (const cJSON *item = v->child; item; item = item->next) {
+        snprintf(at, sizeof at, "%s[%d]", path, *n);
+        mup_status s = mup_key_choice_from_json(k, item, at, &(*values)[*n]);
+        if (s)
+            return s;
+        for (int j = 0; j < *n; j++)
+            if ((*values)[j] == (*values)[*n])
+                return mup_error(MUP_ERR_INVALID, "%s: repeats %s[%d]", at, path, j);
+        (*n)++;
+    }
+    return MUP_OK;
+}
+
 cJSON *mup_json_number(double v) {
     MUP_ASSERT(isfinite(v), "JSON has no number for %g", v);
     if (v == floor(v) && fabs(v) <= INT_MAX)

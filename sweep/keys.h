@@ -98,6 +98,11 @@ cJSON *mup_json_number(double v);
 /* The value of a number item, or of a raw item holding one; false for anything else. */
 bool mup_json_get_number(const cJSON *v, double *out);
 
+/* A non-empty JSON list of distinct values of an int, float, bool or enum key, each checked as
+ * mup_key_choice_from_json does ("values[2]: ..."). *values is allocated (mup_xcalloc) when v is a
+ * non-empty list, and is the caller's to free even when an element is rejected. */
+mup_status mup_key_read_list(const mup_key *k, const cJSON *v, const char *path, double **values, int *n);
+
 /* The JSON type of v in words ("a string", "an array"), for error messages. */
 const char *mup_json_type_name(const cJSON *v);
 

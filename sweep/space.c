@@ -105,25 +105,9 @@ static mup_status read_values(mup_search_dim *d, const cJSON *m, const char *pat
     const cJSON *vals = cJSON_GetObjectItemCaseSensitive(m, "values");
     if (!vals)
         return mup_error(MUP_ERR_INVALID, "%s.values: missing (choice needs a list of values)", path);
-    if (!cJSON_IsArray(vals))
-        return mup_error(MUP_ERR_INVALID, "%s.values: expected a list, got %s", path, mup_json_type_name(vals));
-    int n = cJSON_GetArraySize(vals);
-    if (n == 0)
-        return mup_error(MUP_ERR_INVALID, "%s.values: empty", path);
-    d->values = mup_xcalloc((size_t)n, sizeof *d->values);
     char at[300];
-    int i = 0;
-    for (const cJSON *v = vals->child; v; v = v->next, i++) {
-        snprintf(at, sizeof at, "%s.values[%d]", path, i);
-        mup_status s = mup_key_choice_from_json(d->key, v, at, &d->values[i]);
-        if (s)
-            return s;
-        for (int j = 0; j < i; j++)
-            if (d->values[j] == d->values[i])
-                return mup_error(MUP_ERR_INVALID, "%s: repeats values[%d]", at, j);
-        d->n_values = i + 1;
-    }
-    return MUP_OK;
+    snprintf(at, sizeof at, "%s.values", path);
+    return mup_key_read_list(d->key, vals, at, &d->values, &d->n_values);
 }
 
 static mup_status read_dim(mup_search_dim *d, const cJSON *m, mup_sampler_kind sampler) {

@@ -175,7 +175,7 @@ Test(sweep_config, wrong_json_types) {
     expect_invalid(with("search.space", "'lr'"), "search.space: expected an object");
     expect_invalid(with("search.space.lr", "0.1"), "search.space.lr: expected an object");
     expect_invalid(with("search.space.lr.low", "'-14'"), "search.space.lr.low: expected a number");
-    expect_invalid(with("proxy_widths", "128"), "proxy_widths: expected a list of positive integers");
+    expect_invalid(with("proxy_widths", "128"), "proxy_widths: expected a list, got a number");
     expect_invalid(with("proxy_widths", "[128, 'wide']"), "proxy_widths[1]: expected an integer, got a string");
     expect_invalid(with("target", "1024"), "target: expected an object");
     expect_invalid(q("[1, 2]"), "the config: expected an object, got a list");
@@ -200,6 +200,7 @@ Test(sweep_config, values_outside_their_range) {
     expect_invalid(with("model.depth", "1e10"), "model.depth: 1e+10 is out of range");
     expect_invalid(with("train.min_lr_factor", "1.5"), "train.min_lr_factor: 1.5 is out of range (allowed: [0, 1])");
     expect_invalid(with("search.trials", "0"), "search.trials: 0 is out of range");
+    expect_invalid(with("search.trials", "1000001"), "search.trials: 1000001 is more than the 1000000 a sweep may run");
     expect_invalid(with("search.seeds", "-1"), "search.seeds: -1 is out of range");
     expect_invalid(with("data.synthetic_classes", "1"), "data.synthetic_classes: 1 is out of range");
 }
@@ -208,7 +209,7 @@ Test(sweep_config, widths_must_be_positive) {
     expect_invalid(with("proxy_widths", "[0]"), "proxy_widths[0]: 0 is out of range (allowed: [1, inf))");
     expect_invalid(with("proxy_widths", "[64, -128]"), "proxy_widths[1]: -128 is out of range");
     expect_invalid(with("proxy_widths", "[]"), "proxy_widths: empty");
-    expect_invalid(with("proxy_widths", "[64, 64]"), "proxy_widths[1]: 64 is listed twice");
+    expect_invalid(with("proxy_widths", "[64, 64]"), "proxy_widths[1]: repeats proxy_widths[0]");
     expect_invalid(with("proxy_widths", NULL), "proxy_widths: missing");
     expect_invalid(with("target.width", "0"), "target.width: 0 is out of range (allowed: [1, inf))");
     expect_invalid(with("target.width", NULL), "target.width: missing");
@@ -266,7 +267,7 @@ Test(sweep_config, distribution_must_fit_the_key) {
     expect_invalid(with("search.space.depth", "{'dist': 'choice', 'values': [1, 2.5]}"),
                    "search.space.depth.values[1]: expected an integer, got 2.5");
     expect_invalid(with("search.space.activation", "{'dist': 'choice', 'values': ['relu', 'relu']}"),
-                   "search.space.activation.values[1]: repeats values[0]");
+                   "search.space.activation.values[1]: repeats search.space.activation.values[0]");
     expect_invalid(with("search.space.lr.values", "[0.1]"), "search.space.lr.values: only choice takes values");
     expect_invalid(with("search.space.activation", "{'dist': 'choice', 'values': ['relu'], 'low': 0}"),
                    "search.space.activation.low: choice takes values, not low and high");
