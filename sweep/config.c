@@ -1,0 +1,292 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "sampler.h"
+#include "sobol.h"
+
+static const char *const sampler_names[] = {"random", "sobol", "grid", NULL};
+static const char *const objective_names[] = {"val_loss", "train_loss", "val_error", NULL};
+
+const char *mup_sampler_name(mup_sampler_kind s) { return sampler_names[s]; }
+const char *mup_objective_name(mup_objective o) { return objective_names[o]; }
+
+/* The grid's trials are computed, and a config may not ask for more runs than this. */
+#define MAX_TRIALS 1000000
+
+#define C mup_sweep_config
+static const mup_key config_keys[] = {
+    MUP_KEY_STRING("", "name", C, name, "sweep", "title id", "names the sweep in its reports"),
+    MUP_KEY_ENUM("", "objective", C, objective, MUP_OBJECTIVE_VAL_LOSS, objective_names,
+                 "metric loss target_metric",
+                 "what ranks the trials, always minimised: the final validation loss, the final training "
+                 "loss or the validation error rate"),
+    MUP_KEY_ENUM("search", "sampler", C, search.sampler, MUP_SAMPLER_RANDOM, sampler_names,
+                 "method strategy algorithm",
+                 "independent random draws, a scrambled Sobol sequence (better spread), or the full grid"),
+    MUP_KEY_INT("search", "trials", C, search.trials, 0, MUP_RANGE_FROM(1), "n_trials num_trials samples",
+                "settings to try; needed by random and sobol (a power of two suits sobol); grid computes it "
+                "as the product of the keys' points, so leave it out or give that number"),
+    MUP_KEY_INT("search", "seeds", C, search.seeds, 1, MUP_RANGE_FROM(1), "n_seeds repeats",
+                "runs of each setting at each proxy width, each with its own seed"),
+    MUP_KEY_INT("search", "seed", C, search.seed, 0, MUP_RANGE_NONNEG, "random_seed sampler_seed",
+                "seed of the sampler: the same seed gives the same trials"),
+    MUP_KEY_INT("target", "width", C, target.width, 0, MUP_RANGE_FROM(1), "d_model size",
+                "width of the target model that is trained with the best setting"),
+    MUP_KEY_INT("target", "seeds", C, target.seeds, 1, MUP_RANGE_FROM(1), "n_seeds repeats",
+                "target runs, each with its own seed"),
+};
+#undef C
+#define N_CONFIG_KEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
+
+const mup_key *mup_sweep_config_keys(int *n) {
+    *n = N_CONFIG_KEYS;
+    return config_keys;
+}
+
+static const char *const top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target", NULL};
+static const char *const search_extra[] = {"space", NULL};
+
+static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
+    if (!v)
+        return mup_error(MUP_ERR_INVALID, "proxy_widths: missing (the widths of the narrow models searched)");
+    /* each width read as if it were target.width, for the same checks and messages */
+    static const mup_key width_key = MUP_KEY_INT("", "width", mup_sweep_config, target.width, 1,
+                                                 MUP_RANGE_FROM(1), NULL, "");
+    double *widths;
+    int n;
+    mup_status s = mup_key_read_list(&width_key, v, "proxy_widths", &widths, &n);
+    if (!s) {
+        c->proxy_widths = mup_xcalloc((size_t)n, sizeof *c->proxy_widths);
+        for (int i = 0; i < n; i++)
+            c->proxy_widths[i] = (int)widths[i];
+        c->n_proxy_widths = n;
+    }
+    free(widths);
+    return s;
+}
+
+static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
+    if (!search)
+        return mup_error(MUP_ERR_INVALID, "search: missing (the sampler, trials and space of the search)");
+    mup_key_scope scope = {config_keys, N_CONFIG_KEYS, "search", search_extra, {{config_keys, N_CONFIG_KEYS}}};
+    mup_status s = mup_keys_read(&scope, c, search, "search");
+    if (s)
+        return s;
+    const cJSON *space = cJSON_GetObjectItemCaseSensitive(search, "space");
+    if (!space)
+        return mup_error(MUP_ERR_INVALID, "search.space: missing (the keys to search and their distributions)");
+    s = mup_search_space_read(c, space);
+    if (s)
+        return s;
+    bool given = cJSON_GetObjectItemCaseSensitive(search, "trials") != NULL;
+    if (c->search.sampler != MUP_SAMPLER_GRID) {
+        if (!given)
+            return mup_error(MUP_ERR_INVALID, "search.trials: missing (the %s sampler needs a number of trials)",
+                             sampler_names[c->search.sampler]);
+        if (c->search.trials > MAX_TRIALS)
+            return mup_error(MUP_ERR_INVALID, "search.trials: %d is more than the %d a sweep may run",
+                             c->search.trials, MAX_TRIALS);
+        if (c->search.sampler == MUP_SAMPLER_SOBOL && c->search.n_dims > MUP_SOBOL_MAX_DIMS)
+            return mup_error(MUP_ERR_INVALID, "search.space: the sobol sampler takes at most %d keys, got %d",
+                             MUP_SOBOL_MAX_DIMS, c->search.n_dims);
+        if (c->search.sampler == MUP_SAMPLER_SOBOL && (c->search.trials & (c->search.trials - 1)))
+            mup_log(MUP_LOG_WARN, "search.trials: %d is not a power of two, where Sobol points are balanced",
+                    c->search.trials);
+        return MUP_OK;
+    }
+    long points = 1;
+    for (int d = 0; d < c->search.n_dims; d++) {
+        points *= mup_search_dim_points(&c->search.dims[d]);
+        if (points > MAX_TRIALS)
+            return mup_error(MUP_ERR_INVALID, "search.space: the grid has more than %d points", MAX_TRIALS);
+    }
+    if (given && c->search.trials != points)
+        return mup_error(MUP_ERR_INVALID, "search.trials: %d does not match the grid's %ld points (leave it out)",
+                         c->search.trials, points);
+    c->search.trials = (int)points;
+    return MUP_OK;
+}
+
+static mup_status read_target(mup_sweep_config *c, const cJSON *target) {
+    if (!target)
+        return MUP_OK;
+    mup_key_scope scope = {config_keys, N_CONFIG_KEYS, "target", NULL, {{config_keys, N_CONFIG_KEYS}}};
+    mup_status s = mup_keys_read(&scope, c, target, "target");
+    if (s)
+        return s;
+    if (!cJSON_GetObjectItemCaseSensitive(target, "width"))
+        return mup_error(MUP_ERR_INVALID, "target.width: missing (the width to transfer the best setting to)");
+    c->has_target = true;
+    return MUP_OK;
+}
+
+/* A spec failing at some width: the failure is the search's when the base spec passes there, or fails
+ * with another message. */
+static mup_status check_trial(const mup_sweep_config *c, int trial, int width) {
+    mup_run_spec spec;
+    mup_status s = mup_plan_apply(c, trial, &spec);
+    spec.width = width;
+    if (!s)
+        s = mup_run_spec_check(&spec);
+    if (!s)
+        return MUP_OK;
+    char failed[1024];
+    snprintf(failed, sizeof failed, "%s", mup_error_message());
+    mup_run_spec base = c->base;
+    base.width = width;
+    if (mup_run_spec_check(&base) && strcmp(mup_error_message(), failed) == 0)
+        return s;
+    double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
+    char assigned[512];
+    mup_plan_values(c, trial, values);
+    mup_plan_format(c, values, assigned, sizeof assigned);
+    free(values);
+    mup_error(s, "%s", failed);
+    return mup_error_context(s, "search: trial %d (%s): ", trial, assigned);
+}
+
+/* Every run the sweep will make must be one the trainer accepts. */
+static mup_status check_runs(const mup_sweep_config *c) {
+    for (int t = 0; t < c->search.trials; t++) {
+        for (int i = 0; i < c->n_proxy_widths; i++) {
+            mup_status s = check_trial(c, t, c->proxy_widths[i]);
+            if (s)
+                return s;
+        }
+        if (c->has_target) {
+            mup_status s = check_trial(c, t, c->target.width);
+            if (s)
+                return s;
+        }
+    }
+    return MUP_OK;
+}
+
+static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
+    mup_keys_set_defaults(config_keys, N_CONFIG_KEYS, c);
+    mup_run_spec_defaults(&c->base);
+    int n_spec;
+    const mup_key *spec_keys = mup_spec_keys(&n_spec);
+    mup_key_scope top = {config_keys, N_CONFIG_KEYS, "", top_extra, {{spec_keys, n_spec}, {config_keys, N_CONFIG_KEYS}}};
+    mup_status s = mup_keys_read(&top, c, root, "");
+    if (!s)
+        s = mup_run_spec_read_sections(&c->base, root);
+    if (!s)
+        s = read_search(c, cJSON_GetObjectItemCaseSensitive(root, "search"));
+    if (!s)
+        s = read_proxy_widths(c, cJSON_GetObjectItemCaseSensitive(root, "proxy_widths"));
+    if (!s)
+        s = read_target(c, cJSON_GetObjectItemCaseSensitive(root, "target"));
+    if (!s)
+        s = check_runs(c);
+    return s;
+}
+
+static mup_status parse_error(const char *text, const char *at, const char *source) {
+    if (!at)
+        at = text;
+    int line = 1, col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    if (!*at)
+        return mup_error(MUP_ERR_PARSE, "%s:%d:%d: invalid JSON: the text ends too early", source, line, col);
+    int len = (int)strcspn(at, "\r\n");
+    return mup_error(MUP_ERR_PARSE, "%s:%d:%d: invalid JSON near \"%.*s\"", source, line, col,
+                     len < 24 ? len : 24, at);
+}
+
+/* FNV-1a: a fixed, portable hash of the canonical text. */
+static uint64_t fnv1a64(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+mup_status mup_sweep_config_parse(const char *text, const char *source, mup_sweep_config **out) {
+    MUP_ASSERT(text, "mup_sweep_config_parse: no text");
+    *out = NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, true);
+    if (!root)
+        return parse_error(text, end, source ? source : "config");
+    mup_sweep_config *c = mup_xcalloc(1, sizeof *c);
+    mup_status s = read_config(c, root);
+    cJSON_Delete(root);
+    if (s) {
+        mup_sweep_config_free(c);
+        return source ? mup_error_context(s, "%s: ", source) : s;
+    }
+    cJSON *canon = mup_sweep_config_to_json(c);
+    char *canon_text = cJSON_PrintUnformatted(canon);
+    snprintf(c->fingerprint, sizeof c->fingerprint, "%016" PRIx64, fnv1a64(canon_text));
+    cJSON_free(canon_text);
+    cJSON_Delete(canon);
+    *out = c;
+    return MUP_OK;
+}
+
+mup_status mup_sweep_config_load(const char *path, mup_sweep_config **out) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mup_error(MUP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0, got;
+    char *text = mup_xmalloc(cap);
+    while ((got = fread(text + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap)
+            text = mup_xrealloc(text, cap *= 2);
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    text[len] = '\0';
+    mup_status s = failed ? mup_error(MUP_ERR_IO, "%s: cannot read", path)
+                 : strlen(text) != len ? mup_error(MUP_ERR_PARSE, "%s: contains a NUL byte", path)
+                                       : mup_sweep_config_parse(text, path, out);
+    free(text);
+    return s;
+}
+
+void mup_sweep_config_free(mup_sweep_config *c) {
+    if (!c)
+        return;
+    for (int d = 0; d < c->search.n_dims; d++)
+        free(c->search.dims[d].values);
+    free(c->search.dims);
+    free(c->proxy_widths);
+    free(c);
+}
+
+static void add_keys(cJSON *obj, const mup_sweep_config *c, const char *section) {
+    for (int i = 0; i < N_CONFIG_KEYS; i++)
+        if (strcmp(config_keys[i].section, section) == 0)
+            cJSON_AddItemToObject(obj, config_keys[i].name, mup_key_to_json(&config_keys[i], c));
+}
+
+cJSON *mup_sweep_config_to_json(const mup_sweep_config *c) {
+    cJSON *root = cJSON_CreateObject();
+    add_keys(root, c, "");
+    cJSON *spec = mup_run_spec_to_json(&c->base);
+    for (int i = 0; mup_spec_sections[i]; i++)
+        cJSON_AddItemToObject(root, mup_spec_sections[i], cJSON_DetachItemFromObjectCaseSensitive(spec, mup_spec_sections[i]));
+    cJSON_Delete(spec);
+    cJSON *search = cJSON_AddObjectToObject(root, "search");
+    add_keys(search, c, "search");
+    cJSON_AddItemToObject(search, "space", mup_search_space_to_json(c));
+    cJSON_AddItemToObject(root, "proxy_widths", cJSON_CreateIntArray(c->proxy_widths, c->n_proxy_widths));
+    if (c->has_target)
+        add_keys(cJSON_AddObjectToObject(root, "target"), c, "target");
+    return root;
+}

@@ -1,0 +1,203 @@
+/* search.space: which spec keys are searched, over which distributions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "internal.h"
+
+static const char *const dist_names[] = {"uniform", "loguniform", "log2uniform", "int", "choice", NULL};
+
+const char *mup_dist_name(mup_dist_kind d) { return dist_names[d]; }
+
+#define D mup_search_dim
+static const mup_key dim_keys[] = {
+    MUP_KEY_ENUM("space", "dist", D, dist, -1, dist_names, "distribution type kind",
+                 "the distribution (see below)"),
+    MUP_KEY_FLOAT("space", "low", D, low, NAN, MUP_RANGE_ANY, "min lower",
+                  "lower end: a value (uniform, loguniform), an exponent of 2 (log2uniform) or an integer "
+                  "(int)"),
+    MUP_KEY_FLOAT("space", "high", D, high, NAN, MUP_RANGE_ANY, "max upper",
+                  "upper end, in the same units as low; above low"),
+    MUP_KEY_INT("space", "grid", D, grid, 0, MUP_RANGE_FROM(2), "points n_points num",
+                "grid sampler: points along this key, evenly spaced in the distribution's own scale "
+                "(log for the log distributions), both ends included; choice ignores it"),
+};
+#undef D
+#define N_DIM_KEYS ((int)(sizeof dim_keys / sizeof dim_keys[0]))
+
+static const char *const dim_extra[] = {"values", NULL};
+
+static const char *const dist_docs[][3] = {
+    {"uniform", "`low`, `high`", "a value uniform in [low, high)"},
+    {"loguniform", "`low` > 0, `high`", "a value whose logarithm is uniform: low × (high/low)^u"},
+    {"log2uniform", "`low`, `high` (exponents)", "2^x for x uniform in [low, high): `-14..-4` is 2^-14 to 2^-4"},
+    {"int", "`low`, `high` (integers)", "an integer from low to high, both included"},
+    {"choice", "`values`: [...]", "one of the values: numbers, `true`/`false`, or names for enum keys"},
+};
+
+static const char *type_words(const mup_key *k) {
+    return k->type == MUP_KEY_BOOL ? "true/false" : k->type == MUP_KEY_ENUM ? "named values" : "text";
+}
+
+/* Which distributions can give the key's values. */
+static mup_status check_fits(const mup_search_dim *d, const char *path) {
+    const mup_key *k = d->key;
+    if (k->type == MUP_KEY_STRING)
+        return mup_error(MUP_ERR_INVALID, "%s: %s.%s is text and cannot be searched", path, k->section, k->name);
+    if (d->dist == MUP_DIST_CHOICE)
+        return MUP_OK;
+    if (!mup_key_is_numeric(k))
+        return mup_error(MUP_ERR_INVALID, "%s: %s draws numbers, but %s.%s takes %s (use choice)", path,
+                         dist_names[d->dist], k->section, k->name, type_words(k));
+    if (k->type == MUP_KEY_INT && d->dist != MUP_DIST_INT)
+        return mup_error(MUP_ERR_INVALID, "%s: %s draws fractions, but %s.%s is an integer (use int or choice)",
+                         path, dist_names[d->dist], k->section, k->name);
+    return MUP_OK;
+}
+
+/* The ends of the distribution as values of the key must be values the key allows. */
+static mup_status check_end(const mup_search_dim *d, const char *path, const char *end, double x) {
+    const mup_key *k = d->key;
+    double v = d->dist == MUP_DIST_LOG2UNIFORM ? exp2(x) : x;
+    if (mup_key_in_range(k, v))
+        return MUP_OK;
+    char allowed[128];
+    mup_key_format_allowed(k, allowed, sizeof allowed);
+    if (d->dist == MUP_DIST_LOG2UNIFORM)
+        return mup_error(MUP_ERR_INVALID, "%s.%s: 2^%g = %g is outside %s.%s's allowed range %s", path, end, x,
+                         v, k->section, k->name, allowed);
+    return mup_error(MUP_ERR_INVALID, "%s.%s: %g is outside %s.%s's allowed range %s", path, end, x,
+                     k->section, k->name, allowed);
+}
+
+static mup_status read_range(mup_search_dim *d, const cJSON *m, const char *path) {
+    if (cJSON_GetObjectItemCaseSensitive(m, "values"))
+        return mup_error(MUP_ERR_INVALID, "%s.values: only choice takes values (%s takes low and high)", path,
+                         dist_names[d->dist]);
+    if (!cJSON_GetObjectItemCaseSensitive(m, "low"))
+        return mup_error(MUP_ERR_INVALID, "%s.low: missing (%s needs low and high)", path, dist_names[d->dist]);
+    if (!cJSON_GetObjectItemCaseSensitive(m, "high"))
+        return mup_error(MUP_ERR_INVALID, "%s.high: missing (%s needs low and high)", path, dist_names[d->dist]);
+    if (d->dist == MUP_DIST_INT) {
+        if (d->low != floor(d->low))
+            return mup_error(MUP_ERR_INVALID, "%s.low: int needs an integer, got %g", path, d->low);
+        if (d->high != floor(d->high))
+            return mup_error(MUP_ERR_INVALID, "%s.high: int needs an integer, got %g", path, d->high);
+    }
+    if (!(d->low < d->high))
+        return mup_error(MUP_ERR_INVALID, "%s: low (%g) must be below high (%g)", path, d->low, d->high);
+    if (d->dist == MUP_DIST_LOGUNIFORM && d->low <= 0)
+        return mup_error(MUP_ERR_INVALID, "%s.low: loguniform needs low > 0, got %g", path, d->low);
+    mup_status s = check_end(d, path, "low", d->low);
+    if (!s)
+        s = check_end(d, path, "high", d->high);
+    if (!s && d->dist == MUP_DIST_INT && d->grid > d->high - d->low + 1)
+        return mup_error(MUP_ERR_INVALID, "%s.grid: %d distinct points do not fit in the %g integers from %g to %g",
+                         path, d->grid, d->high - d->low + 1, d->low, d->high);
+    return s;
+}
+
+static mup_status read_values(mup_search_dim *d, const cJSON *m, const char *path) {
+    const char *ends[] = {"low", "high"};
+    for (int i = 0; i < 2; i++)
+        if (cJSON_GetObjectItemCaseSensitive(m, ends[i]))
+            return mup_error(MUP_ERR_INVALID, "%s.%s: choice takes values, not low and high", path, ends[i]);
+    const cJSON *vals = cJSON_GetObjectItemCaseSensitive(m, "values");
+    if (!vals)
+        return mup_error(MUP_ERR_INVALID, "%s.values: missing (choice needs a list of values)", path);
+    char at[300];
+    snprintf(at, sizeof at, "%s.values", path);
+    return mup_key_read_list(d->key, vals, at, &d->values, &d->n_values);
+}
+
+static mup_status read_dim(mup_search_dim *d, const cJSON *m, mup_sampler_kind sampler) {
+    char path[256];
+    mup_key_path(path, sizeof path, "search.space", m->string);
+    if (strcmp(m->string, "width") == 0 || strcmp(m->string, "seed") == 0)
+        return mup_error(MUP_ERR_INVALID, "%s: the %s of a run is not searched (%s)", path, m->string,
+                         m->string[0] == 'w' ? "proxy_widths and target.width set it"
+                                             : "search.seeds and target.seeds set the runs' seeds");
+    mup_status s = mup_spec_key_lookup(m->string, "search.space", &d->key);
+    if (s)
+        return s;
+    if (strcmp(d->key->section, "data") == 0)
+        return mup_error(MUP_ERR_INVALID, "%s: data keys cannot be searched (every run sees the same data)", path);
+    if (!cJSON_IsObject(m))
+        return mup_error(MUP_ERR_INVALID, "%s: expected an object like {\"dist\": \"uniform\", \"low\": 0, "
+                         "\"high\": 1}, got %s", path, mup_json_type_name(m));
+    mup_keys_set_defaults(dim_keys, N_DIM_KEYS, d);
+    mup_key_scope scope = {dim_keys, N_DIM_KEYS, "space", dim_extra, {{NULL, 0}}};
+    s = mup_keys_read(&scope, d, m, path);
+    if (s)
+        return s;
+    if (!cJSON_GetObjectItemCaseSensitive(m, "dist"))
+        return mup_error(MUP_ERR_INVALID, "%s.dist: missing (one of uniform, loguniform, log2uniform, int, choice)",
+                         path);
+    s = check_fits(d, path);
+    if (s)
+        return s;
+    if (sampler == MUP_SAMPLER_GRID && d->dist != MUP_DIST_CHOICE && d->grid == 0)
+        return mup_error(MUP_ERR_INVALID, "%s.grid: missing (the grid sampler needs each key's number of points)",
+                         path);
+    return d->dist == MUP_DIST_CHOICE ? read_values(d, m, path) : read_range(d, m, path);
+}
+
+static int by_key(const void *a, const void *b) {
+    const mup_key *ka = ((const mup_search_dim *)a)->key, *kb = ((const mup_search_dim *)b)->key;
+    return (ka > kb) - (ka < kb);
+}
+
+mup_status mup_search_space_read(mup_sweep_config *c, const cJSON *obj) {
+    if (!cJSON_IsObject(obj))
+        return mup_error(MUP_ERR_INVALID, "search.space: expected an object of searched keys, got %s",
+                         mup_json_type_name(obj));
+    int n = cJSON_GetArraySize(obj);
+    if (n == 0)
+        return mup_error(MUP_ERR_INVALID, "search.space: empty (name at least one key to search)");
+    c->search.dims = mup_xcalloc((size_t)n, sizeof *c->search.dims);
+    for (const cJSON *m = obj->child; m; m = m->next) {
+        mup_search_dim *d = &c->search.dims[c->search.n_dims++];
+        for (const cJSON *p = obj->child; p != m; p = p->next)
+            if (strcmp(p->string, m->string) == 0)
+                return mup_error(MUP_ERR_INVALID, "search.space.%s: duplicate key", m->string);
+        mup_status s = read_dim(d, m, c->search.sampler);
+        if (s)
+            return s;
+        for (int j = 0; j < c->search.n_dims - 1; j++)
+            if (c->search.dims[j].key == d->key)
+                return mup_error(MUP_ERR_INVALID, "search.space.%s: %s.%s is already searched", m->string,
+                                 d->key->section, d->key->name);
+    }
+    /* the plan must not depend on the order the keys were written in */
+    qsort(c->search.dims, (size_t)n, sizeof *c->search.dims, by_key);
+    return MUP_OK;
+}
+
+cJSON *mup_search_space_to_json(const mup_sweep_config *c) {
+    cJSON *space = cJSON_CreateObject();
+    char name[128];
+    for (int i = 0; i < c->search.n_dims; i++) {
+        const mup_search_dim *d = &c->search.dims[i];
+        cJSON *o = cJSON_AddObjectToObject(space, mup_key_path(name, sizeof name, d->key->section, d->key->name));
+        cJSON_AddStringToObject(o, "dist", dist_names[d->dist]);
+        if (d->dist == MUP_DIST_CHOICE) {
+            cJSON *vals = cJSON_AddArrayToObject(o, "values");
+            for (int j = 0; j < d->n_values; j++)
+                cJSON_AddItemToArray(vals, mup_key_value_to_json(d->key, d->values[j]));
+        } else {
+            cJSON_AddItemToObject(o, "low", mup_json_number(d->low));
+            cJSON_AddItemToObject(o, "high", mup_json_number(d->high));
+        }
+        if (d->grid > 0)
+            cJSON_AddNumberToObject(o, "grid", d->grid);
+    }
+    return space;
+}
+
+void mup_search_space_write_markdown(FILE *f) {
+    mup_keys_write_markdown(dim_keys, N_DIM_KEYS, "space", f);
+    fprintf(f, "| `values` | list | none | values of the key | choice: the values to choose from |\n");
+    fprintf(f, "\nThe distributions (`u` is uniform in [0, 1)):\n\n| dist | takes | draws |\n|---|---|---|\n");
+    for (size_t i = 0; i < sizeof dist_docs / sizeof dist_docs[0]; i++)
+        fprintf(f, "| `%s` | %s | %s |\n", dist_docs[i][0], dist_docs[i][1], dist_docs[i][2]);
+}

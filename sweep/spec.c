@@ -1,0 +1,292 @@
+#include "spec.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* Enum keys store the library's own enums through an int: the names below are indexed by value. */
+_Static_assert(sizeof(mup_arch) == sizeof(int) && sizeof(mup_activation) == sizeof(int) &&
+                   sizeof(mup_parametrization) == sizeof(int) && sizeof(mup_optim_kind) == sizeof(int) &&
+                   sizeof(mup_schedule_kind) == sizeof(int) && sizeof(mup_dataset_kind) == sizeof(int),
+               "enum keys are read and written as int");
+_Static_assert(MUP_ACT_RELU == 0 && MUP_ACT_TANH == 1 && MUP_ACT_GELU == 2, "activation names");
+_Static_assert(MUP_PARAMETRIZATION_MUP == 0 && MUP_PARAMETRIZATION_SP == 1, "parametrization names");
+_Static_assert(MUP_OPTIM_SGD == 0 && MUP_OPTIM_ADAM == 1 && MUP_OPTIM_ADAMW == 2, "optimizer names");
+_Static_assert(MUP_SCHEDULE_CONSTANT == 0 && MUP_SCHEDULE_COSINE == 1 && MUP_SCHEDULE_LINEAR == 2,
+               "schedule names");
+
+static const char *const arch_names[] = {"mlp", "gpt", NULL};
+static const char *const activation_names[] = {"relu", "tanh", "gelu", NULL};
+static const char *const parametrization_names[] = {"mup", "sp", NULL};
+static const char *const optimizer_names[] = {"sgd", "adam", "adamw", NULL};
+static const char *const schedule_names[] = {"constant", "cosine", "linear", NULL};
+static const char *const dataset_names[] = {"fashion-mnist", "text", "synthetic", NULL};
+
+const char *const mup_spec_sections[] = {"model", "mup", "train", "data", NULL};
+
+#define S mup_run_spec
+static const mup_key spec_keys[] = {
+    MUP_KEY_ENUM("model", "arch", S, model.arch, MUP_ARCH_MLP, arch_names, "architecture model_type",
+                 "model family: an MLP on feature vectors, or a GPT on characters"),
+    MUP_KEY_INT("model", "depth", S, model.depth, 2, MUP_RANGE_FROM(1), "n_hidden hidden_layers",
+                "MLP: hidden layers (fc1 to fcN for N = depth)"),
+    MUP_KEY_ENUM("model", "activation", S, model.activation, MUP_ACT_RELU, activation_names,
+                 "act nonlinearity", "MLP: activation between layers"),
+    MUP_KEY_BOOL("model", "no_bias", S, model.no_bias, false, "bias", "MLP: linear layers without biases"),
+    MUP_KEY_INT("model", "n_layer", S, model.n_layer, 2, MUP_RANGE_FROM(1), "n_layers num_layers layers",
+                "GPT: transformer blocks"),
+    MUP_KEY_INT("model", "n_head", S, model.n_head, 4, MUP_RANGE_FROM(1), "n_heads num_heads heads",
+                "GPT: attention heads when head_dim is 0 (the head size then grows with the width)"),
+    MUP_KEY_INT("model", "head_dim", S, model.head_dim, 0, MUP_RANGE_NONNEG, "head_size d_head",
+                "GPT: fixed head size, heads = width / head_dim; 0: use n_head"),
+    MUP_KEY_INT("model", "block_size", S, model.block_size, 64, MUP_RANGE_FROM(1),
+                "context seq_len context_length", "GPT: context length in characters"),
+    MUP_KEY_INT("model", "ffn_ratio", S, model.ffn_ratio, 4, MUP_RANGE_FROM(1), "mlp_ratio ffn_mult",
+                "GPT: hidden size of each block's MLP, in multiples of the width"),
+    MUP_KEY_BOOL("model", "tied", S, model.tied, false, "tie_weights weight_tying",
+                 "GPT: the readout shares the token embedding"),
+    MUP_KEY_FLOAT("model", "dropout", S, model.dropout, 0, MUP_RANGE_FRACTION, "dropout_rate p_drop",
+                  "GPT: dropout rate after the attention and MLP branches"),
+
+    MUP_KEY_ENUM("mup", "parametrization", S, mup.parametrization, MUP_PARAMETRIZATION_MUP,
+                 parametrization_names, "param parameterization",
+                 "mup: µP relative to the base and delta widths; sp: standard parametrization"),
+    MUP_KEY_INT("mup", "base_width", S, mup.base_width, 64, MUP_RANGE_FROM(1), "base",
+                "width of the base model whose hyperparameters µP keeps"),
+    MUP_KEY_INT("mup", "delta_width", S, mup.delta_width, 0, MUP_RANGE_NONNEG, "delta",
+                "width of the delta model that shows µP which dimensions grow; 0: 2 × base_width"),
+    MUP_KEY_FLOAT("mup", "output_mult", S, mup.output_mult, 1, MUP_RANGE_POSITIVE,
+                  "readout_mult output_multiplier", "multiplier of the readout's logits"),
+    MUP_KEY_FLOAT("mup", "input_mult", S, mup.input_mult, 1, MUP_RANGE_POSITIVE,
+                  "input_multiplier embedding_mult",
+                  "multiplier of the input layer's output (MLP fc1, GPT embeddings)"),
+    MUP_KEY_FLOAT("mup", "init_std", S, mup.init_std, 1, MUP_RANGE_POSITIVE, "init_scale sigma",
+                  "multiplier of every weight's default initial standard deviation"),
+    MUP_KEY_FLOAT("mup", "attn_mult", S, mup.attn_mult, 1, MUP_RANGE_POSITIVE,
+                  "attn_multiplier attn_scale", "GPT: multiplier of the attention logits"),
+    MUP_KEY_BOOL("mup", "readout_zero_init", S, mup.readout_zero_init, false, "zero_readout",
+                 "initialise the readout to zero"),
+    MUP_KEY_BOOL("mup", "zero_query", S, mup.zero_query, false, "query_zero_init",
+                 "GPT: initialise the query projection to zero"),
+
+    MUP_KEY_ENUM("train", "optimizer", S, train.optimizer, MUP_OPTIM_ADAM, optimizer_names,
+                 "optim optimiser", "µSGD, µAdam or µAdamW"),
+    MUP_KEY_FLOAT("train", "lr", S, train.lr, 1e-3, MUP_RANGE_POSITIVE, "learning_rate lr_max",
+                  "learning rate; each parameter's µP multiplier and the schedule scale it"),
+    MUP_KEY_FLOAT("train", "momentum", S, train.momentum, 0, MUP_RANGE_FRACTION, NULL, "SGD momentum"),
+    MUP_KEY_FLOAT("train", "beta1", S, train.beta1, 0.9, MUP_RANGE_FRACTION, "b1",
+                  "Adam(W) decay of the first moment"),
+    MUP_KEY_FLOAT("train", "beta2", S, train.beta2, 0.999, MUP_RANGE_FRACTION, "b2",
+                  "Adam(W) decay of the second moment"),
+    MUP_KEY_FLOAT("train", "eps", S, train.eps, 1e-8, MUP_RANGE_POSITIVE, "epsilon adam_eps",
+                  "Adam(W) denominator guard"),
+    MUP_KEY_FLOAT("train", "weight_decay", S, train.weight_decay, 0, MUP_RANGE_NONNEG, "wd decay",
+                  "weight decay (coupled for SGD and Adam, decoupled for AdamW)"),
+    MUP_KEY_FLOAT("train", "clip", S, train.clip, 0, MUP_RANGE_NONNEG, "clip_norm grad_clip max_grad_norm",
+                  "clip the global gradient norm to this; 0: off"),
+    MUP_KEY_INT("train", "steps", S, train.steps, 500, MUP_RANGE_FROM(1), "iters iterations max_steps",
+                "optimizer steps"),
+    MUP_KEY_INT("train", "batch_size", S, train.batch_size, 128, MUP_RANGE_FROM(1), "bs batch",
+                "examples (GPT: sequences) per step"),
+    MUP_KEY_ENUM("train", "schedule", S, train.schedule, MUP_SCHEDULE_CONSTANT, schedule_names,
+                 "lr_schedule scheduler", "learning-rate factor after warmup: 1, a half cosine or a "
+                 "straight line down to min_lr_factor at the last step"),
+    MUP_KEY_INT("train", "warmup_steps", S, train.warmup_steps, 0, MUP_RANGE_NONNEG, "warmup",
+                "linear warmup from 1/warmup_steps of the rate over the first steps"),
+    MUP_KEY_FLOAT("train", "min_lr_factor", S, train.min_lr_factor, 0, ((mup_key_range){0, 1, false, false}),
+                  "min_lr final_lr_factor", "final factor of the cosine and linear schedules"),
+    MUP_KEY_INT("train", "eval_every", S, train.eval_every, 100, MUP_RANGE_FROM(1), "eval_interval",
+                "steps between evaluations on the validation set (and one at the end)"),
+    MUP_KEY_INT("train", "eval_batches", S, train.eval_batches, 20, MUP_RANGE_FROM(1), "eval_iters",
+                "validation batches per evaluation"),
+
+    MUP_KEY_ENUM("data", "dataset", S, data.dataset, MUP_DATASET_FASHION_MNIST, dataset_names,
+                 "data dataset_name", "Fashion-MNIST (MLP), a text corpus by character (GPT), or "
+                 "synthetic classification (MLP)"),
+    MUP_KEY_STRING("data", "path", S, data.path, "", "data_dir dir file",
+                   "Fashion-MNIST's IDX folder, or a text file or folder; \"\": the default location"),
+    MUP_KEY_INT("data", "train_size", S, data.train_size, 0, MUP_RANGE_NONNEG, "n_train",
+                "training examples (text: characters) to use; 0: all"),
+    MUP_KEY_INT("data", "val_size", S, data.val_size, 0, MUP_RANGE_NONNEG, "n_val",
+                "validation examples (text: characters); 0: the dataset's default, 5000 examples for "
+                "fashion-mnist and synthetic, 10% of the characters for text"),
+    MUP_KEY_INT("data", "synthetic_classes", S, data.synthetic_classes, 10, MUP_RANGE_FROM(2),
+                "n_classes classes", "synthetic: number of classes"),
+    MUP_KEY_INT("data", "synthetic_dim", S, data.synthetic_dim, 64, MUP_RANGE_FROM(1), "dim input_dim",
+                "synthetic: input features"),
+};
+#undef S
+
+#define N_SPEC_KEYS ((int)(sizeof spec_keys / sizeof spec_keys[0]))
+
+const mup_key *mup_spec_keys(int *n) {
+    *n = N_SPEC_KEYS;
+    return spec_keys;
+}
+
+const mup_key *mup_spec_key_find(const char *section, const char *name) {
+    for (int i = 0; i < N_SPEC_KEYS; i++)
+        if (strcmp(spec_keys[i].section, section) == 0 && strcmp(spec_keys[i].name, name) == 0)
+            return &spec_keys[i];
+    return NULL;
+}
+
+static mup_key_scope section_scope(const char *section) {
+    return (mup_key_scope){spec_keys, N_SPEC_KEYS, section, NULL, {{spec_keys, N_SPEC_KEYS}}};
+}
+
+static bool is_section(const char *s) {
+    for (int i = 0; mup_spec_sections[i]; i++)
+        if (strcmp(mup_spec_sections[i], s) == 0)
+            return true;
+    return false;
+}
+
+mup_status mup_spec_key_lookup(const char *name, const char *parent, const mup_key **out) {
+    char path[256];
+    mup_key_path(path, sizeof path, parent, name);
+    const char *dot = strchr(name, '.');
+    if (dot) {
+        char section[64];
+        snprintf(section, sizeof section, "%.*s", (int)(dot - name), name);
+        if (!is_section(section))
+            return mup_error(MUP_ERR_INVALID, "%s: unknown section \"%s\" (sections: model, mup, train, data)",
+                             path, section);
+        *out = mup_spec_key_find(section, dot + 1);
+        if (*out)
+            return MUP_OK;
+        mup_key_scope sc = section_scope(section);
+        return mup_error_unknown_key(&sc, mup_key_path(path, sizeof path, parent, section), dot + 1);
+    }
+    *out = NULL;
+    for (int i = 0; i < N_SPEC_KEYS; i++) {
+        if (strcmp(spec_keys[i].name, name) != 0)
+            continue;
+        if (*out)
+            return mup_error(MUP_ERR_INVALID, "%s: ambiguous, name it %s.%s or %s.%s", path,
+                             (*out)->section, name, spec_keys[i].section, name);
+        *out = &spec_keys[i];
+    }
+    if (*out)
+        return MUP_OK;
+    mup_key_scope all = section_scope(NULL);
+    return mup_error_unknown_key(&all, parent, name);
+}
+
+void mup_run_spec_defaults(mup_run_spec *s) {
+    memset(s, 0, sizeof *s);
+    mup_keys_set_defaults(spec_keys, N_SPEC_KEYS, s);
+}
+
+mup_status mup_run_spec_read_sections(mup_run_spec *s, const cJSON *obj) {
+    for (int i = 0; mup_spec_sections[i]; i++) {
+        const cJSON *sec = cJSON_GetObjectItemCaseSensitive(obj, mup_spec_sections[i]);
+        if (!sec)
+            continue;
+        mup_key_scope sc = section_scope(mup_spec_sections[i]);
+        mup_status st = mup_keys_read(&sc, s, sec, mup_spec_sections[i]);
+        if (st)
+            return st;
+    }
+    return MUP_OK;
+}
+
+mup_status mup_run_spec_set(mup_run_spec *s, const mup_key *k, double v) {
+    char path[128];
+    return mup_key_set(k, s, v, mup_key_path(path, sizeof path, k->section, k->name));
+}
+
+double mup_run_spec_get(const mup_run_spec *s, const mup_key *k) { return mup_key_get(k, s); }
+
+int mup_run_spec_delta_width(const mup_run_spec *s) {
+    return s->mup.delta_width > 0 ? s->mup.delta_width : 2 * s->mup.base_width;
+}
+
+/* Every width a GPT is built at must split into whole heads. */
+static mup_status check_heads(const mup_run_spec *s, const char *what, int width) {
+    if (s->model.head_dim > 0 && width % s->model.head_dim != 0)
+        return mup_error(MUP_ERR_INVALID, "model.head_dim: %d does not divide %s %d", s->model.head_dim,
+                         what, width);
+    if (s->model.head_dim == 0 && width % s->model.n_head != 0)
+        return mup_error(MUP_ERR_INVALID, "model.n_head: %d does not divide %s %d", s->model.n_head, what,
+                         width);
+    return MUP_OK;
+}
+
+mup_status mup_run_spec_check(const mup_run_spec *s) {
+    bool text = s->data.dataset == MUP_DATASET_TEXT;
+    if (text != (s->model.arch == MUP_ARCH_GPT))
+        return mup_error(MUP_ERR_INVALID, "data.dataset: %s needs model.arch \"%s\"",
+                         dataset_names[s->data.dataset], text ? "gpt" : "mlp");
+    if (s->train.warmup_steps > s->train.steps)
+        return mup_error(MUP_ERR_INVALID, "train.warmup_steps: %d is more than train.steps (%d)",
+                         s->train.warmup_steps, s->train.steps);
+    if (s->mup.parametrization == MUP_PARAMETRIZATION_MUP && s->mup.delta_width == s->mup.base_width)
+        return mup_error(MUP_ERR_INVALID,
+                         "mup.delta_width: must differ from mup.base_width (%d) for µP to tell which "
+                         "dimensions grow", s->mup.base_width);
+    if (s->model.arch != MUP_ARCH_GPT)
+        return MUP_OK;
+    mup_status st = check_heads(s, "mup.base_width", s->mup.base_width);
+    if (!st)
+        st = check_heads(s, "the delta width", mup_run_spec_delta_width(s));
+    if (!st && s->width > 0)
+        st = check_heads(s, "width", s->width);
+    return st;
+}
+
+cJSON *mup_run_spec_to_json(const mup_run_spec *s) {
+    cJSON *root = cJSON_CreateObject();
+    for (int i = 0; mup_spec_sections[i]; i++) {
+        cJSON *sec = cJSON_AddObjectToObject(root, mup_spec_sections[i]);
+        for (int j = 0; j < N_SPEC_KEYS; j++)
+            if (strcmp(spec_keys[j].section, mup_spec_sections[i]) == 0)
+                cJSON_AddItemToObject(sec, spec_keys[j].name, mup_key_to_json(&spec_keys[j], s));
+    }
+    MUP_ASSERT(s->seed <= (1ULL << 53), "run seed %llu does not fit a JSON number exactly",
+               (unsigned long long)s->seed);
+    cJSON_AddNumberToObject(root, "width", s->width);
+    cJSON_AddItemToObject(root, "seed", mup_json_number((double)s->seed));
+    return root;
+}
+
+mup_status mup_run_spec_from_json(mup_run_spec *s, const cJSON *obj) {
+    static const char *const members[] = {"model", "mup", "train", "data", "width", "seed", NULL};
+    mup_run_spec_defaults(s);
+    mup_key_scope top = {spec_keys, 0, "", members, {{spec_keys, N_SPEC_KEYS}}};
+    mup_status st = mup_keys_read(&top, s, obj, "");
+    if (!st)
+        st = mup_run_spec_read_sections(s, obj);
+    if (st)
+        return st;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(obj, "width");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(obj, "seed");
+    double x;
+    if (w && !(mup_json_get_number(w, &x) && x >= 0 && x <= INT_MAX && x == floor(x)))
+        return mup_error(MUP_ERR_INVALID, "width: expected a non-negative integer, got %s", mup_json_type_name(w));
+    if (w)
+        s->width = (int)x;
+    /* seeds travel as JSON numbers: exact up to 2^53 */
+    if (seed && !(mup_json_get_number(seed, &x) && x >= 0 && x <= 0x1p53 && x == floor(x)))
+        return mup_error(MUP_ERR_INVALID, "seed: expected an integer in [0, 2^53], got %s",
+                         mup_json_type_name(seed));
+    if (seed)
+        s->seed = (uint64_t)x;
+    return MUP_OK;
+}
+
+void mup_run_spec_print(const mup_run_spec *s, FILE *f) {
+    char path[128], value[MUP_SPEC_PATH_MAX + 8];
+    for (int i = 0; i < N_SPEC_KEYS; i++) {
+        mup_key_format_field(&spec_keys[i], s, value, sizeof value);
+        fprintf(f, "%-24s = %s\n", mup_key_path(path, sizeof path, spec_keys[i].section, spec_keys[i].name),
+                value);
+    }
+    fprintf(f, "%-24s = %d\n%-24s = %llu\n", "width", s->width, "seed", (unsigned long long)s->seed);
+}
+
+void mup_spec_write_markdown(FILE *f) {
+    for (int i = 0; mup_spec_sections[i]; i++) {
+        fprintf(f, "\n### `%s`\n\n", mup_spec_sections[i]);
+        mup_keys_write_markdown(spec_keys, N_SPEC_KEYS, mup_spec_sections[i], f);
+    }
+}

@@ -1,0 +1,670 @@
+/* Sweep configs and run specs: every rejection names its key path, valid configs round-trip, the
+ * fingerprint follows values and ignores layout, and the committed reference matches the tables. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "spec.h"
+#include "suggest.h"
+#include "testing.h"
+
+/* The issue's example config, written with ' for " */
+static const char *BASE =
+    "{'name': 'fashion-mlp', 'model': {'arch': 'mlp', 'depth': 2, 'activation': 'relu'},"
+    " 'data': {'dataset': 'fashion-mnist', 'train_size': 20000, 'val_size': 5000},"
+    " 'mup': {'parametrization': 'mup', 'base_width': 64, 'delta_width': 128},"
+    " 'train': {'optimizer': 'adam', 'steps': 500, 'batch_size': 128, 'schedule': 'cosine', 'warmup_steps': 0},"
+    " 'search': {'sampler': 'random', 'trials': 32, 'seeds': 2, 'seed': 0,"
+    "   'space': {'lr': {'dist': 'log2uniform', 'low': -14, 'high': -4},"
+    "             'output_mult': {'dist': 'loguniform', 'low': 0.25, 'high': 16},"
+    "             'init_std': {'dist': 'loguniform', 'low': 0.25, 'high': 4}}},"
+    " 'proxy_widths': [128], 'target': {'width': 1024, 'seeds': 1}, 'objective': 'val_loss'}";
+
+/* s with ' turned into ", malloc'd */
+static char *q(const char *s) {
+    char *t = strdup(s);
+    for (char *p = t; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return t;
+}
+
+/* BASE with the member at a dotted path replaced by value (JSON with '), or removed when value is
+ * NULL; missing objects on the way are created. malloc'd. */
+static char *with(const char *path, const char *value) {
+    char *base = q(BASE);
+    cJSON *root = cJSON_Parse(base);
+    free(base);
+    cJSON *obj = root;
+    char buf[256], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", path);
+    char *tok = strtok_r(buf, ".", &save), *next;
+    while ((next = strtok_r(NULL, ".", &save))) {
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, tok);
+        obj = child ? child : cJSON_AddObjectToObject(obj, tok);
+        tok = next;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, tok);
+    if (value) {
+        char *v = q(value);
+        cJSON *item = cJSON_Parse(v);
+        cr_assert(item, "test value does not parse: %s", v);
+        free(v);
+        cJSON_AddItemToObject(obj, tok, item);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+static mup_sweep_config *parse_ok(const char *text) {
+    mup_sweep_config *c = NULL;
+    mup_status s = mup_sweep_config_parse(text, "test.json", &c);
+    cr_assert_eq(s, MUP_OK, "config rejected: %s\n%s", mup_error_message(), text);
+    return c;
+}
+
+/* Parses text (freed here), which must fail with status want and a message containing needle. */
+static void expect_error(char *text, mup_status want, const char *needle) {
+    mup_sweep_config *c = (mup_sweep_config *)1;
+    mup_status s = mup_sweep_config_parse(text, "test.json", &c);
+    cr_assert_eq(s, want, "status %s (want %s) for:\n%s\nmessage: %s", mup_status_str(s), mup_status_str(want),
+                 text, mup_error_message());
+    cr_assert_null(c);
+    const char *msg = mup_error_message();
+    cr_assert(strstr(msg, needle), "message \"%s\" lacks \"%s\"", msg, needle);
+    cr_assert(strncmp(msg, "test.json", 9) == 0, "message \"%s\" does not name the file", msg);
+    cr_assert_null(strchr(msg, '\n'), "message spans lines: %s", msg);
+    free(text);
+}
+
+static void expect_invalid(char *text, const char *needle) { expect_error(text, MUP_ERR_INVALID, needle); }
+
+Test(sweep_config, example_parses_with_its_values) {
+    char *text = q(BASE);
+    mup_sweep_config *c = parse_ok(text);
+    cr_assert_str_eq(c->name, "fashion-mlp");
+    cr_assert_eq(c->base.train.schedule, MUP_SCHEDULE_COSINE);
+    cr_assert_eq(c->base.data.train_size, 20000);
+    cr_assert_eq(c->base.mup.delta_width, 128);
+    cr_assert_eq(c->base.train.optimizer, MUP_OPTIM_ADAM);
+    cr_assert_float_eq(c->base.train.lr, 1e-3, 1e-15); /* default kept */
+    cr_assert_eq(c->search.sampler, MUP_SAMPLER_RANDOM);
+    cr_assert_eq(c->search.trials, 32);
+    cr_assert_eq(c->search.seeds, 2);
+    cr_assert_eq(c->search.n_dims, 3);
+    /* table order: mup.output_mult, mup.init_std, then train.lr */
+    cr_assert_str_eq(c->search.dims[0].key->name, "output_mult");
+    cr_assert_str_eq(c->search.dims[1].key->name, "init_std");
+    cr_assert_str_eq(c->search.dims[2].key->name, "lr");
+    cr_assert_eq(c->search.dims[2].dist, MUP_DIST_LOG2UNIFORM);
+    cr_assert_eq(c->search.dims[2].low, -14);
+    cr_assert_eq(c->n_proxy_widths, 1);
+    cr_assert_eq(c->proxy_widths[0], 128);
+    cr_assert(c->has_target);
+    cr_assert_eq(c->target.width, 1024);
+    cr_assert_eq(c->objective, MUP_OBJECTIVE_VAL_LOSS);
+    cr_assert_eq(strlen(c->fingerprint), 16);
+    mup_sweep_config_free(c);
+    free(text);
+}
+
+Test(sweep_config, target_is_optional) {
+    char *text = with("target", NULL);
+    mup_sweep_config *c = parse_ok(text);
+    cr_assert_not(c->has_target);
+    mup_sweep_config_free(c);
+    free(text);
+}
+
+Test(sweep_config, unknown_keys_suggest_the_nearest) {
+    expect_invalid(with("train.lerning_rate", "0.01"), "train.lerning_rate: unknown key (did you mean \"lr\"?)");
+    expect_invalid(with("train.learning_rate", "0.01"), "train.learning_rate: unknown key (did you mean \"lr\"?)");
+    expect_invalid(with("model.actvation", "'relu'"), "model.actvation: unknown key (did you mean \"activation\"?)");
+    expect_invalid(with("train.base_width", "64"), "train.base_width: unknown key (did you mean \"mup.base_width\"?)");
+    expect_invalid(with("nmae", "'x'"), "nmae: unknown key (did you mean \"name\"?)");
+    expect_invalid(with("lr", "0.1"), "lr: unknown key (did you mean \"train.lr\"?)");
+    expect_invalid(with("proxy_width", "[64]"), "proxy_width: unknown key (did you mean \"proxy_widths\"?)");
+    expect_invalid(with("search.trails", "8"), "search.trails: unknown key (did you mean \"trials\"?)");
+    expect_invalid(with("search.space.lr.hgh", "1"), "search.space.lr.hgh: unknown key (did you mean \"high\"?)");
+    expect_invalid(with("search.space.lerning_rate", "{'dist': 'uniform', 'low': 0.1, 'high': 0.2}"),
+                   "search.space.lerning_rate: unknown key (did you mean \"lr\"?)");
+    expect_invalid(with("target.widht", "64"), "target.widht: unknown key (did you mean \"width\"?)");
+    /* a near key of the same object beats an exact one elsewhere; a cut-short name finds its key */
+    expect_invalid(with("target.seed", "1"), "target.seed: unknown key (did you mean \"seeds\"?)");
+    expect_invalid(with("trials", "8"), "trials: unknown key (did you mean \"search.trials\"?)");
+    expect_invalid(with("train.warmup", "8"), "train.warmup: unknown key (did you mean \"warmup_steps\"?)");
+    expect_invalid(with("data.dataset", "'fashion'"), "data.dataset: \"fashion\" is not allowed (did you mean \"fashion-mnist\"?");
+    expect_invalid(with("data.qqqqqqqq", "1"), "data.qqqqqqqq: unknown key (valid keys: dataset, path,");
+    expect_invalid(with("colour", "1"), "colour: unknown key (valid keys: name, objective, model,");
+}
+
+Test(sweep_config, qualified_space_keys) {
+    char *text = q("{'search': {'trials': 4, 'space': {'train.lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2}}},"
+                   " 'proxy_widths': [32]}");
+    mup_sweep_config *c = parse_ok(text);
+    cr_assert_str_eq(c->search.dims[0].key->section, "train");
+    mup_sweep_config_free(c);
+    free(text);
+    expect_invalid(q("{'search': {'trials': 4, 'space': {'train.lerning_rate': {'dist': 'uniform', 'low': 0.1,"
+                     " 'high': 0.2}}}, 'proxy_widths': [32]}"),
+                   "search.space.train.lerning_rate: unknown key (did you mean \"lr\"?)");
+    expect_invalid(q("{'search': {'trials': 4, 'space': {'trian.lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2}}},"
+                     " 'proxy_widths': [32]}"),
+                   "search.space.trian.lr: unknown section \"trian\"");
+    expect_invalid(q("{'search': {'trials': 4, 'space': {'lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2},"
+                     " 'train.lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2}}}, 'proxy_widths': [32]}"),
+                   "search.space.train.lr: train.lr is already searched");
+}
+
+Test(sweep_config, duplicate_members) {
+    expect_invalid(q("{'train': {'lr': 0.1, 'lr': 0.2}, 'search': {'trials': 4, 'space': {'lr':"
+                     " {'dist': 'uniform', 'low': 0.1, 'high': 0.2}}}, 'proxy_widths': [32]}"),
+                   "train.lr: duplicate key");
+}
+
+Test(sweep_config, wrong_json_types) {
+    expect_invalid(with("train.lr", "'fast'"), "train.lr: expected a number, got a string");
+    expect_invalid(with("model.depth", "2.5"), "model.depth: expected an integer, got 2.5");
+    expect_invalid(with("model.depth", "'2'"), "model.depth: expected an integer, got a string");
+    expect_invalid(with("model.no_bias", "1"), "model.no_bias: expected true or false, got a number");
+    expect_invalid(with("model.activation", "3"), "model.activation: expected one of relu, tanh, gelu");
+    expect_invalid(with("data.path", "null"), "data.path: expected a string, got null");
+    expect_invalid(with("model", "[]"), "model: expected an object, got a list");
+    expect_invalid(with("search.space", "'lr'"), "search.space: expected an object");
+    expect_invalid(with("search.space.lr", "0.1"), "search.space.lr: expected an object");
+    expect_invalid(with("search.space.lr.low", "'-14'"), "search.space.lr.low: expected a number");
+    expect_invalid(with("proxy_widths", "128"), "proxy_widths: expected a list, got a number");
+    expect_invalid(with("proxy_widths", "[128, 'wide']"), "proxy_widths[1]: expected an integer, got a string");
+    expect_invalid(with("target", "1024"), "target: expected an object");
+    expect_invalid(q("[1, 2]"), "the config: expected an object, got a list");
+}
+
+Test(sweep_config, enum_values_not_allowed_list_the_allowed) {
+    expect_invalid(with("model.activation", "'sigmoid'"),
+                   "model.activation: \"sigmoid\" is not allowed (allowed: relu, tanh, gelu)");
+    expect_invalid(with("model.activation", "'gelus'"), "model.activation: \"gelus\" is not allowed (did you mean \"gelu\"?");
+    expect_invalid(with("train.optimizer", "'lion'"), "train.optimizer: \"lion\" is not allowed (allowed: sgd, adam, adamw)");
+    expect_invalid(with("search.sampler", "'bayes'"), "search.sampler: \"bayes\" is not allowed (allowed: random, sobol, grid)");
+    expect_invalid(with("objective", "'accuracy'"), "objective: \"accuracy\" is not allowed (allowed: val_loss, train_loss, val_error)");
+    expect_invalid(with("search.space.lr.dist", "'normal'"),
+                   "search.space.lr.dist: \"normal\" is not allowed (allowed: uniform, loguniform, log2uniform, int, choice)");
+    expect_invalid(with("search.space.lr.dist", NULL), "search.space.lr.dist: missing");
+}
+
+Test(sweep_config, values_outside_their_range) {
+    expect_invalid(with("train.lr", "0"), "train.lr: 0 is out of range (allowed: (0, inf))");
+    expect_invalid(with("train.beta2", "1"), "train.beta2: 1 is out of range (allowed: [0, 1))");
+    expect_invalid(with("model.depth", "0"), "model.depth: 0 is out of range (allowed: [1, inf))");
+    expect_invalid(with("model.depth", "1e10"), "model.depth: 1e+10 is out of range");
+    expect_invalid(with("train.min_lr_factor", "1.5"), "train.min_lr_factor: 1.5 is out of range (allowed: [0, 1])");
+    expect_invalid(with("search.trials", "0"), "search.trials: 0 is out of range");
+    expect_invalid(with("search.trials", "1000001"), "search.trials: 1000001 is more than the 1000000 a sweep may run");
+    expect_invalid(with("search.seeds", "-1"), "search.seeds: -1 is out of range");
+    expect_invalid(with("data.synthetic_classes", "1"), "data.synthetic_classes: 1 is out of range");
+}
+
+Test(sweep_config, widths_must_be_positive) {
+    expect_invalid(with("proxy_widths", "[0]"), "proxy_widths[0]: 0 is out of range (allowed: [1, inf))");
+    expect_invalid(with("proxy_widths", "[64, -128]"), "proxy_widths[1]: -128 is out of range");
+    expect_invalid(with("proxy_widths", "[]"), "proxy_widths: empty");
+    expect_invalid(with("proxy_widths", "[64, 64]"), "proxy_widths[1]: repeats proxy_widths[0]");
+    expect_invalid(with("proxy_widths", NULL), "proxy_widths: missing");
+    expect_invalid(with("target.width", "0"), "target.width: 0 is out of range (allowed: [1, inf))");
+    expect_invalid(with("target.width", NULL), "target.width: missing");
+    expect_invalid(with("mup.base_width", "0"), "mup.base_width: 0 is out of range");
+}
+
+Test(sweep_config, empty_and_reversed_ranges) {
+    expect_invalid(with("search.space.lr", "{'dist': 'log2uniform', 'low': -4, 'high': -14}"),
+                   "search.space.lr: low (-4) must be below high (-14)");
+    expect_invalid(with("search.space.lr", "{'dist': 'uniform', 'low': 0.01, 'high': 0.01}"),
+                   "search.space.lr: low (0.01) must be below high (0.01)");
+    expect_invalid(with("search.space.depth", "{'dist': 'int', 'low': 3, 'high': 3}"),
+                   "search.space.depth: low (3) must be below high (3)");
+    expect_invalid(with("search.space.lr.high", NULL), "search.space.lr.high: missing");
+    expect_invalid(with("search.space.lr", "{'dist': 'uniform', 'high': 0.1}"), "search.space.lr.low: missing");
+    expect_invalid(with("search.space.depth", "{'dist': 'int', 'low': 1.5, 'high': 3}"),
+                   "search.space.depth.low: int needs an integer, got 1.5");
+    expect_invalid(with("search.space.activation", "{'dist': 'choice', 'values': []}"),
+                   "search.space.activation.values: empty");
+    expect_invalid(with("search.space.activation", "{'dist': 'choice'}"), "search.space.activation.values: missing");
+    expect_invalid(with("search.space", "{}"), "search.space: empty");
+}
+
+Test(sweep_config, loguniform_needs_positive_low) {
+    expect_invalid(with("search.space.output_mult.low", "0"), "search.space.output_mult.low: loguniform needs low > 0, got 0");
+    expect_invalid(with("search.space.output_mult.low", "-1"), "search.space.output_mult.low: loguniform needs low > 0");
+}
+
+Test(sweep_config, search_range_inside_the_keys_range) {
+    expect_invalid(with("search.space.lr", "{'dist': 'uniform', 'low': 0, 'high': 0.1}"),
+                   "search.space.lr.low: 0 is outside train.lr's allowed range (0, inf)");
+    expect_invalid(with("search.space.dropout", "{'dist': 'uniform', 'low': 0.5, 'high': 1}"),
+                   "search.space.dropout.high: 1 is outside model.dropout's allowed range [0, 1)");
+    expect_invalid(with("search.space.lr", "{'dist': 'log2uniform', 'low': -14, 'high': 2000}"),
+                   "search.space.lr.high: 2^2000 = inf is outside train.lr's allowed range");
+    expect_invalid(with("search.space.depth", "{'dist': 'int', 'low': 0, 'high': 3}"),
+                   "search.space.depth.low: 0 is outside model.depth's allowed range [1, inf)");
+    expect_invalid(with("search.space.depth", "{'dist': 'choice', 'values': [1, 2, 0]}"),
+                   "search.space.depth.values[2]: 0 is out of range");
+}
+
+Test(sweep_config, distribution_must_fit_the_key) {
+    expect_invalid(with("search.space.activation", "{'dist': 'int', 'low': 0, 'high': 2}"),
+                   "search.space.activation: int draws numbers, but model.activation takes named values (use choice)");
+    expect_invalid(with("search.space.no_bias", "{'dist': 'uniform', 'low': 0, 'high': 1}"),
+                   "search.space.no_bias: uniform draws numbers, but model.no_bias takes true/false (use choice)");
+    expect_invalid(with("search.space.depth", "{'dist': 'loguniform', 'low': 1, 'high': 4}"),
+                   "search.space.depth: loguniform draws fractions, but model.depth is an integer (use int or choice)");
+    expect_invalid(with("search.space.activation", "{'dist': 'choice', 'values': ['relu', 2]}"),
+                   "search.space.activation.values[1]: expected one of relu, tanh, gelu (a string), got a number");
+    expect_invalid(with("search.space.activation", "{'dist': 'choice', 'values': ['relu', 'swish']}"),
+                   "search.space.activation.values[1]: \"swish\" is not allowed");
+    expect_invalid(with("search.space.tied", "{'dist': 'choice', 'values': [true, 'no']}"),
+                   "search.space.tied.values[1]: expected true or false, got a string");
+    expect_invalid(with("search.space.depth", "{'dist': 'choice', 'values': [1, 2.5]}"),
+                   "search.space.depth.values[1]: expected an integer, got 2.5");
+    expect_invalid(with("search.space.activation", "{'dist': 'choice', 'values': ['relu', 'relu']}"),
+                   "search.space.activation.values[1]: repeats search.space.activation.values[0]");
+    expect_invalid(with("search.space.lr.values", "[0.1]"), "search.space.lr.values: only choice takes values");
+    expect_invalid(with("search.space.activation", "{'dist': 'choice', 'values': ['relu'], 'low': 0}"),
+                   "search.space.activation.low: choice takes values, not low and high");
+    expect_invalid(with("search.space.train_size", "{'dist': 'int', 'low': 100, 'high': 1000}"),
+                   "search.space.train_size: data keys cannot be searched");
+    expect_invalid(with("search.space.width", "{'dist': 'int', 'low': 64, 'high': 128}"),
+                   "search.space.width: the width of a run is not searched");
+}
+
+Test(sweep_config, grid_needs_points) {
+    expect_invalid(with("search.sampler", "'grid'"), "search.space.lr.grid: missing");
+    char *text = q("{'search': {'sampler': 'grid', 'trials': 5, 'space': {"
+                   "'lr': {'dist': 'log2uniform', 'low': -14, 'high': -4, 'grid': 3},"
+                   "'activation': {'dist': 'choice', 'values': ['relu', 'gelu']}}}, 'proxy_widths': [32]}");
+    expect_invalid(text, "search.trials: 5 does not match the grid's 6 points");
+    expect_invalid(q("{'search': {'sampler': 'grid', 'space': {'lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2,"
+                     " 'grid': 1}}}, 'proxy_widths': [32]}"),
+                   "search.space.lr.grid: 1 is out of range (allowed: [2, inf))");
+    expect_invalid(q("{'search': {'sampler': 'grid', 'space': {'depth': {'dist': 'int', 'low': 1, 'high': 3,"
+                     " 'grid': 4}}}, 'proxy_widths': [32]}"),
+                   "search.space.depth.grid: 4 distinct points do not fit in the 3 integers from 1 to 3");
+    expect_invalid(q("{'search': {'sampler': 'grid', 'space': {"
+                     "'lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2, 'grid': 1000},"
+                     "'dropout': {'dist': 'uniform', 'low': 0.1, 'high': 0.2, 'grid': 1001}}}, 'proxy_widths': [32]}"),
+                   "search.space: the grid has more than 1000000 points");
+}
+
+Test(sweep_config, missing_sections_and_trials) {
+    expect_invalid(with("search", NULL), "search: missing");
+    expect_invalid(with("search.space", NULL), "search.space: missing");
+    expect_invalid(with("search.trials", NULL), "search.trials: missing (the random sampler needs a number of trials)");
+}
+
+Test(sweep_config, json_syntax_errors_give_line_and_column) {
+    expect_error(strdup("{\n  \"name\": \"x\",\n  \"model\": {,}\n}\n"), MUP_ERR_PARSE, "test.json:3:14: invalid JSON near \"}\"");
+    expect_error(strdup("{\"name\": \"x\",\n \"train\": {\"lr\": 0.1"), MUP_ERR_PARSE, "test.json:2:21: invalid JSON: the text ends too early");
+    expect_error(strdup("{\"name\": \"x\"} trailing"), MUP_ERR_PARSE, "test.json:1:15: invalid JSON near \"trailing\"");
+    expect_error(strdup(""), MUP_ERR_PARSE, "test.json:1:1:");
+}
+
+Test(sweep_config, load_reads_files_and_names_missing_ones) {
+    const char *path = test_path("sweep.json");
+    char *text = q(BASE);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    mup_sweep_config *from_file = NULL, *from_text = parse_ok(text);
+    cr_assert_eq(mup_sweep_config_load(path, &from_file), MUP_OK, "%s", mup_error_message());
+    cr_assert_str_eq(from_file->fingerprint, from_text->fingerprint);
+    mup_sweep_config_free(from_file);
+    mup_sweep_config_free(from_text);
+    free(text);
+
+    const char *missing = test_path("nope.json");
+    cr_assert_eq(mup_sweep_config_load(missing, &from_file), MUP_ERR_IO);
+    cr_assert_null(from_file);
+    cr_assert(strstr(mup_error_message(), missing), "%s", mup_error_message());
+
+    f = fopen(path, "w");
+    fputs("{\"name\": \"x\",\n\"train\": {\"lr\": }}", f);
+    fclose(f);
+    cr_assert_eq(mup_sweep_config_load(path, &from_file), MUP_ERR_PARSE);
+    char want[600];
+    snprintf(want, sizeof want, "%s:2:17:", path);
+    cr_assert(strstr(mup_error_message(), want), "%s", mup_error_message());
+}
+
+Test(sweep_config, runs_are_checked_against_every_width) {
+    /* GPT heads must divide each width a model is built at */
+    const char *gpt = "{'model': {'arch': 'gpt', 'n_head': 3}, 'data': {'dataset': 'text'}, 'mup': {'base_width': 48},"
+                      " 'search': {'trials': 4, 'space': {'lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2}}},"
+                      " 'proxy_widths': [96, 100]}";
+    expect_invalid(q(gpt), "model.n_head: 3 does not divide width 100");
+    expect_invalid(with("data.dataset", "'text'"), "data.dataset: text needs model.arch \"gpt\"");
+    expect_invalid(with("train.warmup_steps", "600"), "train.warmup_steps: 600 is more than train.steps (500)");
+    expect_invalid(with("mup.delta_width", "64"), "mup.delta_width: must differ from mup.base_width (64)");
+    /* a failure the search causes names the trial and its values */
+    expect_invalid(q("{'model': {'arch': 'gpt'}, 'data': {'dataset': 'text'}, 'search': {'sampler': 'grid', 'space':"
+                     " {'n_head': {'dist': 'choice', 'values': [4, 5]}}}, 'proxy_widths': [64]}"),
+                   "search: trial 1 (model.n_head=5): model.n_head: 5 does not divide mup.base_width 64");
+}
+
+/* ---- run specs ---- */
+
+static void assert_specs_equal(const mup_run_spec *a, const mup_run_spec *b) {
+    int n;
+    const mup_key *keys = mup_spec_keys(&n);
+    char va[MUP_SPEC_PATH_MAX + 8], vb[MUP_SPEC_PATH_MAX + 8];
+    for (int i = 0; i < n; i++) {
+        if (keys[i].type == MUP_KEY_STRING) {
+            mup_key_format_field(&keys[i], a, va, sizeof va);
+            mup_key_format_field(&keys[i], b, vb, sizeof vb);
+            cr_assert_str_eq(va, vb, "%s.%s", keys[i].section, keys[i].name);
+        } else {
+            /* exact: floats must survive JSON bit for bit */
+            cr_assert(mup_run_spec_get(a, &keys[i]) == mup_run_spec_get(b, &keys[i]), "%s.%s: %.17g vs %.17g",
+                      keys[i].section, keys[i].name, mup_run_spec_get(a, &keys[i]), mup_run_spec_get(b, &keys[i]));
+        }
+    }
+    cr_assert_eq(a->width, b->width);
+    cr_assert_eq(a->seed, b->seed);
+}
+
+Test(run_spec, round_trips_through_json) {
+    char *text = q(BASE);
+    mup_sweep_config *c = parse_ok(text);
+    free(text);
+    mup_run_spec s = c->base, back;
+    s.train.lr = 0.1 + 0.2; /* not a short decimal */
+    s.mup.output_mult = 1.0 / 3.0;
+    s.model.activation = MUP_ACT_GELU;
+    s.model.tied = true;
+    snprintf(s.data.path, sizeof s.data.path, "/data/fashion \"mnist\"");
+    s.width = 1024;
+    s.seed = (1ULL << 53) - 1;
+    cJSON *j = mup_run_spec_to_json(&s);
+    char *printed = cJSON_Print(j);
+    cJSON *reparsed = cJSON_Parse(printed);
+    cr_assert_eq(mup_run_spec_from_json(&back, reparsed), MUP_OK, "%s", mup_error_message());
+    assert_specs_equal(&s, &back);
+    cr_assert_float_neq(back.train.lr, 0.3, 0.0);
+    cJSON_Delete(j);
+    cJSON_Delete(reparsed);
+    cJSON_free(printed);
+    mup_sweep_config_free(c);
+}
+
+Test(run_spec, from_json_rejects_unknown_members) {
+    mup_run_spec s;
+    cJSON *j = cJSON_Parse("{\"train\": {\"lr\": 0.1}, \"widht\": 3}");
+    cr_assert_eq(mup_run_spec_from_json(&s, j), MUP_ERR_INVALID);
+    cr_assert(strstr(mup_error_message(), "widht: unknown key (did you mean \"width\"?)"), "%s", mup_error_message());
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"seed\": -1}");
+    cr_assert_eq(mup_run_spec_from_json(&s, j), MUP_ERR_INVALID);
+    cr_assert(strstr(mup_error_message(), "seed:"), "%s", mup_error_message());
+    cJSON_Delete(j);
+}
+
+Test(run_spec, defaults_are_allowed_and_names_unique) {
+    int n;
+    const mup_key *keys = mup_spec_keys(&n);
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    cr_assert_eq(mup_run_spec_check(&s), MUP_OK, "%s", mup_error_message());
+    for (int i = 0; i < n; i++) {
+        cr_assert(mup_key_has_default(&keys[i]), "%s.%s", keys[i].section, keys[i].name);
+        if (keys[i].type != MUP_KEY_STRING)
+            cr_assert_eq(mup_run_spec_set(&s, &keys[i], mup_run_spec_get(&s, &keys[i])), MUP_OK, "%s",
+                         mup_error_message());
+        /* a bare name finds its key unless another section shares it */
+        int same = 0;
+        for (int j = 0; j < n; j++)
+            same += strcmp(keys[i].name, keys[j].name) == 0;
+        const mup_key *k = NULL;
+        mup_status st = mup_spec_key_lookup(keys[i].name, "search.space", &k);
+        cr_assert_eq(st, same == 1 ? MUP_OK : MUP_ERR_INVALID, "%s", keys[i].name);
+        if (same == 1)
+            cr_assert_eq(k, &keys[i]);
+        char qualified[128];
+        snprintf(qualified, sizeof qualified, "%s.%s", keys[i].section, keys[i].name);
+        cr_assert_eq(mup_spec_key_lookup(qualified, "search.space", &k), MUP_OK);
+        cr_assert_eq(k, &keys[i]);
+    }
+    cr_assert_float_eq(s.train.beta2, 0.999, 0);
+    cr_assert_eq(s.model.arch, MUP_ARCH_MLP);
+    cr_assert_eq(s.mup.parametrization, MUP_PARAMETRIZATION_MUP);
+    cr_assert_eq(s.data.dataset, MUP_DATASET_FASHION_MNIST);
+    cr_assert_eq(mup_run_spec_delta_width(&s), 128);
+}
+
+Test(run_spec, set_by_key_checks_the_value) {
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    const mup_key *lr = mup_spec_key_find("train", "lr"), *depth = mup_spec_key_find("model", "depth");
+    const mup_key *act = mup_spec_key_find("model", "activation"), *bias = mup_spec_key_find("model", "no_bias");
+    cr_assert_eq(mup_run_spec_set(&s, lr, 0.02), MUP_OK);
+    cr_assert_eq(s.train.lr, 0.02);
+    cr_assert_eq(mup_run_spec_set(&s, lr, -1), MUP_ERR_INVALID);
+    cr_assert(strstr(mup_error_message(), "train.lr"), "%s", mup_error_message());
+    cr_assert_eq(mup_run_spec_set(&s, lr, NAN), MUP_ERR_INVALID);
+    cr_assert_eq(mup_run_spec_set(&s, depth, 2.5), MUP_ERR_INVALID);
+    cr_assert_eq(mup_run_spec_set(&s, depth, 5), MUP_OK);
+    cr_assert_eq(s.model.depth, 5);
+    cr_assert_eq(mup_run_spec_set(&s, act, 2), MUP_OK);
+    cr_assert_eq(s.model.activation, MUP_ACT_GELU);
+    cr_assert_eq(mup_run_spec_set(&s, act, 3), MUP_ERR_INVALID);
+    cr_assert_eq(mup_run_spec_set(&s, bias, 1), MUP_OK);
+    cr_assert(s.model.no_bias);
+    cr_assert_eq(mup_run_spec_set(&s, bias, 0.5), MUP_ERR_INVALID);
+    cr_assert_eq(s.train.lr, 0.02, "a failed set must leave the value");
+}
+
+Test(run_spec, check_gpt_heads) {
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    s.model.arch = MUP_ARCH_GPT;
+    s.data.dataset = MUP_DATASET_TEXT;
+    s.width = 96;
+    cr_assert_eq(mup_run_spec_check(&s), MUP_OK, "%s", mup_error_message());
+    s.model.head_dim = 24; /* 64 is not a multiple of 24 */
+    cr_assert_eq(mup_run_spec_check(&s), MUP_ERR_INVALID);
+    cr_assert(strstr(mup_error_message(), "model.head_dim: 24 does not divide mup.base_width 64"), "%s",
+              mup_error_message());
+    s.model.head_dim = 16;
+    s.width = 72;
+    cr_assert_eq(mup_run_spec_check(&s), MUP_ERR_INVALID);
+    cr_assert(strstr(mup_error_message(), "width 72"), "%s", mup_error_message());
+    s.mup.parametrization = MUP_PARAMETRIZATION_SP; /* SP has no delta model: delta = base is allowed */
+    s.mup.delta_width = 64;
+    cr_assert_eq(mup_run_spec_check(&s), MUP_ERR_INVALID);
+    s.width = 80;
+    cr_assert_eq(mup_run_spec_check(&s), MUP_OK, "%s", mup_error_message());
+}
+
+Test(run_spec, print_lists_every_key) {
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    s.width = 256;
+    s.train.lr = 3e-4;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    mup_run_spec_print(&s, f);
+    fclose(f);
+    int n, lines = 0;
+    mup_spec_keys(&n);
+    for (char *p = buf; *p; p++)
+        lines += *p == '\n';
+    cr_assert_eq(lines, n + 2);
+    const char *want[][2] = {{"train.lr", "0.0003"}, {"model.activation", "relu"}, {"data.path", "\"\""},
+                             {"width", "256"}, {"mup.readout_zero_init", "false"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "%-24s = %s\n", want[i][0], want[i][1]);
+        cr_assert(strstr(buf, line), "no line \"%s\" in\n%s", line, buf);
+    }
+    free(buf);
+}
+
+/* ---- fingerprints ---- */
+
+static void fingerprint_of(char *text, char out[17]) {
+    mup_sweep_config *c = parse_ok(text);
+    memcpy(out, c->fingerprint, 17);
+    mup_sweep_config_free(c);
+    free(text);
+}
+
+Test(fingerprint, ignores_order_layout_and_explicit_defaults) {
+    char a[17], b[17], d[17];
+    fingerprint_of(q(BASE), a);
+    /* keys reordered at every level, space included, and laid out differently */
+    fingerprint_of(q("{ 'objective':'val_loss','target':{'seeds':1,'width':1024},'proxy_widths':[128],\n"
+                     "  'search':{'space':{'init_std':{'high':4,'low':0.25,'dist':'loguniform'},\n"
+                     "     'lr':{'low':-14,'dist':'log2uniform','high':-4},\n"
+                     "     'output_mult':{'high':16,'dist':'loguniform','low':0.25}},'seed':0,'seeds':2,\n"
+                     "     'trials':32,'sampler':'random'},\n"
+                     "  'train':{'warmup_steps':0,'schedule':'cosine','batch_size':128,'steps':500,'optimizer':'adam'},\n"
+                     "\t'mup':{'delta_width':128,'base_width':64,'parametrization':'mup'},\n"
+                     "  'data':{'val_size':5000,'train_size':20000,'dataset':'fashion-mnist'},\n"
+                     "  'model':{'activation':'relu','depth':2,'arch':'mlp'},'name':'fashion-mlp'}"),
+                   b);
+    cr_assert_str_eq(a, b);
+    fingerprint_of(with("train.eps", "1e-8"), d);
+    cr_assert_str_eq(a, d);
+    /* the canonical JSON parses back to the same config */
+    char *text = q(BASE);
+    mup_sweep_config *c = parse_ok(text);
+    cJSON *canon = mup_sweep_config_to_json(c);
+    char *canon_text = cJSON_Print(canon);
+    mup_sweep_config *back = parse_ok(canon_text);
+    cr_assert_str_eq(back->fingerprint, c->fingerprint);
+    assert_specs_equal(&back->base, &c->base);
+    cJSON_Delete(canon);
+    cJSON_free(canon_text);
+    mup_sweep_config_free(back);
+    mup_sweep_config_free(c);
+    free(text);
+}
+
+/* A different valid value of key k, as JSON. */
+static void other_value(const mup_key *k, double v, char *buf, size_t n) {
+    switch (k->type) {
+    case MUP_KEY_INT: snprintf(buf, n, "%d", (int)v + 1); return;
+    case MUP_KEY_FLOAT: snprintf(buf, n, "%.17g", v > 0 && v < 1 ? v / 2 : v > 0 ? v * 2 : 0.5); return;
+    case MUP_KEY_BOOL: snprintf(buf, n, "%s", v != 0 ? "false" : "true"); return;
+    case MUP_KEY_ENUM: {
+        int count = 0;
+        while (k->values[count])
+            count++;
+        snprintf(buf, n, "'%s'", k->values[((int)v + 1) % count]);
+        return;
+    }
+    case MUP_KEY_STRING: snprintf(buf, n, "'elsewhere'"); return;
+    }
+}
+
+Test(fingerprint, changes_with_every_value) {
+    char base[17], changed[17], path[128], value[64];
+    fingerprint_of(q(BASE), base);
+    int n;
+    const mup_key *keys = mup_spec_keys(&n);
+    char *text = q(BASE);
+    mup_sweep_config *c = parse_ok(text);
+    free(text);
+    int tested = 0;
+    for (int i = 0; i < n; i++) {
+        const mup_key *k = &keys[i];
+        /* the architecture and the dataset only change together */
+        if (strcmp(k->name, "arch") == 0 || strcmp(k->name, "dataset") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s.%s", k->section, k->name);
+        other_value(k, k->type == MUP_KEY_STRING ? 0 : mup_run_spec_get(&c->base, k), value, sizeof value);
+        fingerprint_of(with(path, value), changed);
+        cr_assert_str_neq(base, changed, "%s = %s", path, value);
+        tested++;
+    }
+    cr_assert_eq(tested, n - 2);
+    mup_sweep_config_free(c);
+    const char *edits[][2] = {
+        {"name", "'fashion-mlp2'"},
+        {"objective", "'val_error'"},
+        {"search.trials", "33"},
+        {"search.seeds", "3"},
+        {"search.seed", "1"},
+        {"search.sampler", "'sobol'"},
+        {"search.space.lr.low", "-13"},
+        {"search.space.lr.high", "-3.5"},
+        {"search.space.init_std.dist", "'uniform'"},
+        {"search.space.lr.grid", "3"},
+        {"search.space.depth", "{'dist': 'int', 'low': 1, 'high': 3}"},
+        {"proxy_widths", "[128, 256]"},
+        {"proxy_widths", "[256]"},
+        {"target.width", "2048"},
+        {"target.seeds", "2"},
+        {"target", NULL},
+        {"model", "{'arch': 'gpt', 'n_head': 2}"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char *text = strcmp(edits[i][0], "model") == 0 ? NULL : with(edits[i][0], edits[i][1]);
+        if (!text) {
+            char *gpt = with("model", edits[i][1]);
+            cJSON *j = cJSON_Parse(gpt);
+            cJSON_ReplaceItemInObject(cJSON_GetObjectItem(j, "data"), "dataset", cJSON_CreateString("text"));
+            text = cJSON_Print(j);
+            cJSON_Delete(j);
+            free(gpt);
+        }
+        fingerprint_of(text, changed);
+        cr_assert_str_neq(base, changed, "%s", edits[i][0]);
+    }
+}
+
+/* ---- the reference and the suggestions ---- */
+
+Test(sweep_docs, committed_reference_matches_the_tables) {
+    const char *root = getenv("MUP_SOURCE_DIR");
+    cr_assert(root, "MUP_SOURCE_DIR is not set");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/sweep-config.md", root);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "cannot open %s", path);
+    char *committed = NULL, *generated = NULL;
+    size_t n_committed = 0, n_generated = 0;
+    FILE *mc = open_memstream(&committed, &n_committed);
+    int ch;
+    while ((ch = fgetc(f)) != EOF)
+        fputc(ch, mc);
+    fclose(f);
+    fclose(mc);
+    FILE *mg = open_memstream(&generated, &n_generated);
+    mup_sweep_config_write_markdown(mg);
+    fclose(mg);
+    cr_assert_str_eq(committed, generated, "docs/sweep-config.md is stale: run `ninja -C build sweep-config-docs`");
+    /* every key has a row */
+    int n;
+    const mup_key *keys = mup_spec_keys(&n);
+    for (int i = 0; i < n; i++) {
+        char row[128];
+        snprintf(row, sizeof row, "| `%s` |", keys[i].name);
+        cr_assert(strstr(generated, row), "no row for %s", keys[i].name);
+    }
+    free(committed);
+    free(generated);
+}
+
+Test(suggest, edit_distance) {
+    cr_assert_eq(mup_edit_distance("kitten", "sitting"), 3);
+    cr_assert_eq(mup_edit_distance("", "abc"), 3);
+    cr_assert_eq(mup_edit_distance("abc", "abc"), 0);
+    cr_assert_eq(mup_edit_distance("LR", "lr"), 0);
+    cr_assert_eq(mup_edit_distance("trials", "trails"), 1); /* a swap is one edit */
+    cr_assert_eq(mup_edit_distance("ca", "abc"), 3);        /* OSA: no edits inside a swapped pair */
+    cr_assert_eq(mup_suggest_distance("lerning_rate", "learning_rate"), 1);
+    cr_assert_eq(mup_suggest_distance("xy", "lr"), -1);
+    cr_assert_eq(mup_suggest_distance("l", "lr"), 1);
+    cr_assert_eq(mup_suggest_distance("eval", "eval_batches"), 1); /* a prefix */
+    cr_assert_eq(mup_suggest_distance("ev", "eval_batches"), -1);
+}
