@@ -101,7 +101,7 @@ static const mup_key spec_keys[] = {
 
     MUP_KEY_ENUM("data", "dataset", S, data.dataset, MUP_DATASET_FASHION_MNIST, dataset_names,
                  "data dataset_name", "Fashion-MNIST (MLP), a text corpus by character (GPT), or "
-                 "synthetic classification (MLP)"),
+                 "synthetic data (classification for the MLP, a Markov-chain text for the GPT)"),
     MUP_KEY_STRING("data", "path", S, data.path, "", "data_dir dir file",
                    "Fashion-MNIST's IDX folder, or a text file or folder; \"\": the default location"),
     MUP_KEY_INT("data", "train_size", S, data.train_size, 0, MUP_RANGE_NONNEG, "n_train",
@@ -110,7 +110,7 @@ static const mup_key spec_keys[] = {
                 "validation examples (text: characters); 0: the dataset's default, 5000 examples for "
                 "fashion-mnist and synthetic, 10% of the characters for text"),
     MUP_KEY_INT("data", "synthetic_classes", S, data.synthetic_classes, 10, MUP_RANGE_FROM(2),
-                "n_classes classes", "synthetic: number of classes"),
+                "n_classes classes", "synthetic: number of classes (the GPT: vocabulary size)"),
     MUP_KEY_INT("data", "synthetic_dim", S, data.synthetic_dim, 64, MUP_RANGE_FROM(1), "dim input_dim",
                 "synthetic: input features"),
 };
@@ -214,7 +214,7 @@ static mup_status check_heads(const mup_run_spec *s, const char *what, int width
 
 mup_status mup_run_spec_check(const mup_run_spec *s) {
     bool text = s->data.dataset == MUP_DATASET_TEXT;
-    if (text != (s->model.arch == MUP_ARCH_GPT))
+    if (s->data.dataset != MUP_DATASET_SYNTHETIC && text != (s->model.arch == MUP_ARCH_GPT))
         return mup_error(MUP_ERR_INVALID, "data.dataset: %s needs model.arch \"%s\"",
                          dataset_names[s->data.dataset], text ? "gpt" : "mlp");
     if (s->train.warmup_steps > s->train.steps)

@@ -1,0 +1,116 @@
+/* Runs built from specs: the path every sweep and coordinate check takes. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recipe.h"
+#include "testing.h"
+
+static mup_run_spec small_mlp(void) {
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    s.data.dataset = MUP_DATASET_SYNTHETIC;
+    s.data.train_size = 2000;
+    s.data.val_size = 500;
+    s.data.synthetic_dim = 16;
+    s.mup.base_width = 16;
+    s.mup.delta_width = 32;
+    s.train.steps = 60;
+    s.train.eval_every = 30;
+    s.train.batch_size = 32;
+    s.train.lr = 0.01;
+    s.width = 64;
+    s.seed = 1;
+    return s;
+}
+
+Test(recipe, mlp_on_synthetic_data_learns) {
+    mup_run_spec s = small_mlp();
+    mup_run_data d = {0};
+    mup_train_result r;
+    cr_assert_eq(mup_run_train(&s, &d, NULL, &r), MUP_OK, "%s", r.message);
+    cr_assert_eq(r.steps_done, 60);
+    cr_assert_eq(r.n_evals, 2);
+    cr_assert_lt(r.final_val_loss, logf(10.0f) - 0.3, "val loss %g", r.final_val_loss);
+    double obj = mup_run_objective(&r, MUP_OBJECTIVE_VAL_LOSS);
+    cr_assert_eq(obj, r.final_val_loss);
+    cr_assert_float_eq(mup_run_objective(&r, MUP_OBJECTIVE_VAL_ERROR), 1.0 - r.final_val_acc, 1e-12);
+    /* the data stay loaded for the next run with the same data section */
+    const float *x = d.train.x;
+    mup_train_result_free(&r);
+    s.width = 32;
+    cr_assert_eq(mup_run_train(&s, &d, NULL, &r), MUP_OK);
+    cr_assert_eq(d.train.x, x);
+    mup_train_result_free(&r);
+    mup_run_data_free(&d);
+}
+
+Test(recipe, gpt_on_synthetic_text_learns) {
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    s.model.arch = MUP_ARCH_GPT;
+    s.model.block_size = 16;
+    s.model.n_head = 2;
+    s.data.dataset = MUP_DATASET_SYNTHETIC;
+    s.data.synthetic_classes = 12;
+    s.data.train_size = 20000;
+    s.mup.base_width = 16;
+    s.mup.delta_width = 32;
+    s.train.steps = 80;
+    s.train.eval_every = 0;
+    s.train.batch_size = 8;
+    s.train.eval_batches = 4;
+    s.train.lr = 0.01;
+    s.width = 32;
+    s.seed = 3;
+    cr_assert_eq(mup_run_spec_check(&s), MUP_OK, "%s", mup_error_message());
+    mup_run_data d = {0};
+    mup_train_result r;
+    cr_assert_eq(mup_run_train(&s, &d, NULL, &r), MUP_OK, "%s", r.message);
+    cr_assert_eq(d.text_train.vocab, 12);
+    cr_assert_lt(r.final_val_loss, mup_text_unigram_entropy(&d.text_val) - 0.2, "val %g, unigram %g",
+                 r.final_val_loss, mup_text_unigram_entropy(&d.text_val));
+    mup_train_result_free(&r);
+    mup_run_data_free(&d);
+}
+
+Test(recipe, a_huge_learning_rate_diverges_cleanly) {
+    mup_run_spec s = small_mlp();
+    s.train.lr = 1e4;
+    s.train.optimizer = MUP_OPTIM_SGD;
+    mup_run_data d = {0};
+    mup_train_result r;
+    cr_assert_eq(mup_run_train(&s, &d, NULL, &r), MUP_ERR_DIVERGED);
+    cr_assert_lt(r.steps_done, s.train.steps);
+    cr_assert(isinf(mup_run_objective(&r, MUP_OBJECTIVE_VAL_LOSS)));
+    cr_assert(strlen(r.message) > 0);
+    mup_train_result_free(&r);
+    mup_run_data_free(&d);
+}
+
+Test(recipe, missing_fashion_mnist_names_the_file_and_package) {
+    mup_run_spec s = small_mlp();
+    s.data.dataset = MUP_DATASET_FASHION_MNIST;
+    snprintf(s.data.path, sizeof s.data.path, "%s", test_path("no-such-dir"));
+    mup_run_data d = {0};
+    mup_train_result r;
+    cr_assert_eq(mup_run_train(&s, &d, NULL, &r), MUP_ERR_IO);
+    cr_assert(strstr(r.message, "no-such-dir") && strstr(r.message, "dataset-fashion-mnist"), "%s", r.message);
+    mup_train_result_free(&r);
+    mup_run_data_free(&d);
+}
+
+Test(recipe, memory_cap_refuses_before_training) {
+    mup_run_spec s = small_mlp();
+    s.width = 4096;
+    setenv("MUP_MAX_MEMORY", "1000000", 1);
+    mup_run_data d = {0};
+    mup_train_result r;
+    cr_assert_eq(mup_run_train(&s, &d, NULL, &r), MUP_ERR_NOMEM);
+    cr_assert(strstr(r.message, "MUP_MAX_MEMORY") && strstr(r.message, "4096"), "%s", r.message);
+    cr_assert_eq(r.steps_done, 0);
+    unsetenv("MUP_MAX_MEMORY");
+    mup_train_result_free(&r);
+    mup_run_data_free(&d);
+}
