@@ -71,6 +71,9 @@ struct mup_graph {
     mup_rng rng;
     mup_tap_fn tap;
     void *tap_ctx;
+    bool check_finite;
+    const char *layer;       /* the last layer tapped: where the NaN detector says it was */
+    char nonfinite[160];     /* the first non-finite value found this step, or "" */
     mup_model *model;        /* NULL for a standalone graph */
 };
 

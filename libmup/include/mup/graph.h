@@ -67,6 +67,16 @@ void mup_backward_seed(mup_graph *g, mup_tensor *out, const float *dout);
 /* ---- taps: how the coordinate check and the NaN detector watch layer outputs ---- */
 
 typedef void (*mup_tap_fn)(const char *layer, const mup_tensor *t, void *ctx);
+
+/* ---- the NaN detector (a debug option: it reads every op's output and every gradient) ---- */
+
+/* When on, every op's output and, in backward, every input gradient is checked for NaN and inf;
+ * the first one found is remembered with the op's name and the last layer tapped before it. Stays
+ * on across rewinds. */
+void mup_graph_check_finite(mup_graph *g, bool on);
+/* "forward of op affine after layer fc2.act: element 17 is nan", or NULL while all is finite
+ * (cleared by a rewind). */
+const char *mup_graph_nonfinite(const mup_graph *g);
 /* Calls fn on every tapped tensor (modules tap their outputs by layer name). NULL removes it. */
 void mup_graph_set_tap(mup_graph *g, mup_tap_fn fn, void *ctx);
 void mup_graph_tap(mup_graph *g, const char *layer, const mup_tensor *t);

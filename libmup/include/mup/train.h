@@ -57,6 +57,7 @@ typedef struct {
     int checkpoint_every;
     const char *resume_path;   /* continue from this checkpoint (bit-identical to not stopping) */
     const char *config_json;   /* stored in checkpoints as they are written */
+    bool check_finite;         /* debug: name the op and layer of the first NaN/inf (mup_graph_check_finite) */
 } mup_train_opts;
 
 typedef struct {

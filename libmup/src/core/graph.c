@@ -1,3 +1,5 @@
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,8 @@ void mup_graph_free(mup_graph *g) {
 
 void mup_graph_reset(mup_graph *g, bool grad) {
     mup_arena_rewind(&g->arena);
+    g->layer = NULL;
+    g->nonfinite[0] = '\0';
     g->tail = NULL;
     g->n_nodes = 0;
     g->grad = grad;
@@ -92,8 +96,25 @@ mup_tensor *mup_graph_wrap(mup_graph *g, float *data, int ndim, const int *shape
     return t;
 }
 
+void mup_graph_check_finite(mup_graph *g, bool on) { g->check_finite = on; }
+
+const char *mup_graph_nonfinite(const mup_graph *g) { return g->nonfinite[0] ? g->nonfinite : NULL; }
+
+static void check_values(mup_graph *g, const float *x, long n, const char *pass, const char *op) {
+    if (g->nonfinite[0] || !x)
+        return;
+    for (long i = 0; i < n; i++)
+        if (!isfinite(x[i])) {
+            snprintf(g->nonfinite, sizeof g->nonfinite, "%s of op %s after layer %s: element %ld is %g", pass, op,
+                     g->layer ? g->layer : "(none: the first layer)", i, (double)x[i]);
+            return;
+        }
+}
+
 mup_node *mup_graph_record(mup_graph *g, const mup_op *op, mup_tensor *out,
                            mup_tensor *a, mup_tensor *b, mup_tensor *c) {
+    if (g->check_finite)
+        check_values(g, out->data, out->size, "forward", op->name);
     mup_tensor *in[MUP_NODE_INPUTS] = {a, b, c};
     bool needed = false;
     for (int k = 0; k < MUP_NODE_INPUTS && in[k]; k++)
@@ -119,9 +140,14 @@ float *mup_grad(mup_graph *g, mup_tensor *t) {
 }
 
 static void walk(mup_graph *g) {
-    for (mup_node *n = g->tail; n; n = n->prev)
-        if (n->out->grad)
-            n->op->backward(g, n);
+    for (mup_node *n = g->tail; n; n = n->prev) {
+        if (!n->out->grad)
+            continue;
+        n->op->backward(g, n);
+        for (int k = 0; g->check_finite && k < MUP_NODE_INPUTS && n->in[k]; k++)
+            if (n->in[k]->requires_grad)
+                check_values(g, n->in[k]->grad, n->in[k]->size, "backward", n->op->name);
+    }
 }
 
 void mup_backward(mup_graph *g, mup_tensor *loss) {
@@ -149,6 +175,7 @@ void mup_graph_set_tap(mup_graph *g, mup_tap_fn fn, void *ctx) {
 }
 
 void mup_graph_tap(mup_graph *g, const char *layer, const mup_tensor *t) {
+    g->layer = layer;
     if (g->tap)
         g->tap(layer, t, g->tap_ctx);
 }

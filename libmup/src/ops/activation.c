@@ -31,7 +31,7 @@ mup_tensor *mup_relu(mup_graph *g, mup_tensor *a) {
     long N = a->size;
 #pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
     for (long i = 0; i < N; i++)
-        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = x[i] < 0.0f ? 0.0f : x[i]; /* NaN passes through, as in PyTorch, so divergence shows */
     mup_graph_record(g, &op_relu, out, a, NULL, NULL);
     return out;
 }

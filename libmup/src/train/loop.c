@@ -100,12 +100,19 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
         double L = loss->data[0];
         if (step == 0)
             r->first_loss = L;
-        if (!isfinite(L) || L > factor * r->first_loss) {
+        const char *bad = mup_graph_nonfinite(g);
+        if (bad || !isfinite(L) || L > factor * r->first_loss) {
             mup_graph_end(g);
+            if (bad)
+                return stop(x, MUP_ERR_DIVERGED, "at step %d, %s", step, bad);
             return stop(x, MUP_ERR_DIVERGED, isfinite(L) ? "loss %g at step %d exceeds %g x the first loss %g"
                                                          : "loss %g at step %d", L, step, factor, r->first_loss);
         }
         mup_backward(g, loss);
+        if ((bad = mup_graph_nonfinite(g))) {
+            mup_graph_end(g);
+            return stop(x, MUP_ERR_DIVERGED, "at step %d, %s", step, bad);
+        }
         mup_optim_step(x->opt);
         mup_graph_end(g);
         r->train_loss[step] = (float)L;
@@ -147,6 +154,7 @@ mup_status mup_train(mup_model *M, mup_optim *opt, mup_task *task, const mup_tra
     r->steps_done = start;
     if (s == MUP_OK && o->log_path && !(x.log = fopen(o->log_path, start ? "a" : "w")))
         s = stop(&x, MUP_ERR_IO, "cannot open the log %s: %s", o->log_path, strerror(errno));
+    mup_graph_check_finite(mup_model_graph(M), o->check_finite);
     if (s == MUP_OK) {
         mup_progress bar;
         mup_progress_start(&bar, o->progress, o->label, o->steps);
