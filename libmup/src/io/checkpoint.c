@@ -108,17 +108,17 @@ mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, c
 static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
     char fmt[64], par[8], optname[16];
     int64_t version;
-    if (mup_h5_attr_read_str(f, "format", fmt, sizeof fmt) != MUP_OK || strcmp(fmt, FORMAT) != 0)
+    if (mup_h5_attr_read_fixed_str(f, "format", fmt, sizeof fmt) != MUP_OK || strcmp(fmt, FORMAT) != 0)
         return mup_error(MUP_ERR_FORMAT, "not a libmup checkpoint (no format=\"%s\" attribute)", FORMAT);
     mup_status s = mup_h5_attr_read_i64(f, "version", &version);
     if (s == MUP_OK && version != VERSION)
         return mup_error(MUP_ERR_FORMAT, "checkpoint version %lld; this libmup reads version %d", (long long)version,
                          VERSION);
-    s = s ? s : mup_h5_attr_read_str(f, "parametrization", par, sizeof par);
+    s = s ? s : mup_h5_attr_read_fixed_str(f, "parametrization", par, sizeof par);
     const char *want = mup_model_parametrization(M) == MUP_PARAMETRIZATION_MUP ? "mup" : "sp";
     if (s == MUP_OK && strcmp(par, want) != 0)
         return mup_error(MUP_ERR_SHAPE, "saved under %s but the model is %s", par, want);
-    s = s ? s : mup_h5_attr_read_str(f, "optimizer", optname, sizeof optname);
+    s = s ? s : mup_h5_attr_read_fixed_str(f, "optimizer", optname, sizeof optname);
     if (s == MUP_OK && opt && strcmp(optname, optim_name(opt)) != 0)
         return mup_error(MUP_ERR_STATE, "saved with optimizer %s but resumed with %s", optname, optim_name(opt));
     for (int i = 0; s == MUP_OK && i < mup_model_num_params(M); i++) {
@@ -182,7 +182,7 @@ static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint
     }
     if (s == MUP_OK && meta) {
         char *cfg = mup_xmalloc(1 << 20);
-        s = mup_h5_attr_read_str(f, "config", cfg, 1 << 20);
+        s = mup_h5_attr_read_fixed_str(f, "config", cfg, 1 << 20);
         m.owned_config = cfg;
         m.config_json = cfg;
     }
@@ -205,7 +205,7 @@ static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint
 mup_status mup_checkpoint_load(const char *path, mup_model *M, mup_optim *opt, mup_checkpoint_meta *meta) {
     MUP_ASSERT(mup_model_has_base_shapes(M), "checkpoint: call mup_set_base_shapes before loading %s", path);
     hid_t f;
-    mup_status s = mup_h5_open(path, false, &f);
+    mup_status s = mup_h5_open_checked(path, &f);
     if (s != MUP_OK)
         return mup_error_context(s, "checkpoint: ");
     s = check_file(f, M, opt);

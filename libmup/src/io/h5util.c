@@ -1,5 +1,6 @@
 #include "h5util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,15 +9,37 @@ void mup_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 mup_status mup_h5_open(const char *path, bool write, hid_t *file) {
     mup_h5_quiet();
-    *file = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG); /* closing the file closes whatever an error left open */
+    *file = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
     if (*file < 0)
         return mup_error(MUP_ERR_IO, "%s: cannot open as HDF5 (missing, unreadable, truncated or not an HDF5 file)", path);
     return MUP_OK;
 }
 
+mup_status mup_h5_open_checked(const char *path, hid_t *file) {
+    static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    unsigned char head[9];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mup_error(MUP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n < sizeof head || memcmp(head, signature, sizeof signature) != 0)
+        return mup_error(MUP_ERR_FORMAT, "%s: not an HDF5 file (no HDF5 signature at its start)", path);
+    if (head[8] < 2)
+        return mup_error(MUP_ERR_FORMAT, "%s: HDF5 superblock version %d has no metadata checksums; libmup writes "
+                         "version 2 or later and reads only those", path, head[8]);
+    return mup_h5_open(path, false, file);
+}
+
 mup_status mup_h5_create(const char *path, hid_t *file) {
     mup_h5_quiet();
-    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
     if (*file < 0)
         return mup_error(MUP_ERR_IO, "%s: cannot create HDF5 file", path);
     return MUP_OK;
@@ -149,7 +172,7 @@ mup_status mup_h5_attr_read_i64(hid_t loc, const char *name, int64_t *out) {
     return attr_read(loc, name, H5T_NATIVE_INT64, out);
 }
 
-mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t len) {
+static mup_status attr_read_str(hid_t loc, const char *name, char *buf, size_t len, bool allow_vlen) {
     if (H5Aexists(loc, name) <= 0)
         return mup_error(MUP_ERR_FORMAT, "attribute '%s' is missing", name);
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
@@ -157,6 +180,8 @@ mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t l
     mup_status s = MUP_OK;
     if (t < 0 || H5Tget_class(t) != H5T_STRING) {
         s = mup_error(MUP_ERR_FORMAT, "attribute '%s' is not a string", name);
+    } else if (H5Tis_variable_str(t) > 0 && !allow_vlen) {
+        s = mup_error(MUP_ERR_FORMAT, "attribute '%s' is a variable-length string (libmup writes fixed ones)", name);
     } else if (H5Tis_variable_str(t) > 0) {
         char *v = NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
@@ -171,7 +196,7 @@ mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t l
         H5Tclose(mt);
     } else {
         size_t sz = H5Tget_size(t);
-        char *v = calloc(1, sz + 1);
+        char *v = sz < (1u << 24) ? calloc(1, sz + 1) : NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz);
         H5Tset_cset(mt, H5Tget_cset(t));
@@ -187,6 +212,14 @@ mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t l
     if (a >= 0)
         H5Aclose(a);
     return s;
+}
+
+mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t len) {
+    return attr_read_str(loc, name, buf, len, true);
+}
+
+mup_status mup_h5_attr_read_fixed_str(hid_t loc, const char *name, char *buf, size_t len) {
+    return attr_read_str(loc, name, buf, len, false);
 }
 
 static mup_status attr_write(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *v) {
@@ -210,11 +243,11 @@ mup_status mup_h5_attr_write_i64(hid_t loc, const char *name, int64_t v) {
     return attr_write(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
 }
 mup_status mup_h5_attr_write_str(hid_t loc, const char *name, const char *v) {
-    /* variable-length UTF-8, as h5py writes str attributes */
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_size(t, strlen(v) + 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
     H5Tset_cset(t, H5T_CSET_UTF8);
-    mup_status s = attr_write(loc, name, t, t, &v);
+    mup_status s = attr_write(loc, name, t, t, v);
     H5Tclose(t);
     return s;
 }

@@ -13,6 +13,12 @@
 void mup_h5_quiet(void);
 
 mup_status mup_h5_open(const char *path, bool write, hid_t *file);
+/* For files libmup wrote itself and reads back from untrusted places (checkpoints): refuses, before
+ * HDF5 parses anything, a file whose superblock is older than version 2 — libmup writes version 2 or
+ * later, where HDF5 checksums its metadata, so a damaged file fails a checksum instead of reaching
+ * HDF5's parsers (which are not hardened against hostile bytes). */
+mup_status mup_h5_open_checked(const char *path, hid_t *file);
+/* Creates (truncates) a file with checksummed metadata (superblock version >= 2). */
 mup_status mup_h5_create(const char *path, hid_t *file);
 /* Opens a group, or creates it when create is true and it is missing. */
 mup_status mup_h5_group(hid_t loc, const char *name, bool create, hid_t *group);
@@ -33,10 +39,13 @@ mup_status mup_h5_read_u64(hid_t loc, const char *name, uint64_t *out, int64_t n
 
 mup_status mup_h5_attr_read_f64(hid_t loc, const char *name, double *out);
 mup_status mup_h5_attr_read_i64(hid_t loc, const char *name, int64_t *out);
-/* A string attribute (fixed or variable length) into buf. */
+/* A string attribute (fixed or variable length, as h5py writes them) into buf. */
 mup_status mup_h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t len);
+/* The same, refusing variable-length strings: they live in HDF5's global heap, which has no checksum. */
+mup_status mup_h5_attr_read_fixed_str(hid_t loc, const char *name, char *buf, size_t len);
 mup_status mup_h5_attr_write_f64(hid_t loc, const char *name, double v);
 mup_status mup_h5_attr_write_i64(hid_t loc, const char *name, int64_t v);
+/* Written as fixed-length UTF-8 (h5py reads it as bytes: .decode()). */
 mup_status mup_h5_attr_write_str(hid_t loc, const char *name, const char *v);
 
 #endif

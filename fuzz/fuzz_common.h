@@ -1,0 +1,16 @@
+/* Shared by the fuzz harnesses: the readers under test take paths, so each input is written to a
+ * file in a private temporary directory first. */
+#ifndef MUP_FUZZ_COMMON_H
+#define MUP_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The harness's directory (created on first use). */
+const char *fuzz_dir(void);
+/* Writes data to fuzz_dir()/name and returns the path (static buffer). */
+const char *fuzz_write(const char *name, const uint8_t *data, size_t size);
+/* Quiets the library's log and makes MUP_ASSERT a crash the fuzzer reports. */
+void fuzz_setup(void);
+
+#endif
