@@ -17,7 +17,7 @@
 
 static const char *conf_dir(void) {
     const char *d = getenv("MUP_CONFORMANCE_DIR");
-    return d && *d ? d : "../shared/conformance";
+    return d && *d ? d : MUP_DEFAULT_CONFORMANCE_DIR; /* ../shared/conformance beside the source root */
 }
 
 static const char *conf_file(const char *name) {
@@ -104,26 +104,37 @@ static double attr_f(hid_t g, const char *name) {
     return v;
 }
 
-static arch_spec arch_from_group(hid_t g, const name_list *params) {
+/* The recorded sizes, from an HDF5 group's attributes or a JSON object: num(src, key) reads one. */
+typedef double (*num_reader)(const void *src, const char *key);
+
+static arch_spec arch_read(const char *arch, num_reader num, const void *src, const name_list *params) {
     arch_spec a = {0};
-    H5_OK(mup_h5_attr_read_str(g, "arch", a.arch, sizeof a.arch));
-    a.output_mult = attr_f(g, "output_mult");
+    snprintf(a.arch, sizeof a.arch, "%s", arch);
+    a.output_mult = num(src, "output_mult");
     if (strcmp(a.arch, "mlp") == 0) {
-        a.d_in = (int)attr_f(g, "d_in");
-        a.n_out = (int)attr_f(g, "n_out");
+        a.d_in = (int)num(src, "d_in");
+        a.n_out = (int)num(src, "n_out");
         a.depth = count_fc(params);
     } else {
-        a.vocab = (int)attr_f(g, "vocab");
-        a.block = (int)attr_f(g, "block");
-        a.nhead = (int)attr_f(g, "nhead");
-        a.nlayer = (int)attr_f(g, "nlayer");
-        a.attn_mult = attr_f(g, "attn_mult");
-        a.ln_eps = attr_f(g, "ln_eps");
+        a.vocab = (int)num(src, "vocab");
+        a.block = (int)num(src, "block");
+        a.nhead = (int)num(src, "nhead");
+        a.nlayer = (int)num(src, "nlayer");
+        a.attn_mult = num(src, "attn_mult");
+        a.ln_eps = num(src, "ln_eps");
         a.tied = true;
         for (int i = 0; i < params->n; i++)
             a.tied &= strcmp(params->names[i], "readout.weight") != 0;
     }
     return a;
+}
+
+static double attr_num(const void *src, const char *key) { return attr_f(*(const hid_t *)src, key); }
+
+static arch_spec arch_from_group(hid_t g, const name_list *params) {
+    char arch[16];
+    H5_OK(mup_h5_attr_read_str(g, "arch", arch, sizeof arch));
+    return arch_read(arch, attr_num, &g, params);
 }
 
 /* ---- comparisons ---- */
@@ -326,34 +337,19 @@ static double jnum(const cJSON *o, const char *key) {
     return v->valuedouble;
 }
 
+static double json_num(const void *src, const char *key) { return jnum(src, key); }
+
 static void check_arch_shapes(const char *arch_name, const cJSON *entry) {
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(entry, "config");
     const cJSON *plist = cJSON_GetObjectItemCaseSensitive(entry, "params");
     cr_assert(cJSON_IsObject(cfg) && cJSON_IsArray(plist), "shapes.json: %s lacks config or params", arch_name);
-    arch_spec a = {0};
-    snprintf(a.arch, sizeof a.arch, "%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "arch")));
-    a.output_mult = jnum(cfg, "output_mult");
     name_list names = {.n = 0};
     const cJSON *it;
     cJSON_ArrayForEach(it, plist) {
         snprintf(names.names[names.n++], MUP_NAME_MAX, "%s",
                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name")));
     }
-    if (strcmp(a.arch, "mlp") == 0) {
-        a.d_in = (int)jnum(cfg, "d_in");
-        a.n_out = (int)jnum(cfg, "n_out");
-        a.depth = count_fc(&names);
-    } else {
-        a.vocab = (int)jnum(cfg, "vocab");
-        a.block = (int)jnum(cfg, "block");
-        a.nhead = (int)jnum(cfg, "nhead");
-        a.nlayer = (int)jnum(cfg, "nlayer");
-        a.attn_mult = jnum(cfg, "attn_mult");
-        a.ln_eps = jnum(cfg, "ln_eps");
-        a.tied = true;
-        for (int i = 0; i < names.n; i++)
-            a.tied &= strcmp(names.names[i], "readout.weight") != 0;
-    }
+    arch_spec a = arch_read(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "arch")), json_num, cfg, &names);
     mup_model *M = mup_model_new_shapes_only(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
     net n = net_build(M, &a, (int)jnum(entry, "target_width"));
     net nb = net_build(B, &a, (int)jnum(entry, "base_width"));
