@@ -104,6 +104,30 @@ mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, c
     return MUP_OK;
 }
 
+/* A parameter of the file that the model lacks: the file is of another architecture (a deeper
+ * model's checkpoint holds every parameter of a shallower one, with the same shapes). */
+static mup_status check_no_extra(hid_t f, const mup_model *M) {
+    hid_t g;
+    mup_status s = mup_h5_group(f, "params", false, &g);
+    if (s != MUP_OK)
+        return s;
+    H5G_info_t info;
+    if (H5Gget_info(g, &info) < 0)
+        s = mup_error(MUP_ERR_FORMAT, "cannot list the group 'params'");
+    /* every parameter of the model is there already, so more entries means one of another model */
+    for (hsize_t i = 0; s == MUP_OK && info.nlinks > (hsize_t)mup_model_num_params(M) && i < info.nlinks; i++) {
+        char name[MUP_NAME_MAX + 4];
+        ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
+        if (len < 0)
+            s = mup_error(MUP_ERR_FORMAT, "cannot list the group 'params'");
+        else if (len >= (ssize_t)sizeof name || !mup_model_find_param(M, name))
+            s = mup_error(MUP_ERR_SHAPE, "the file has a parameter %s%s that the model lacks", name,
+                          len >= (ssize_t)sizeof name ? "..." : "");
+    }
+    H5Gclose(g);
+    return s;
+}
+
 /* Every check before anything is copied, so a failed load changes nothing. */
 static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
     char fmt[64], par[8], optname[16];
@@ -141,7 +165,7 @@ static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
                 s = mup_error(MUP_ERR_SHAPE, "parameter %s: base dimension %d is %d in the file, %d in the model",
                               p->name, d, base[d], p->width_dim[d] ? p->base_shape[d] : 0);
     }
-    return s;
+    return s ? s : check_no_extra(f, M);
 }
 
 static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint_meta *meta) {
