@@ -1,2 +1,247 @@
+/* The training loop: a run stopped at a checkpoint and resumed ends with the same bits as one that
+ * never stopped (classification, and a language model whose dropout stream must be restored too);
+ * divergence is a status with a message; the JSON-lines log and the result agree with each other. */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
-Test(x, y) {}
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runs.h"
+#include "testing.h"
+
+#define N 20
+
+typedef void (*make_fn)(test_run *r, uint64_t seed);
+
+static void make_classif(test_run *r, uint64_t seed) { test_run_classif(r, 32, seed, test_adam_cosine(1e-2f, N)); }
+static void make_lm(test_run *r, uint64_t seed) { test_run_lm(r, 32, 0.1f, seed, test_adam_cosine(1e-2f, N)); }
+
+static void train(test_run *r, mup_train_opts o, mup_train_result *res) {
+    cr_assert_eq(mup_train(r->M, r->opt, r->task, &o, res), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(res->steps_done, o.steps);
+}
+
+static void assert_same_bits(test_run *a, test_run *b) {
+    size_t bytes = (size_t)mup_model_num_floats(a->M) * sizeof(float);
+    cr_assert_eq(memcmp(mup_model_values(a->M), mup_model_values(b->M), bytes), 0, "parameters differ");
+    for (int k = 0; k < mup_optim_num_state(a->opt); k++)
+        cr_assert_eq(memcmp(mup_optim_state(a->opt, k), mup_optim_state(b->opt, k), bytes), 0,
+                     "optimizer state %s differs", mup_optim_state_name(a->opt, k));
+    cr_assert_eq(mup_optim_step_count(a->opt), mup_optim_step_count(b->opt));
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = calloc(1, (size_t)n + 1);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return s;
+}
+
+/* Run A: N steps, checkpoints every N/2. Run B: N/2 steps, checkpoints every N/4, then a fresh
+ * model, optimizer and task (other seeds: everything must come from the file) resume it to N.
+ * B's two log files, appended, must be A's log byte for byte. */
+static void assert_resume_identical(make_fn make) {
+    const char *ck_a = test_path("a.h5"), *ck_b = test_path("b.h5");
+    const char *log_a = test_path("a.jsonl"), *log_b = test_path("b.jsonl");
+    test_run a, b, resumed;
+    mup_train_result ra, rb, rr;
+    make(&a, 1);
+    train(&a, (mup_train_opts){.steps = N, .eval_every = 5, .log_path = log_a, .checkpoint_path = ck_a,
+                               .checkpoint_every = N / 2}, &ra);
+    make(&b, 1);
+    train(&b, (mup_train_opts){.steps = N / 2, .eval_every = 5, .log_path = log_b, .checkpoint_path = ck_b,
+                               .checkpoint_every = N / 4}, &rb);
+    make(&resumed, 77);
+    train(&resumed, (mup_train_opts){.steps = N, .eval_every = 5, .log_path = log_b, .resume_path = ck_b}, &rr);
+
+    assert_same_bits(&a, &resumed);
+    cr_assert_eq(memcmp(ra.train_loss, rr.train_loss, N * sizeof(float)), 0, "loss curves differ");
+    cr_assert_eq(rr.first_loss, ra.first_loss);
+    cr_assert_eq(rr.final_train_loss, ra.final_train_loss);
+    cr_assert_eq(rr.final_val_loss, ra.final_val_loss);
+    char *la = slurp(log_a), *lb = slurp(log_b);
+    cr_assert_str_eq(lb, la);
+    free(la);
+    free(lb);
+    mup_train_result_free(&ra);
+    mup_train_result_free(&rb);
+    mup_train_result_free(&rr);
+    test_run_free(&a);
+    test_run_free(&b);
+    test_run_free(&resumed);
+}
+
+Test(resume, classification_bit_identical) { assert_resume_identical(make_classif); }
+
+Test(resume, language_model_with_dropout_bit_identical) {
+    /* first, that the dropout stream matters here: another stream gives other parameters */
+    test_run a, b;
+    mup_train_result ra, rb;
+    make_lm(&a, 1);
+    make_lm(&b, 1);
+    mup_graph_seed(mup_model_graph(b.M), 2);
+    train(&a, (mup_train_opts){.steps = 3}, &ra);
+    train(&b, (mup_train_opts){.steps = 3}, &rb);
+    cr_assert_neq(memcmp(mup_model_values(a.M), mup_model_values(b.M),
+                         (size_t)mup_model_num_floats(a.M) * sizeof(float)), 0, "dropout has no effect");
+    mup_train_result_free(&ra);
+    mup_train_result_free(&rb);
+    test_run_free(&a);
+    test_run_free(&b);
+
+    assert_resume_identical(make_lm);
+}
+
+Test(resume, errors) {
+    const char *ck = test_path("c.h5");
+    test_run r;
+    mup_train_result res;
+    make_classif(&r, 1);
+    train(&r, (mup_train_opts){.steps = 6, .checkpoint_path = ck}, &res);
+    mup_train_result_free(&res);
+    /* a checkpoint past the run's end */
+    mup_status s = mup_train(r.M, r.opt, r.task, &(mup_train_opts){.steps = 4, .resume_path = ck}, &res);
+    cr_assert_eq(s, MUP_ERR_FORMAT, "%s", mup_error_message());
+    cr_assert(strstr(mup_error_message(), "step 6"), "%s", mup_error_message());
+    cr_assert_eq(res.steps_done, 0);
+    mup_train_result_free(&res);
+    /* a missing one */
+    s = mup_train(r.M, r.opt, r.task, &(mup_train_opts){.steps = 4, .resume_path = test_path("none.h5")}, &res);
+    cr_assert_eq(s, MUP_ERR_IO, "%s", mup_error_message());
+    cr_assert(strstr(mup_error_message(), "none.h5"), "%s", mup_error_message());
+    mup_train_result_free(&res);
+    test_run_free(&r);
+}
+
+/* ---- divergence ---- */
+
+Test(train, huge_learning_rate_diverges_with_a_message) {
+    test_run r;
+    mup_train_result res;
+    test_run_classif(&r, 32, 1, (mup_optim_opts){.kind = MUP_OPTIM_SGD, .lr = 1e6f});
+    mup_status s = mup_train(r.M, r.opt, r.task, &(mup_train_opts){.steps = 50}, &res);
+    cr_assert_eq(s, MUP_ERR_DIVERGED, "status %s", mup_status_str(s));
+    cr_assert_eq(res.status, MUP_ERR_DIVERGED);
+    cr_assert(res.steps_done >= 1 && res.steps_done < 50, "steps_done %d", res.steps_done);
+    cr_assert(strstr(res.message, "step"), "message \"%s\"", res.message);
+    cr_assert_str_eq(mup_error_message(), res.message);
+    for (int i = 0; i < res.steps_done; i++)
+        cr_assert(isfinite(res.train_loss[i]), "step %d recorded loss %g", i, res.train_loss[i]);
+    mup_train_result_free(&res);
+    test_run_free(&r);
+}
+
+/* ---- the log and the result ---- */
+
+static double number(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    cr_assert(cJSON_IsNumber(v), "no number \"%s\"", key);
+    return v->valuedouble;
+}
+
+Test(train, json_log_one_line_per_step_and_evaluation) {
+    const char *log = test_path("log.jsonl");
+    test_run r;
+    mup_train_result res;
+    mup_optim_opts opts = test_adam_cosine(1e-2f, 12);
+    test_run_classif(&r, 32, 1, opts);
+    train(&r, (mup_train_opts){.steps = 12, .eval_every = 4, .log_path = log}, &res);
+    cr_assert_eq(res.n_evals, 3);
+
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f);
+    char line[512];
+    int steps = 0, evals = 0, last_step = 0;
+    while (fgets(line, sizeof line, f)) {
+        cr_assert(strchr(line, '\n'), "line too long or unterminated: %s", line);
+        cJSON *o = cJSON_Parse(line);
+        cr_assert_not_null(o, "not JSON: %s", line);
+        int step = (int)number(o, "step");
+        if (cJSON_HasObjectItem(o, "loss")) {
+            cr_assert_eq(step, ++steps, "step lines out of order: %s", line);
+            cr_assert_eq((float)number(o, "loss"), res.train_loss[step - 1], "%s", line);
+            double lr = 1e-2 * mup_schedule_factor(&opts.schedule, step - 1);
+            cr_assert(fabs(number(o, "lr") - lr) <= 1e-6 * lr, "%s: want lr %g", line, lr);
+            cr_assert(number(o, "grad_norm") > 0, "%s", line);
+        } else {
+            cr_assert(evals < res.n_evals, "more evaluation lines than evaluations: %s", line);
+            cr_assert_eq(step, res.eval_step[evals], "%s", line);
+            cr_assert_eq(step, last_step, "an evaluation line must follow its step's line: %s", line);
+            cr_assert(fabs(number(o, "val_loss") - res.eval_loss[evals]) <= 1e-8 * res.eval_loss[evals], "%s", line);
+            double acc = number(o, "val_acc");
+            cr_assert(acc >= 0 && acc <= 1 && fabs(acc - res.eval_acc[evals]) <= 1e-8, "%s", line);
+            evals++;
+        }
+        last_step = step;
+        cJSON_Delete(o);
+    }
+    fclose(f);
+    cr_assert_eq(steps, 12);
+    cr_assert_eq(evals, 3);
+    mup_train_result_free(&res);
+    test_run_free(&r);
+}
+
+static void expect_eval_steps(int steps, int eval_every, int n, const int *want) {
+    test_run r;
+    mup_train_result res;
+    test_run_classif(&r, 16, 1, (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = 1e-3f});
+    train(&r, (mup_train_opts){.steps = steps, .eval_every = eval_every}, &res);
+    cr_assert_eq(res.n_evals, n, "eval_every %d: %d evaluations, want %d", eval_every, res.n_evals, n);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(res.eval_step[i], want[i], "eval_every %d: evaluation %d at step %d, want %d", eval_every, i,
+                     res.eval_step[i], want[i]);
+    mup_train_result_free(&res);
+    test_run_free(&r);
+}
+
+Test(train, eval_steps) {
+    expect_eval_steps(10, 3, 4, (int[]){3, 6, 9, 10});
+    expect_eval_steps(10, 5, 2, (int[]){5, 10});
+    expect_eval_steps(10, 0, 1, (int[]){10});
+    expect_eval_steps(10, 20, 1, (int[]){10});
+    expect_eval_steps(7, 1, 7, (int[]){1, 2, 3, 4, 5, 6, 7});
+}
+
+Test(train, result_agrees_with_its_arrays) {
+    test_run r;
+    mup_train_result res;
+    test_run_classif(&r, 32, 1, test_adam_cosine(1e-2f, 25));
+    train(&r, (mup_train_opts){.steps = 25, .eval_every = 2}, &res);
+    cr_assert_eq(res.first_loss, res.train_loss[0]);
+    double tail = 0.0; /* the mean of the last 20 */
+    for (int i = 5; i < 25; i++)
+        tail += res.train_loss[i];
+    cr_assert(fabs(res.final_train_loss - tail / 20) <= 1e-12 * fabs(tail), "%.17g vs %.17g", res.final_train_loss,
+              tail / 20);
+    cr_assert_eq(res.n_evals, 13);
+    double best = INFINITY;
+    for (int i = 0; i < res.n_evals; i++)
+        best = fmin(best, res.eval_loss[i]);
+    cr_assert_eq(res.best_val_loss, best);
+    cr_assert_eq(res.final_val_loss, res.eval_loss[res.n_evals - 1]);
+    cr_assert_eq(res.final_val_acc, res.eval_acc[res.n_evals - 1]);
+    cr_assert(res.final_val_loss < res.eval_loss[0], "no learning: %g then %g", res.eval_loss[0], res.final_val_loss);
+    cr_assert(res.seconds > 0);
+    mup_train_result_free(&res);
+    cr_assert_null(res.train_loss);
+    test_run_free(&r);
+}
+
+Test(train, short_run_tail_is_all_steps) {
+    test_run r;
+    mup_train_result res;
+    test_run_classif(&r, 16, 1, (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = 1e-3f});
+    train(&r, (mup_train_opts){.steps = 3}, &res);
+    double mean = ((double)res.train_loss[0] + res.train_loss[1] + res.train_loss[2]) / 3;
+    cr_assert(fabs(res.final_train_loss - mean) <= 1e-12 * mean);
+    mup_train_result_free(&res);
+    test_run_free(&r);
+}

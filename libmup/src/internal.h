@@ -104,4 +104,25 @@ double mup_softmax_row(float *p, const float *x, int C);
 /* Work (in multiply-adds or elements) below which a loop is not worth an OpenMP region. */
 #define MUP_PARALLEL_MIN 32768L
 
+/* True when a loop of this much work should be spread over OpenMP threads: work above
+ * MUP_PARALLEL_MIN, more than one thread available, and not already inside a parallel region. */
+bool mup_parallel_worth(long work);
+
+/* for (long i = 0; i < n; i++) { body }: on OpenMP threads in schedule(static) blocks when
+ * mup_parallel_worth(work), else as a plain loop in the calling thread. Loops use this, not
+ * `#pragma omp parallel for if (...)`, because libgomp allocates (and frees) a team for every
+ * parallel region that runs on one thread, a false if() clause included: a heap allocation per op
+ * in every training step. omp_get_thread_num() is 0 in the plain loop, so per-thread scratch
+ * indexed by it works on both paths. */
+#define MUP_PARALLEL_FOR(work, i, n, ...)                       \
+    do {                                                        \
+        long mup_pf_n_ = (n);                                   \
+        if (mup_parallel_worth(work)) {                         \
+            _Pragma("omp parallel for schedule(static)")        \
+            for (long i = 0; i < mup_pf_n_; i++) { __VA_ARGS__ } \
+        } else {                                                \
+            for (long i = 0; i < mup_pf_n_; i++) { __VA_ARGS__ } \
+        }                                                       \
+    } while (0)
+
 #endif

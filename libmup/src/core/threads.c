@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "internal.h"
 #include "mup/error.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -49,4 +50,8 @@ int mup_num_threads(void) {
 const char *mup_blas_info(void) {
     mup_threads_init();
     return blas_info;
+}
+
+bool mup_parallel_worth(long work) {
+    return work > MUP_PARALLEL_MIN && !omp_in_parallel() && omp_get_max_threads() > 1;
 }

@@ -49,9 +49,9 @@ mup_status mup_synthetic_classif(int n, int dim, int n_classes, uint64_t seed, m
         w[i] = mup_rng_normal(&teacher);
     mup_rng_fill_normal(&samples, out->x, (long)n * dim, 0.0f, 1.0f);
     long work = (long)n * dim * TEACHER_HIDDEN;
-    #pragma omp parallel for if (work > MUP_PARALLEL_MIN)
-    for (int i = 0; i < n; i++)
+    MUP_PARALLEL_FOR(work, i, n, {
         out->y[i] = teacher_label(out->x + (size_t)i * (size_t)dim, w, w + n_w1, dim, n_classes);
+    });
     free(w);
     return MUP_OK;
 }

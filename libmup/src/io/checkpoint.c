@@ -173,7 +173,10 @@ static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint
     float *values = mup_model_values(M);
     long nf = mup_model_num_floats(M);
     float *staged = mup_xaligned((size_t)nf * sizeof(float) * (size_t)(1 + (opt ? mup_optim_num_state(opt) : 0)));
+    /* start from the current slabs, so the padding between parameters keeps its zeros */
     memcpy(staged, values, (size_t)nf * sizeof(float));
+    for (int k = 0; opt && k < mup_optim_num_state(opt); k++)
+        memcpy(staged + (long)(k + 1) * nf, mup_optim_state(opt, k), (size_t)nf * sizeof(float));
     for (int i = 0; s == MUP_OK && i < mup_model_num_params(M); i++) {
         const mup_param *p = mup_model_param(M, i);
         char name[MUP_NAME_MAX + 64];

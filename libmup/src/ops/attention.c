@@ -103,13 +103,10 @@ static void attention_backward(mup_graph *g, const mup_node *n) {
     long TT = (long)a.T * a.T, per = block_floats(a.T) + ((long)a.T * a.d + 15) / 16 * 16;
     float *scratch = mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *scratch);
     int pairs = a.B * a.H;
-#pragma omp parallel if ((long)pairs * TT * a.d > MUP_PARALLEL_MIN)
-    {
+    MUP_PARALLEL_FOR((long)pairs * TT * a.d, bh, pairs, {
         float *mine = scratch + omp_get_thread_num() * per;
-#pragma omp for schedule(static)
-        for (int bh = 0; bh < pairs; bh++)
-            head_backward(dqkv, dout, att + bh * TT, qkv, mine, mine + block_floats(a.T), &a, bh / a.H, bh % a.H);
-    }
+        head_backward(dqkv, dout, att + bh * TT, qkv, mine, mine + block_floats(a.T), &a, bh / a.H, bh % a.H);
+    });
 }
 
 static const mup_op op_attention = {"attention", attention_backward};
@@ -132,14 +129,11 @@ mup_tensor *mup_attention(mup_graph *g, mup_tensor *qkv, int n_head, float scale
     long per = block_floats(a.T);
     float *att = n ? mup_graph_alloc(g, (size_t)pairs * TT * sizeof *att)
                    : mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *att);
-#pragma omp parallel if ((long)pairs * TT * a.d > MUP_PARALLEL_MIN)
-    {
+    MUP_PARALLEL_FOR((long)pairs * TT * a.d, bh, pairs, {
         float *mine = att + omp_get_thread_num() * per;
-#pragma omp for schedule(static)
-        for (int bh = 0; bh < pairs; bh++)
-            head_forward(y->data, n ? att + bh * TT : mine, logits ? logits->data + bh * TT : NULL,
-                         qkv->data, &a, bh / a.H, bh % a.H);
-    }
+        head_forward(y->data, n ? att + bh * TT : mine, logits ? logits->data + bh * TT : NULL, qkv->data, &a,
+                     bh / a.H, bh % a.H);
+    });
     if (n) {
         n->saved = att;
         n->i[0] = n_head;

@@ -29,9 +29,9 @@ static void dropout_backward(mup_graph *g, const mup_node *n) {
     const uint8_t *restrict keep = n->saved;   /* (N) */
     float scale = n->f[0];
     long N = a->size;
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long i = 0; i < N; i++)
+    MUP_PARALLEL_FOR(N, i, N, {
         da[i] += dout[i] * ((float)keep[i] * scale);
+    });
 }
 
 static const mup_op op_dropout = {"dropout", dropout_backward};
@@ -50,8 +50,7 @@ mup_tensor *mup_dropout(mup_graph *g, mup_tensor *a, float p) {
     float scale = 1.0f / (1.0f - p);
     float *y = out->data;
     const float *x = a->data; /* (N) */
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long c = 0; c < nc; c++) {
+    MUP_PARALLEL_FOR(N, c, nc, {
         long i0 = c * DROPOUT_CHUNK, len = N - i0 < DROPOUT_CHUNK ? N - i0 : DROPOUT_CHUNK;
         uint8_t buf[DROPOUT_CHUNK];
         uint8_t *restrict keep = mask ? mask + i0 : buf;
@@ -59,7 +58,7 @@ mup_tensor *mup_dropout(mup_graph *g, mup_tensor *a, float p) {
         draw_keep(keep, &r, threshold, len);
         for (long j = 0; j < len; j++)
             y[i0 + j] = x[i0 + j] * ((float)keep[j] * scale);
-    }
+    });
     if (n) {
         n->saved = mask;
         n->f[0] = scale;

@@ -13,9 +13,9 @@
 
 /* dst (N) += s * src (N) */
 static void axpy(float *restrict dst, const float *restrict src, float s, long N) {
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long i = 0; i < N; i++)
+    MUP_PARALLEL_FOR(N, i, N, {
         dst[i] += s * src[i];
+    });
 }
 
 /* dst (C) += the sum over rows of src (R, C). Blocks of COLSUM_ROWS rows are summed in parallel,
@@ -23,9 +23,7 @@ static void axpy(float *restrict dst, const float *restrict src, float s, long N
 static void colsum_acc(mup_graph *g, float *restrict dst, const float *restrict src, long R, long C) {
     long nb = (R + COLSUM_ROWS - 1) / COLSUM_ROWS;
     float *part = mup_graph_alloc(g, (size_t)(nb * C) * sizeof(float)); /* (nb, C) */
-    bool par = R * C > MUP_PARALLEL_MIN;
-#pragma omp parallel for if (par) schedule(static)
-    for (long b = 0; b < nb; b++) {
+    MUP_PARALLEL_FOR(R * C, b, nb, {
         float *restrict p = part + b * C;
         const float *s = src + b * COLSUM_ROWS * C;
         long rows = R - b * COLSUM_ROWS < COLSUM_ROWS ? R - b * COLSUM_ROWS : COLSUM_ROWS;
@@ -33,15 +31,14 @@ static void colsum_acc(mup_graph *g, float *restrict dst, const float *restrict 
         for (long r = 1; r < rows; r++)
             for (long c = 0; c < C; c++)
                 p[c] += s[r * C + c];
-    }
+    });
     long ncb = (C + COLSUM_COLS - 1) / COLSUM_COLS;
-#pragma omp parallel for if (par) schedule(static)
-    for (long cb = 0; cb < ncb; cb++) {
+    MUP_PARALLEL_FOR(R * C, cb, ncb, {
         long c0 = cb * COLSUM_COLS, c1 = c0 + COLSUM_COLS < C ? c0 + COLSUM_COLS : C;
         for (long b = 0; b < nb; b++)
             for (long c = c0; c < c1; c++)
                 dst[c] += part[b * C + c];
-    }
+    });
 }
 
 /* ---- add ---- */
@@ -74,15 +71,15 @@ mup_tensor *mup_add(mup_graph *g, mup_tensor *a, mup_tensor *b) {
     const float *restrict x = a->data, *restrict y = b->data;
     long N = a->size, C = b->size, R = N / C;
     if (R == 1) {
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-        for (long i = 0; i < N; i++)
+        MUP_PARALLEL_FOR(N, i, N, {
             o[i] = x[i] + y[i];
+        });
     } else {
         /* out (R, C) = a (R, C) + b (C) */
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-        for (long r = 0; r < R; r++)
+        MUP_PARALLEL_FOR(N, r, R, {
             for (long c = 0; c < C; c++)
                 o[r * C + c] = x[r * C + c] + y[c];
+        });
     }
     mup_graph_record(g, &op_add, out, a, b, NULL);
     return out;
@@ -97,15 +94,15 @@ static void mul_backward(mup_graph *g, const mup_node *n) {
     /* separate passes: a and b may be the same tensor (x * x) */
     if (a->requires_grad) {
         float *restrict da = mup_grad(g, a);
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-        for (long i = 0; i < N; i++)
+        MUP_PARALLEL_FOR(N, i, N, {
             da[i] += dout[i] * y[i];
+        });
     }
     if (b->requires_grad) {
         float *restrict db = mup_grad(g, b);
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-        for (long i = 0; i < N; i++)
+        MUP_PARALLEL_FOR(N, i, N, {
             db[i] += dout[i] * x[i];
+        });
     }
 }
 
@@ -120,9 +117,9 @@ mup_tensor *mup_mul(mup_graph *g, mup_tensor *a, mup_tensor *b) {
     float *restrict o = out->data;
     const float *restrict x = a->data, *restrict y = b->data; /* (N) */
     long N = a->size;
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long i = 0; i < N; i++)
+    MUP_PARALLEL_FOR(N, i, N, {
         o[i] = x[i] * y[i];
+    });
     mup_graph_record(g, &op_mul, out, a, b, NULL);
     return out;
 }
@@ -140,9 +137,9 @@ mup_tensor *mup_scale(mup_graph *g, mup_tensor *a, float s) {
     float *restrict o = out->data;
     const float *restrict x = a->data; /* (N) */
     long N = a->size;
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long i = 0; i < N; i++)
+    MUP_PARALLEL_FOR(N, i, N, {
         o[i] = s * x[i];
+    });
     mup_node *n = mup_graph_record(g, &op_scale, out, a, NULL, NULL);
     if (n)
         n->f[0] = s;

@@ -11,16 +11,15 @@
 
 /* out (B*T, C), table (V, C), ids (B*T) */
 static void embedding_forward(float *out, const float *table, const int32_t *ids, long BT, int C) {
-#pragma omp parallel for if (BT * C > MUP_PARALLEL_MIN) schedule(static)
-    for (long p = 0; p < BT; p++)
+    MUP_PARALLEL_FOR(BT * C, p, BT, {
         memcpy(out + p * C, table + (long)ids[p] * C, (size_t)C * sizeof *out);
+    });
 }
 
 /* dtable (V, C) +=, dout (B*T, C), ids (B*T) */
 static void embedding_backward_rows(float *dtable, const float *dout, const int32_t *ids, long BT, int C) {
     int blocks = (C + EMB_COLS - 1) / EMB_COLS;
-#pragma omp parallel for if (BT * C > MUP_PARALLEL_MIN) schedule(static)
-    for (int k = 0; k < blocks; k++) {
+    MUP_PARALLEL_FOR(BT * C, k, blocks, {
         int lo = k * EMB_COLS, hi = lo + EMB_COLS < C ? lo + EMB_COLS : C;
         for (long p = 0; p < BT; p++) {
             float *d = dtable + (long)ids[p] * C;
@@ -28,7 +27,7 @@ static void embedding_backward_rows(float *dtable, const float *dout, const int3
             for (int c = lo; c < hi; c++)
                 d[c] += s[c];
         }
-    }
+    });
 }
 
 static void embedding_backward(mup_graph *g, const mup_node *n) {

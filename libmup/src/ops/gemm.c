@@ -8,17 +8,18 @@ void mup_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+    /* Split the longer side of C so every block stays wide enough for the BLAS kernel. */
+    bool by_rows = M >= N;
+    int len = by_rows ? M : N;
     int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (nt > len)
+        nt = len;
     double work = (double)M * N * K;
+    /* one thread: no region at all (libgomp allocates a team for a region of one thread) */
     if (nt == 1 || work < 4.0 * MUP_PARALLEL_MIN * 8) {
         cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    /* Split the longer side of C so every block stays wide enough for the BLAS kernel. */
-    bool by_rows = M >= N;
-    int len = by_rows ? M : N;
-    if (nt > len)
-        nt = len;
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n = omp_get_num_threads();

@@ -21,14 +21,13 @@ static void cross_entropy_backward(mup_graph *g, const mup_node *n) {
     long N = mup_tensor_rows(x);
     int C = mup_tensor_cols(x);
     float d = (float)(n->out->grad[0] / (double)N);
-#pragma omp parallel for if (N * C > MUP_PARALLEL_MIN) schedule(static)
-    for (long r = 0; r < N; r++) {
+    MUP_PARALLEL_FOR(N * C, r, N, {
         float *restrict dxr = dx + r * C;
         const float *restrict pr = p + r * C;
         for (int j = 0; j < C; j++)
             dxr[j] += d * pr[j];
         dxr[t[r]] -= d;
-    }
+    });
 }
 
 static const mup_op op_cross_entropy = {"cross_entropy", cross_entropy_backward};
@@ -43,11 +42,10 @@ mup_tensor *mup_cross_entropy(mup_graph *g, mup_tensor *logits, const int32_t *t
     float *p = n ? mup_graph_alloc(g, (size_t)(N * C) * sizeof(float)) : NULL; /* (N, C) */
     double *row_loss = mup_graph_alloc(g, (size_t)N * sizeof(double));      /* (N) */
     const float *x = logits->data;                                            /* (N, C) */
-#pragma omp parallel for if (N * C > MUP_PARALLEL_MIN) schedule(static)
-    for (long r = 0; r < N; r++) {
+    MUP_PARALLEL_FOR(N * C, r, N, {
         double lse = mup_softmax_row(p ? p + r * C : NULL, x + r * C, C);
         row_loss[r] = lse - x[r * C + targets[r]];
-    }
+    });
     double s = 0.0;
     for (long r = 0; r < N; r++)
         s += row_loss[r];
@@ -64,8 +62,7 @@ float mup_accuracy(const mup_tensor *logits, const int32_t *targets) {
     int C = mup_tensor_cols(logits);
     check_targets("accuracy", targets, N, C);
     const float *x = logits->data; /* (N, C) */
-    long hits = 0;
-#pragma omp parallel for if (N * C > MUP_PARALLEL_MIN) schedule(static) reduction(+ : hits)
+    long hits = 0; /* a pass of compares, cheap beside the forward that made the logits: no threads */
     for (long r = 0; r < N; r++) {
         const float *xr = x + r * C;
         int best = 0; /* the first of tied maxima */

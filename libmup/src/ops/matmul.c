@@ -58,13 +58,12 @@ static void affine_backward(mup_graph *g, const mup_node *n) {
     if (bias && bias->requires_grad) {
         float *db = mup_grad(g, bias);
         /* rows summed in order, each output column independent: deterministic at any thread count */
-#pragma omp parallel for if ((long)N * O > MUP_PARALLEL_MIN) schedule(static)
-        for (int o = 0; o < O; o++) {
+        MUP_PARALLEL_FOR((long)N * O, o, O, {
             double s = 0.0; /* double: a bias whose gradient cancels (attention keys) stays near 0 */
             for (int r = 0; r < N; r++)
                 s += dy[(long)r * O + o];
             db[o] += (float)s;
-        }
+        });
     }
 }
 
@@ -84,10 +83,10 @@ mup_tensor *mup_affine(mup_graph *g, mup_tensor *x, mup_tensor *w, mup_tensor *b
     shape[x->ndim - 1] = O;
     mup_tensor *y = mup_graph_tensor(g, x->ndim, shape);
     if (bias) {
-#pragma omp parallel for if ((long)N * O > MUP_PARALLEL_MIN) schedule(static)
-        for (int r = 0; r < N; r++)
+        MUP_PARALLEL_FOR((long)N * O, r, N, {
             for (int o = 0; o < O; o++)
                 y->data[(long)r * O + o] = bias->data[o];
+        });
     }
     mup_gemm(false, true, N, O, I, alpha, x->data, I, w->data, I, bias ? 1.0f : 0.0f, y->data, O);
     mup_node *n = mup_graph_record(g, &op_affine, y, x, w, bias);

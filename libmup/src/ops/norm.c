@@ -13,8 +13,7 @@
 /* y (N,C), mean (N), rstd (N), x (N,C), w (C), b (C) */
 static void layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *w,
                               const float *b, int N, int C, float eps) {
-#pragma omp parallel for if ((long)N * C > MUP_PARALLEL_MIN) schedule(static)
-    for (int r = 0; r < N; r++) {
+    MUP_PARALLEL_FOR((long)N * C, r, N, {
         const float *xr = x + (long)r * C;
         float *yr = y + (long)r * C;
         float m = 0.0f;
@@ -29,7 +28,7 @@ static void layernorm_forward(float *y, float *mean, float *rstd, const float *x
             yr[c] = (xr[c] - m) * s * w[c] + b[c];
         mean[r] = m;
         rstd[r] = s;
-    }
+    });
 }
 
 /* dx (N,C) or NULL, part (LN_CHUNKS, 2, C) per-chunk [dw; db] sums, dy (N,C), x (N,C),
@@ -38,8 +37,7 @@ static void layernorm_backward_rows(float *dx, float *part, const float *dy, con
                                     const float *mean, const float *rstd, const float *w,
                                     int N, int C) {
     int rows = (N + LN_CHUNKS - 1) / LN_CHUNKS;
-#pragma omp parallel for if ((long)N * C > MUP_PARALLEL_MIN) schedule(static)
-    for (int k = 0; k < LN_CHUNKS; k++) {
+    MUP_PARALLEL_FOR((long)N * C, k, LN_CHUNKS, {
         float *dw = part + (long)k * 2 * C, *db = dw + C;
         memset(dw, 0, 2 * (size_t)C * sizeof *dw);
         int hi = (k + 1) * rows < N ? (k + 1) * rows : N;
@@ -65,7 +63,7 @@ static void layernorm_backward_rows(float *dx, float *part, const float *dy, con
                 dxr[c] += s * (dyr[c] * w[c] - a - xhat * bsum);
             }
         }
-    }
+    });
 }
 
 static void layernorm_backward(mup_graph *g, const mup_node *n) {

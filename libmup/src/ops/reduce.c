@@ -26,11 +26,10 @@ static double chunk_sum(const float *x, long n) {
 static double total_sum(mup_graph *g, const float *x, long N) {
     long nc = (N + SUM_CHUNK - 1) / SUM_CHUNK;
     double *part = mup_graph_alloc(g, (size_t)nc * sizeof(double)); /* (nc) */
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long c = 0; c < nc; c++) {
+    MUP_PARALLEL_FOR(N, c, nc, {
         long len = N - c * SUM_CHUNK < SUM_CHUNK ? N - c * SUM_CHUNK : SUM_CHUNK;
         part[c] = chunk_sum(x + c * SUM_CHUNK, len);
-    }
+    });
     double s = 0.0;
     for (long c = 0; c < nc; c++)
         s += part[c];
@@ -43,9 +42,9 @@ static void reduce_backward(mup_graph *g, const mup_node *n) {
     float *restrict da = mup_grad(g, a);
     float d = n->f[0] * n->out->grad[0];
     long N = a->size;
-#pragma omp parallel for if (N > MUP_PARALLEL_MIN) schedule(static)
-    for (long i = 0; i < N; i++)
+    MUP_PARALLEL_FOR(N, i, N, {
         da[i] += d;
+    });
 }
 
 static const mup_op op_sum = {"sum", reduce_backward};

@@ -11,9 +11,9 @@ static void reshape_backward(mup_graph *g, const mup_node *n) {
     mup_tensor *a = n->in[0];
     float *da = mup_grad(g, a);
     const float *dy = n->out->grad;
-#pragma omp parallel for if (a->size > MUP_PARALLEL_MIN) schedule(static)
-    for (long i = 0; i < a->size; i++)
+    MUP_PARALLEL_FOR(a->size, i, a->size, {
         da[i] += dy[i];
+    });
 }
 
 static const mup_op op_reshape = {"reshape", reshape_backward};
@@ -45,14 +45,13 @@ static void swap_axes_add(float *dst, const float *src, const int s[MUP_MAX_DIMS
     st[d0] = st[d1];
     st[d1] = t;
     long total = (long)s[0] * s[1] * s[2] * s[3];
-#pragma omp parallel for collapse(2) if (total > MUP_PARALLEL_MIN) schedule(static)
-    for (int i0 = 0; i0 < s[0]; i0++)
-        for (int i1 = 0; i1 < s[1]; i1++) {
-            const float *in = src + ((long)i0 * s[1] + i1) * s[2] * s[3];
-            for (int i2 = 0; i2 < s[2]; i2++)
-                for (int i3 = 0; i3 < s[3]; i3++)
-                    dst[i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3]] += *in++;
-        }
+    MUP_PARALLEL_FOR(total, i01, (long)s[0] * s[1], {
+        long i0 = i01 / s[1], i1 = i01 % s[1];
+        const float *in = src + i01 * s[2] * s[3];
+        for (int i2 = 0; i2 < s[2]; i2++)
+            for (int i3 = 0; i3 < s[3]; i3++)
+                dst[i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3]] += *in++;
+    });
 }
 
 /* t's shape padded with leading 1s to four dimensions */
@@ -98,10 +97,10 @@ static void slice_backward(mup_graph *g, const mup_node *n) {
     long N = mup_tensor_rows(a);
     float *da = mup_grad(g, a); /* da (N,C), dy (N,L) */
     const float *dy = n->out->grad;
-#pragma omp parallel for if (N * L > MUP_PARALLEL_MIN) schedule(static)
-    for (long r = 0; r < N; r++)
+    MUP_PARALLEL_FOR(N * L, r, N, {
         for (int j = 0; j < L; j++)
             da[r * C + start + j] += dy[r * L + j];
+    });
 }
 
 static const mup_op op_slice = {"slice", slice_backward};
@@ -118,9 +117,9 @@ mup_tensor *mup_slice(mup_graph *g, mup_tensor *a, int start, int len) {
     mup_tensor *y = mup_graph_tensor(g, a->ndim, shape);
     long N = mup_tensor_rows(a);
     /* y (N,len), a (N,C) */
-#pragma omp parallel for if (N * len > MUP_PARALLEL_MIN) schedule(static)
-    for (long r = 0; r < N; r++)
+    MUP_PARALLEL_FOR(N * len, r, N, {
         memcpy(y->data + r * len, a->data + r * C + start, (size_t)len * sizeof(float));
+    });
     mup_node *n = mup_graph_record(g, &op_slice, y, a, NULL, NULL);
     if (n)
         n->i[0] = start;

@@ -32,8 +32,7 @@ static void softmax_backward(mup_graph *g, const mup_node *n) {
     const float *y = n->out->data, *dy = n->out->grad; /* (N, C) */
     long N = mup_tensor_rows(a);
     int C = mup_tensor_cols(a);
-#pragma omp parallel for if (N * C > MUP_PARALLEL_MIN) schedule(static)
-    for (long r = 0; r < N; r++) {
+    MUP_PARALLEL_FOR(N * C, r, N, {
         const float *restrict yr = y + r * C, *restrict dyr = dy + r * C;
         float *restrict dxr = dx + r * C;
         double dot = 0.0;
@@ -42,7 +41,7 @@ static void softmax_backward(mup_graph *g, const mup_node *n) {
         float d = (float)dot;
         for (int j = 0; j < C; j++)
             dxr[j] += yr[j] * (dyr[j] - d);
-    }
+    });
 }
 
 static const mup_op op_softmax = {"softmax", softmax_backward};
@@ -51,9 +50,9 @@ mup_tensor *mup_softmax(mup_graph *g, mup_tensor *a) {
     mup_tensor *out = mup_graph_like(g, a);
     long N = mup_tensor_rows(a);
     int C = mup_tensor_cols(a);
-#pragma omp parallel for if (N * C > MUP_PARALLEL_MIN) schedule(static)
-    for (long r = 0; r < N; r++)
+    MUP_PARALLEL_FOR(N * C, r, N, {
         mup_softmax_row(out->data + r * C, a->data + r * C, C);
+    });
     mup_graph_record(g, &op_softmax, out, a, NULL, NULL);
     return out;
 }

@@ -36,11 +36,10 @@ double mup_grad_norm(mup_model *M) {
     for (long c0 = 0; c0 < n_chunks; c0 += BLOCK) {
         int nb = (int)(n_chunks - c0 < BLOCK ? n_chunks - c0 : BLOCK);
         double partial[BLOCK];
-        #pragma omp parallel for if ((long)nb * CHUNK > MUP_PARALLEL_MIN)
-        for (int b = 0; b < nb; b++) {
+        MUP_PARALLEL_FOR((long)nb * CHUNK, b, nb, {
             long start = (c0 + b) * CHUNK;
             partial[b] = chunk_sumsq(g + start, n - start < CHUNK ? n - start : CHUNK);
-        }
+        });
         for (int b = 0; b < nb; b++)
             total += partial[b];
     }
@@ -53,9 +52,9 @@ double mup_clip_grad_norm(mup_model *M, double max_norm) {
     if (isfinite(norm) && norm > max_norm) {
         float coef = (float)(max_norm / norm), *g = mup_model_grads(M);
         long n = mup_model_num_floats(M);
-        #pragma omp parallel for if (n > MUP_PARALLEL_MIN)
-        for (long i = 0; i < n; i++)
+        MUP_PARALLEL_FOR(n, i, n, {
             g[i] *= coef;
+        });
     }
     return norm;
 }
