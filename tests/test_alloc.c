@@ -4,9 +4,9 @@
  *
  * The test executable defines malloc and its relatives itself, counting calls while `counting` is
  * on and forwarding to glibc's own entry points (__libc_malloc, ...). The library is linked
- * statically and OpenBLAS and libgomp resolve these names to the executable's definitions, so every
- * allocation of the process is seen. AddressSanitizer replaces the same functions, so under it the
- * counting is impossible and the tests skip. */
+ * statically, and OpenBLAS and the OpenMP runtime resolve these names to the executable's
+ * definitions, so every allocation of the process is seen. AddressSanitizer replaces the same
+ * functions, so under it the counting is impossible and the tests skip. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdatomic.h>

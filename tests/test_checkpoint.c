@@ -271,6 +271,7 @@ typedef struct {
 
 /* A fresh run to load into, with a copy of everything a load could change. */
 static void target_new(target *t, int width, mup_optim_opts opts) {
+    *t = (target){0};
     test_run_classif(&t->r, width, 42, opts);
     long nf = mup_model_num_floats(t->r.M);
     t->values = test_copy(mup_model_values(t->r.M), nf);

@@ -3,6 +3,7 @@
 #ifndef MUP_INTERNAL_H
 #define MUP_INTERNAL_H
 
+#include <omp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -108,21 +109,29 @@ double mup_softmax_row(float *p, const float *x, int C);
  * MUP_PARALLEL_MIN, more than one thread available, and not already inside a parallel region. */
 bool mup_parallel_worth(long work);
 
-/* for (long i = 0; i < n; i++) { body }: on OpenMP threads in schedule(static) blocks when
- * mup_parallel_worth(work), else as a plain loop in the calling thread. Loops use this, not
- * `#pragma omp parallel for if (...)`, because libgomp allocates (and frees) a team for every
- * parallel region that runs on one thread, a false if() clause included: a heap allocation per op
- * in every training step. omp_get_thread_num() is 0 in the plain loop, so per-thread scratch
- * indexed by it works on both paths. */
-#define MUP_PARALLEL_FOR(work, i, n, ...)                       \
-    do {                                                        \
-        long mup_pf_n_ = (n);                                   \
-        if (mup_parallel_worth(work)) {                         \
-            _Pragma("omp parallel for schedule(static)")        \
-            for (long i = 0; i < mup_pf_n_; i++) { __VA_ARGS__ } \
-        } else {                                                \
-            for (long i = 0; i < mup_pf_n_; i++) { __VA_ARGS__ } \
-        }                                                       \
+/* for (long i = 0; i < n; i++) { body }: split into one contiguous block per OpenMP thread when
+ * mup_parallel_worth(work), else a plain loop in the calling thread. Loops use this, not
+ * `#pragma omp parallel for if (...)`: libgomp allocates (and frees) a team for every parallel
+ * region that runs on one thread, a false if() clause included, and LLVM's libomp allocates in
+ * every worksharing `omp for`; either would be heap allocations in every training step. Each
+ * iteration runs once whatever the split, so results do not depend on the thread count.
+ * omp_get_thread_num() is 0 in the plain loop: per-thread scratch indexed by it works on both paths. */
+#define MUP_PARALLEL_FOR(work, i, n, ...)                                           \
+    do {                                                                            \
+        long mup_n_ = (n);                                                          \
+        if (mup_parallel_worth(work)) {                                             \
+            _Pragma("omp parallel") {                                               \
+                long mup_t_ = omp_get_thread_num(), mup_k_ = omp_get_num_threads(); \
+                long mup_hi_ = mup_n_ * (mup_t_ + 1) / mup_k_;                      \
+                for (long i = mup_n_ * mup_t_ / mup_k_; i < mup_hi_; i++) {         \
+                    __VA_ARGS__                                                     \
+                }                                                                   \
+            }                                                                       \
+        } else {                                                                    \
+            for (long i = 0; i < mup_n_; i++) {                                     \
+                __VA_ARGS__                                                         \
+            }                                                                       \
+        }                                                                           \
     } while (0)
 
 #endif
