@@ -263,36 +263,14 @@ Test(checkpoint, load_at_non_base_width_keeps_bits) {
 
 /* ---- bad checkpoints: clear errors, and nothing changed ---- */
 
-typedef struct {
-    test_run r;
-    float *values, *state[2];
-    int steps;
-} target;
-
-/* A fresh run to load into, with a copy of everything a load could change. */
-static void target_new(target *t, int width, mup_optim_opts opts) {
-    *t = (target){0};
-    test_run_classif(&t->r, width, 42, opts);
-    long nf = mup_model_num_floats(t->r.M);
-    t->values = test_copy(mup_model_values(t->r.M), nf);
-    for (int k = 0; k < mup_optim_num_state(t->r.opt); k++)
-        t->state[k] = test_copy(mup_optim_state(t->r.opt, k), nf);
-    t->steps = mup_optim_step_count(t->r.opt);
-}
-
-static void target_free(target *t) {
-    free(t->values);
-    free(t->state[0]);
-    free(t->state[1]);
-    test_run_free(&t->r);
-}
-
-/* Loading path into a model m (the target's own unless given) fails with want, with a message
- * holding the path and s, and changes nothing. */
-static void expect_load_error(target *t, const char *path, mup_model *m, mup_status want, const char *s) {
-    mup_model *M = m ? m : t->r.M;
-    mup_optim *opt = m ? NULL : t->r.opt;
-    float *before = test_copy(mup_model_values(M), mup_model_num_floats(M));
+/* Loading path into M (and opt, if given) fails with want, with a message holding the path and s,
+ * and leaves the parameters, the optimizer state and its step count as they were. */
+static void expect_load_error_into(const char *path, mup_model *M, mup_optim *opt, mup_status want, const char *s) {
+    long nf = mup_model_num_floats(M);
+    int n_state = opt ? mup_optim_num_state(opt) : 0, steps = opt ? mup_optim_step_count(opt) : 0;
+    float *values = test_copy(mup_model_values(M), nf), *state[2] = {NULL, NULL};
+    for (int k = 0; k < n_state; k++)
+        state[k] = test_copy(mup_optim_state(opt, k), nf);
     mup_checkpoint_meta meta = {0};
     mup_status got = mup_checkpoint_load(path, M, opt, &meta);
     const char *msg = mup_error_message();
@@ -301,61 +279,51 @@ static void expect_load_error(target *t, const char *path, mup_model *m, mup_sta
     cr_assert(!s || strstr(msg, s), "message \"%s\" lacks \"%s\"", msg, s);
     cr_assert_null(meta.train_loss);
     cr_assert_null(meta.owned_config);
-    long nf = mup_model_num_floats(M);
-    cr_assert_eq(memcmp(mup_model_values(M), before, (size_t)nf * sizeof(float)), 0, "the model changed");
-    if (!m) {
-        cr_assert_eq(memcmp(mup_model_values(M), t->values, (size_t)nf * sizeof(float)), 0);
-        for (int k = 0; k < mup_optim_num_state(opt); k++)
-            cr_assert_eq(memcmp(mup_optim_state(opt, k), t->state[k], (size_t)nf * sizeof(float)), 0,
-                         "optimizer state %s changed", mup_optim_state_name(opt, k));
-        cr_assert_eq(mup_optim_step_count(opt), t->steps);
-    }
-    free(before);
+    cr_assert_eq(memcmp(mup_model_values(M), values, (size_t)nf * sizeof(float)), 0, "the model changed");
+    for (int k = 0; k < n_state; k++)
+        cr_assert_eq(memcmp(mup_optim_state(opt, k), state[k], (size_t)nf * sizeof(float)), 0,
+                     "optimizer state %s changed", mup_optim_state_name(opt, k));
+    cr_assert_eq(opt ? mup_optim_step_count(opt) : 0, steps);
+    free(values);
+    free(state[0]);
+    free(state[1]);
 }
 
-/* Copies the first bytes of src (all when bytes < 0) to dst. */
-static void copy_file(const char *src, const char *dst, long bytes) {
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    cr_assert(in && out);
-    fseek(in, 0, SEEK_END);
-    long n = ftell(in);
-    rewind(in);
-    if (bytes < 0 || bytes > n)
-        bytes = n;
-    char *buf = malloc((size_t)bytes + 1);
-    cr_assert_eq(fread(buf, 1, (size_t)bytes, in), (size_t)bytes);
-    cr_assert_eq(fwrite(buf, 1, (size_t)bytes, out), (size_t)bytes);
-    free(buf);
-    fclose(in);
+/* The same into a fresh classification run of the given width and optimizer. */
+static void expect_load_error(const char *path, int width, mup_optim_opts opts, mup_status want, const char *s) {
+    test_run r;
+    test_run_classif(&r, width, 42, opts);
+    expect_load_error_into(path, r.M, r.opt, want, s);
+    test_run_free(&r);
+}
+
+/* Copies src to dst, or only its first half. */
+static void copy_file(const char *src, const char *dst, bool half) {
+    long n;
+    char *buf = test_read_file(src, &n);
+    if (half)
+        n /= 2;
+    FILE *out = fopen(dst, "wb");
+    cr_assert_not_null(out);
+    cr_assert_eq(fwrite(buf, 1, (size_t)n, out), (size_t)n);
     cr_assert_eq(fclose(out), 0);
-}
-
-static long file_size(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fclose(f);
-    return n;
+    free(buf);
 }
 
 Test(checkpoint_errors, missing_file) {
-    target t;
-    target_new(&t, WIDTH, adam);
-    expect_load_error(&t, test_path("no-such.h5"), NULL, MUP_ERR_IO, NULL);
-    target_free(&t);
+    expect_load_error(test_path("no-such.h5"), WIDTH, adam, MUP_ERR_IO, NULL);
 }
 
 Test(checkpoint_errors, truncated_file) {
     const char *good = test_path("good.h5"), *cut = test_path("cut.h5");
     save_trained(good, WIDTH, adam);
-    copy_file(good, cut, file_size(good) / 2);
-    target t;
-    target_new(&t, WIDTH, adam);
-    mup_status s = mup_checkpoint_load(cut, t.r.M, t.r.opt, NULL);
+    copy_file(good, cut, true);
+    test_run r;
+    test_run_classif(&r, WIDTH, 42, adam);
+    mup_status s = mup_checkpoint_load(cut, r.M, r.opt, NULL);
     cr_assert(s == MUP_ERR_IO || s == MUP_ERR_FORMAT, "status %s", mup_status_str(s));
-    expect_load_error(&t, cut, NULL, s, NULL);
-    target_free(&t);
+    expect_load_error_into(cut, r.M, r.opt, s, NULL);
+    test_run_free(&r);
 }
 
 Test(checkpoint_errors, not_hdf5) {
@@ -363,10 +331,7 @@ Test(checkpoint_errors, not_hdf5) {
     FILE *f = fopen(path, "w");
     fputs("{\"this\": \"is JSON, not HDF5\"}\n", f);
     fclose(f);
-    target t;
-    target_new(&t, WIDTH, adam);
-    expect_load_error(&t, path, NULL, MUP_ERR_FORMAT, "not an HDF5 file");
-    target_free(&t);
+    expect_load_error(path, WIDTH, adam, MUP_ERR_FORMAT, "not an HDF5 file");
 }
 
 Test(checkpoint_errors, hdf5_without_format) {
@@ -376,72 +341,55 @@ Test(checkpoint_errors, hdf5_without_format) {
     float x[3] = {1, 2, 3};
     cr_assert_eq(mup_h5_write_f32(f, "data", x, 1, (int64_t[]){3}), MUP_OK);
     H5Fclose(f);
-    target t;
-    target_new(&t, WIDTH, adam);
-    expect_load_error(&t, path, NULL, MUP_ERR_FORMAT, "not a libmup checkpoint");
-    target_free(&t);
+    expect_load_error(path, WIDTH, adam, MUP_ERR_FORMAT, "not a libmup checkpoint");
 }
 
 Test(checkpoint_errors, other_width_names_the_parameter) {
     const char *path = test_path("w32.h5");
     save_trained(path, WIDTH, adam);
-    target t;
-    target_new(&t, 2 * WIDTH, adam);
-    expect_load_error(&t, path, NULL, MUP_ERR_SHAPE, "fc1.weight");
-    target_free(&t);
+    expect_load_error(path, 2 * WIDTH, adam, MUP_ERR_SHAPE, "fc1.weight");
 }
 
 Test(checkpoint_errors, other_optimizer) {
     const char *path = test_path("adam.h5");
     save_trained(path, WIDTH, adam);
-    target t;
-    target_new(&t, WIDTH, (mup_optim_opts){.kind = MUP_OPTIM_SGD, .lr = 0.1f, .momentum = 0.9f});
-    expect_load_error(&t, path, NULL, MUP_ERR_STATE, "saved with optimizer adam but resumed with sgd");
-    target_free(&t);
+    mup_optim_opts sgd = {.kind = MUP_OPTIM_SGD, .lr = 0.1f, .momentum = 0.9f};
+    expect_load_error(path, WIDTH, sgd, MUP_ERR_STATE, "saved with optimizer adam but resumed with sgd");
 }
 
 Test(checkpoint_errors, other_parametrization) {
     const char *path = test_path("mup.h5");
     save_trained(path, WIDTH, adam);
-    target t;
-    target_new(&t, WIDTH, adam);
     mup_model *sp = test_mlp_model(WIDTH, 0, 3); /* the same names and shapes, in SP */
-    expect_load_error(&t, path, sp, MUP_ERR_SHAPE, "saved under mup but the model is sp");
+    expect_load_error_into(path, sp, NULL, MUP_ERR_SHAPE, "saved under mup but the model is sp");
     mup_model_free(sp);
-    target_free(&t);
 }
 
 Test(checkpoint_errors, other_base_shapes) {
     const char *path = test_path("b8.h5");
     save_trained(path, WIDTH, adam);
-    target t;
-    target_new(&t, WIDTH, adam);
     mup_model *b16 = test_mlp_model(WIDTH, 16, 3); /* base width 16 where the file has 8 */
-    expect_load_error(&t, path, b16, MUP_ERR_SHAPE, "fc1.weight: base dimension 0 is 8 in the file, 16");
+    expect_load_error_into(path, b16, NULL, MUP_ERR_SHAPE, "fc1.weight: base dimension 0 is 8 in the file, 16");
     mup_model_free(b16);
-    target_free(&t);
 }
 
 /* A dataset missing near the end: the load fails after it has read (staged) everything before. */
 Test(checkpoint_errors, missing_state_dataset_changes_nothing) {
     const char *good = test_path("good.h5"), *bad = test_path("holed.h5");
     save_trained(good, WIDTH, adam);
-    copy_file(good, bad, -1);
+    copy_file(good, bad, false);
     hid_t f;
     cr_assert_eq(mup_h5_open(bad, true, &f), MUP_OK);
     cr_assert(H5Ldelete(f, "optim/exp_avg_sq/readout.bias", H5P_DEFAULT) >= 0);
     H5Fclose(f);
-    target t;
-    target_new(&t, WIDTH, adam);
-    expect_load_error(&t, bad, NULL, MUP_ERR_FORMAT, "optim/exp_avg_sq/readout.bias");
-    target_free(&t);
+    expect_load_error(bad, WIDTH, adam, MUP_ERR_FORMAT, "optim/exp_avg_sq/readout.bias");
 }
 
 /* A file holding a parameter the model lacks is another architecture, not a match. */
 Test(checkpoint_errors, extra_parameter_in_file) {
     const char *good = test_path("good.h5"), *bad = test_path("extra.h5");
     save_trained(good, WIDTH, adam);
-    copy_file(good, bad, -1);
+    copy_file(good, bad, false);
     hid_t f, g;
     cr_assert_eq(mup_h5_open(bad, true, &f), MUP_OK);
     cr_assert_eq(mup_h5_group(f, "params", false, &g), MUP_OK);
@@ -449,8 +397,5 @@ Test(checkpoint_errors, extra_parameter_in_file) {
     cr_assert_eq(mup_h5_write_f32(g, "fc3.weight", x, 2, (int64_t[]){2, 2}), MUP_OK);
     H5Gclose(g);
     H5Fclose(f);
-    target t;
-    target_new(&t, WIDTH, adam);
-    expect_load_error(&t, bad, NULL, MUP_ERR_SHAPE, "fc3.weight");
-    target_free(&t);
+    expect_load_error(bad, WIDTH, adam, MUP_ERR_SHAPE, "fc3.weight");
 }

@@ -32,18 +32,6 @@ static void assert_same_bits(test_run *a, test_run *b) {
     cr_assert_eq(mup_optim_step_count(a->opt), mup_optim_step_count(b->opt));
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = calloc(1, (size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return s;
-}
-
 /* Run A: N steps, checkpoints every N/2. Run B: N/2 steps, checkpoints every N/4, then a fresh
  * model, optimizer and task (other seeds: everything must come from the file) resume it to N.
  * B's two log files, appended, must be A's log byte for byte. */
@@ -66,7 +54,7 @@ static void assert_resume_identical(make_fn make) {
     cr_assert_eq(rr.first_loss, ra.first_loss);
     cr_assert_eq(rr.final_train_loss, ra.final_train_loss);
     cr_assert_eq(rr.final_val_loss, ra.final_val_loss);
-    char *la = slurp(log_a), *lb = slurp(log_b);
+    char *la = test_read_file(log_a, NULL), *lb = test_read_file(log_b, NULL);
     cr_assert_str_eq(lb, la);
     free(la);
     free(lb);

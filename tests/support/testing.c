@@ -66,6 +66,20 @@ const char *test_mkdir(const char *name) {
     return dir;
 }
 
+char *test_read_file(const char *path, long *len) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = calloc(1, (size_t)n + 1);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n, "cannot read %s", path);
+    fclose(f);
+    if (len)
+        *len = n;
+    return s;
+}
+
 double test_max_abs_diff(const float *a, const float *b, long n) {
     double m = 0.0;
     for (long i = 0; i < n; i++) {

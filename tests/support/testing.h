@@ -18,6 +18,10 @@ const char *test_path(const char *name);
 /* Creates the directory test_path(name) (failing the test if it exists) and returns its path. */
 const char *test_mkdir(const char *name);
 
+/* The whole file, NUL-terminated, in a malloc'd buffer (free it); its length in *len if len is not
+ * NULL. Fails the test when the file cannot be read. */
+char *test_read_file(const char *path, long *len);
+
 /* Largest |a_i - b_i| over n floats. */
 double test_max_abs_diff(const float *a, const float *b, long n);
 
