@@ -6,7 +6,8 @@
  * The defaults train in about a minute on two cores. The number to beat is the corpus's unigram
  * entropy: the loss of a model that knows how often each character occurs but ignores context.
  * --checkpoint writes an HDF5 checkpoint every quarter of the run (h5py reads it); --resume PATH
- * continues such a run to --steps exactly as if it had never stopped. */
+ * with the same other flags continues such a run to --steps exactly as if it had never stopped
+ * (the learning-rate schedule spans --steps, so changing it changes the run). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
