@@ -1,11 +1,11 @@
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "json.h"
 #include "sampler.h"
 #include "sobol.h"
 
@@ -187,25 +187,6 @@ static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
     return s;
 }
 
-static mup_status parse_error(const char *text, const char *at, const char *source) {
-    if (!at)
-        at = text;
-    int line = 1, col = 1;
-    for (const char *p = text; p < at && *p; p++) {
-        if (*p == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
-        }
-    }
-    if (!*at)
-        return mup_error(MUP_ERR_PARSE, "%s:%d:%d: invalid JSON: the text ends too early", source, line, col);
-    int len = (int)strcspn(at, "\r\n");
-    return mup_error(MUP_ERR_PARSE, "%s:%d:%d: invalid JSON near \"%.*s\"", source, line, col,
-                     len < 24 ? len : 24, at);
-}
-
 /* FNV-1a: a fixed, portable hash of the canonical text. */
 static uint64_t fnv1a64(const char *s) {
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -217,10 +198,10 @@ static uint64_t fnv1a64(const char *s) {
 mup_status mup_sweep_config_parse(const char *text, const char *source, mup_sweep_config **out) {
     MUP_ASSERT(text, "mup_sweep_config_parse: no text");
     *out = NULL;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, true);
-    if (!root)
-        return parse_error(text, end, source ? source : "config");
+    cJSON *root;
+    mup_status ps = mup_json_parse(text, source ? source : "config", &root);
+    if (ps != MUP_OK)
+        return ps;
     mup_sweep_config *c = mup_xcalloc(1, sizeof *c);
     mup_status s = read_config(c, root);
     cJSON_Delete(root);
@@ -239,22 +220,11 @@ mup_status mup_sweep_config_parse(const char *text, const char *source, mup_swee
 
 mup_status mup_sweep_config_load(const char *path, mup_sweep_config **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mup_error(MUP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 4096, len = 0, got;
-    char *text = mup_xmalloc(cap);
-    while ((got = fread(text + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap)
-            text = mup_xrealloc(text, cap *= 2);
-    }
-    bool failed = ferror(f);
-    fclose(f);
-    text[len] = '\0';
-    mup_status s = failed ? mup_error(MUP_ERR_IO, "%s: cannot read", path)
-                 : strlen(text) != len ? mup_error(MUP_ERR_PARSE, "%s: contains a NUL byte", path)
-                                       : mup_sweep_config_parse(text, path, out);
+    char *text;
+    mup_status s = mup_text_file_read(path, &text);
+    if (s != MUP_OK)
+        return s;
+    s = mup_sweep_config_parse(text, path, out);
     free(text);
     return s;
 }

@@ -288,6 +288,27 @@ mup_status mup_key_from_json(const mup_key *k, void *base, const cJSON *v, const
     return mup_error(MUP_ERR_INVALID, "%s: key of unknown type", path);
 }
 
+mup_status mup_key_from_text(const mup_key *k, void *base, const char *text, const char *path) {
+    cJSON *v = NULL;
+    char *end;
+    double x = strtod(text, &end);
+    if (k->type == MUP_KEY_ENUM || k->type == MUP_KEY_STRING)
+        v = cJSON_CreateString(text);
+    else if (k->type == MUP_KEY_BOOL && (!strcmp(text, "true") || !strcmp(text, "1")))
+        v = cJSON_CreateTrue();
+    else if (k->type == MUP_KEY_BOOL && (!strcmp(text, "false") || !strcmp(text, "0")))
+        v = cJSON_CreateFalse();
+    else if (k->type != MUP_KEY_BOOL && *text && end != text && *end == '\0')
+        v = cJSON_CreateNumber(x);
+    if (!v)
+        return mup_error(MUP_ERR_INVALID, "%s: expected %s, got \"%s\"", path,
+                         k->type == MUP_KEY_BOOL ? "true or false" : k->type == MUP_KEY_INT ? "an integer" : "a number",
+                         text);
+    mup_status s = mup_key_from_json(k, base, v, path);
+    cJSON_Delete(v);
+    return s;
+}
+
 mup_status mup_key_choice_from_json(const mup_key *k, const cJSON *v, const char *path, double *out) {
     MUP_ASSERT(k->type != MUP_KEY_STRING, "key %s.%s: string keys have no numeric choices", k->section,
                k->name);

@@ -103,6 +103,11 @@ bool mup_json_get_number(const cJSON *v, double *out);
  * non-empty list, and is the caller's to free even when an element is rejected. */
 mup_status mup_key_read_list(const mup_key *k, const cJSON *v, const char *path, double **values, int *n);
 
+/* Sets a key from command-line text: a number for int and float keys, true/false (or 1/0) for bool,
+ * a name for enum keys, the text itself for string keys; checked as mup_key_from_json checks JSON, and
+ * the errors name path (the flag: "--lr"). */
+mup_status mup_key_from_text(const mup_key *k, void *base, const char *text, const char *path);
+
 /* The JSON type of v in words ("a string", "an array"), for error messages. */
 const char *mup_json_type_name(const cJSON *v);
 

@@ -161,5 +161,7 @@ mup_graph *mup_model_graph(mup_model *M);
 
 const char *mup_class_name(mup_class c);
 const char *mup_role_name(mup_role r);
+/* "mup" or "sp" (the names configs and files use). */
+const char *mup_parametrization_name(mup_parametrization p);
 
 #endif

@@ -3,6 +3,7 @@
 #define MUP_H
 
 #include "mup/checkpoint.h"
+#include "mup/coord.h"
 #include "mup/data.h"
 #include "mup/error.h"
 #include "mup/graph.h"

@@ -71,7 +71,7 @@ mup_tensor *mup_readout_forward(mup_graph *g, const mup_readout *r, mup_tensor *
 typedef struct {
     int n_head;
     float attn_mult;         /* 0 means 1 */
-    bool zero_query;         /* start the query projection at 0 (µP's recommendation) */
+    bool zero_query;         /* start the query projection, weight and bias, at 0 (µP's recommendation) */
 } mup_attention_opts;
 
 typedef struct {

@@ -142,6 +142,11 @@ mup_status mup_h5_write_i32(hid_t loc, const char *name, const int32_t *data, in
     return write_as(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, data, ndim, dims);
 }
 
+mup_status mup_h5_write_rows(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *rows,
+                             int64_t n) {
+    return write_as(loc, name, file_type, mem_type, rows, 1, &n);
+}
+
 mup_status mup_h5_write_u64(hid_t loc, const char *name, const uint64_t *data, int64_t n) {
     return write_as(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, data, 1, &n);
 }

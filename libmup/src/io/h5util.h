@@ -34,6 +34,9 @@ mup_status mup_h5_read_i32(hid_t loc, const char *name, int32_t *out, int64_t n)
 mup_status mup_h5_write_f32(hid_t loc, const char *name, const float *data, int ndim, const int64_t *dims);
 mup_status mup_h5_write_f64(hid_t loc, const char *name, const double *data, int ndim, const int64_t *dims);
 mup_status mup_h5_write_i32(hid_t loc, const char *name, const int32_t *data, int ndim, const int64_t *dims);
+/* A 1-D dataset of n rows of any type (a compound table), stored as file_type. */
+mup_status mup_h5_write_rows(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *rows,
+                             int64_t n);
 mup_status mup_h5_write_u64(hid_t loc, const char *name, const uint64_t *data, int64_t n);
 mup_status mup_h5_read_u64(hid_t loc, const char *name, uint64_t *out, int64_t n);
 

@@ -174,3 +174,7 @@ const char *mup_role_name(mup_role r) {
     static const char *names[] = {"input", "hidden", "output", "vector", "fixed"};
     return (unsigned)r < 5 ? names[r] : "?";
 }
+
+const char *mup_parametrization_name(mup_parametrization p) {
+    return p == MUP_PARAMETRIZATION_MUP ? "mup" : p == MUP_PARAMETRIZATION_SP ? "sp" : "?";
+}

@@ -20,8 +20,10 @@ void mup_attention_init(mup_attention_layer *a, mup_model *M, const char *name, 
     mup_model_scoped_name(M, "attn", a->name, sizeof a->name);
     if (name && *name)
         mup_model_pop_scope(M);
-    if (opts.zero_query)
+    if (opts.zero_query) { /* q = 0 at init: the query's weight rows and its bias */
         a->qkv.weight->init.zero_rows = dim;
+        a->qkv.bias->init.zero_rows = dim;
+    }
     a->dim = dim;
     a->n_head = opts.n_head;
     a->attn_mult = opts.attn_mult != 0.0f ? opts.attn_mult : 1.0f;

@@ -1,0 +1,308 @@
+#include "coord_config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "json.h"
+#include "mup/coord.h"
+#include "suggest.h"
+
+static const char *const param_names[] = {"mup", "sp", "both", NULL};
+
+#define C mup_coord_config
+static const mup_key coord_keys[] = {
+    MUP_KEY_INT("coord", "steps", C, coord.steps, 3, MUP_RANGE_FROM(1), "n_steps iters",
+                "steps recorded: t = 1 (before the first update) to steps"),
+    MUP_KEY_INT("coord", "seeds", C, coord.seeds, 3, MUP_RANGE_FROM(1), "n_seeds repeats",
+                "models per width, each initialised from its own seed"),
+    MUP_KEY_INT("coord", "seed", C, coord.seed, 0, MUP_RANGE_NONNEG, "first_seed random_seed",
+                "the first seed; the others follow it"),
+    MUP_KEY_ENUM("coord", "param", C, coord.param, MUP_COORD_PARAM_BOTH, param_names, "parametrization",
+                 "which parametrizations to check; the exit status follows µP when both run"),
+    MUP_KEY_INT("coord", "batch", C, coord.batch, 128, MUP_RANGE_FROM(1), "batch_size bs",
+                "examples (GPT: sequences) in the fixed batch; the GPT's default is 8"),
+    MUP_KEY_FLOAT("coord", "factor", C, coord.factor, MUP_COORD_DEFAULT_FACTOR,
+                  ((mup_key_range){1, INFINITY, true, true}), "tolerance",
+                  "a layer passes when its l1 changes by less than this per 4x of width"),
+};
+#undef C
+#define N_COORD_KEYS ((int)(sizeof coord_keys / sizeof coord_keys[0]))
+
+/* Flags that set a key: --lr 0.01 is train.lr. */
+static const struct {
+    const char *flag, *key;
+} flag_keys[] = {
+    {"model", "model.arch"},         {"data", "data.dataset"},  {"optimizer", "train.optimizer"},
+    {"lr", "train.lr"},              {"steps", "coord.steps"},  {"seeds", "coord.seeds"},
+    {"seed", "coord.seed"},          {"param", "coord.param"},  {"batch", "coord.batch"},
+    {"factor", "coord.factor"},      {"base-width", "mup.base_width"},
+};
+#define N_FLAG_KEYS ((int)(sizeof flag_keys / sizeof flag_keys[0]))
+
+/* What mup-coord changes from the run spec's defaults, by model family and optimizer (docs/coord-check.md
+ * explains the choices). */
+static const int mlp_widths[] = {64, 128, 256, 512, 1024, 2048};
+static const int gpt_widths[] = {64, 128, 256, 512};
+#define GPT_BATCH 8
+#define GPT_HEAD_DIM 16
+#define ADAM_LR 1e-2
+#define SGD_LR 0.5
+
+void mup_coord_config_usage(FILE *f) {
+    fprintf(f, "%s", "usage: mup-coord [CONFIG.json] [flags]\n\n"
+        "Coordinate check: trains the model at several widths for a few steps on one fixed batch and\n"
+        "checks that every layer's mean |activation| stays the same size as the width grows (µP), or\n"
+        "shows it growing (SP). Writes coord.h5, coord.csv, coord.json and coord.png (with coord.gp and\n"
+        "coord.dat) into the output directory and prints the verdict. Exit status: 0 when the check\n"
+        "passes (µP's when both run), 1 when it fails, 2 on bad input or when the check cannot run.\n\n"
+        "  --model mlp|gpt          model family (default mlp)\n"
+        "  --widths 64,256,1024     widths to build (default 64..2048 by 2x for mlp, 64..512 for gpt)\n"
+        "  --steps T                steps recorded, t = 1 before the first update (default 3)\n"
+        "  --seeds N                models per width (default 3); --seed S: the first seed (default 0)\n"
+        "  --optimizer sgd|adam|adamw  (default adam)\n"
+        "  --lr X                   learning rate (default 0.01 for adam(w), 0.5 for sgd)\n"
+        "  --param mup|sp|both      parametrizations to check (default both)\n"
+        "  --data synthetic|fashion-mnist|text  where the fixed batch comes from (default synthetic;\n"
+        "                           fashion-mnist needs --model mlp, text --model gpt)\n"
+        "  --batch N                examples in the fixed batch (default 128; gpt: 8 sequences)\n"
+        "  --factor F               allowed change of l1 per 4x of width (default 1.2)\n"
+        "  --base-width W           µP base width (default 64)\n"
+        "  --set KEY=VALUE          any run-spec key: model.depth=3, train.beta2=0.95, mup.zero_query=true\n"
+        "                           (the gpt defaults to model.head_dim=16, mup.readout_zero_init=true)\n"
+        "  --config FILE            JSON config: sections model, mup, train, data (as mup-sweep's) and\n"
+        "                           coord {widths, steps, seeds, seed, param, batch, factor}\n"
+        "  --out DIR                output directory (default coord; created if missing)\n"
+        "  --help                   this text\n\n"
+        "docs/coord-check.md explains the plot, the verdict and the files.\n");
+}
+
+static void set_defaults(mup_coord_config *c, mup_arch arch, mup_optim_kind optimizer) {
+    memset(c, 0, sizeof *c);
+    mup_run_spec_defaults(&c->spec);
+    mup_keys_set_defaults(coord_keys, N_COORD_KEYS, c);
+    c->spec.model.arch = arch;
+    c->spec.train.optimizer = optimizer;
+    c->spec.data.dataset = MUP_DATASET_SYNTHETIC;
+    c->spec.train.lr = optimizer == MUP_OPTIM_SGD ? SGD_LR : ADAM_LR;
+    bool gpt = arch == MUP_ARCH_GPT;
+    const int *w = gpt ? gpt_widths : mlp_widths;
+    c->coord.n_widths = gpt ? (int)(sizeof gpt_widths / sizeof *w) : (int)(sizeof mlp_widths / sizeof *w);
+    memcpy(c->coord.widths, w, (size_t)c->coord.n_widths * sizeof *w);
+    if (gpt) {
+        c->coord.batch = GPT_BATCH;
+        c->spec.model.head_dim = GPT_HEAD_DIM;
+        c->spec.mup.readout_zero_init = true;
+    }
+    snprintf(c->out, sizeof c->out, "coord");
+}
+
+/* "coord.steps" from the coord table (base c), anything else from the spec's (base &c->spec). */
+static mup_status find_key(mup_coord_config *c, const char *name, const char *parent, const mup_key **k,
+                           void **base) {
+    if (strncmp(name, "coord.", 6) == 0) {
+        for (int i = 0; i < N_COORD_KEYS; i++)
+            if (strcmp(coord_keys[i].name, name + 6) == 0) {
+                *k = &coord_keys[i];
+                *base = c;
+                return MUP_OK;
+            }
+        mup_key_scope sc = {coord_keys, N_COORD_KEYS, "coord", NULL, {{NULL, 0}, {NULL, 0}}};
+        return mup_error_unknown_key(&sc, parent, name);
+    }
+    *base = &c->spec;
+    return mup_spec_key_lookup(name, parent, k);
+}
+
+/* A list of widths as JSON ([64, 256]), checked as distinct positive integers. */
+static mup_status read_widths(mup_coord_config *c, const cJSON *v, const char *path) {
+    static const mup_key width_key = MUP_KEY_INT("", "width", mup_run_spec, width, 1, MUP_RANGE_FROM(1), NULL, "");
+    double *w;
+    int n;
+    mup_status s = mup_key_read_list(&width_key, v, path, &w, &n);
+    if (!s && n < 2)
+        s = mup_error(MUP_ERR_INVALID, "%s: give at least two widths to compare", path);
+    if (!s && n > MUP_COORD_MAX_WIDTHS)
+        s = mup_error(MUP_ERR_INVALID, "%s: %d widths, at most %d", path, n, MUP_COORD_MAX_WIDTHS);
+    for (int i = 0; !s && i < n; i++)
+        c->coord.widths[i] = (int)w[i];
+    if (!s)
+        c->coord.n_widths = n;
+    free(w);
+    return s;
+}
+
+static mup_status read_file(mup_coord_config *c, const char *path) {
+    cJSON *root;
+    mup_status s = mup_json_load(path, &root);
+    if (s)
+        return s;
+    static const char *const top[] = {"model", "mup", "train", "data", "coord", NULL};
+    static const char *const coord_extra[] = {"widths", NULL};
+    mup_key_scope top_scope = {coord_keys, 0, "", top, {{coord_keys, N_COORD_KEYS}, {NULL, 0}}};
+    s = mup_keys_read(&top_scope, c, root, "");
+    if (!s)
+        s = mup_run_spec_read_sections(&c->spec, root);
+    const cJSON *coord = cJSON_GetObjectItemCaseSensitive(root, "coord");
+    if (!s && coord) {
+        mup_key_scope sc = {coord_keys, N_COORD_KEYS, "coord", coord_extra, {{NULL, 0}, {NULL, 0}}};
+        s = mup_keys_read(&sc, c, coord, "coord");
+        const cJSON *widths = cJSON_GetObjectItemCaseSensitive(coord, "widths");
+        if (!s && widths)
+            s = read_widths(c, widths, "coord.widths");
+    }
+    cJSON_Delete(root);
+    return s ? mup_error_context(s, "%s: ", path) : MUP_OK;
+}
+
+static mup_status widths_flag(mup_coord_config *c, const char *text) {
+    size_t len = strlen(text) + 3;
+    char *json = mup_xmalloc(len);
+    snprintf(json, len, "[%s]", text);
+    cJSON *v = cJSON_Parse(json);
+    free(json);
+    mup_status s = v ? read_widths(c, v, "--widths")
+                     : mup_error(MUP_ERR_INVALID, "--widths: expected widths separated by commas (64,256,1024), "
+                                 "got \"%s\"", text);
+    cJSON_Delete(v);
+    return s;
+}
+
+/* arg as given ("--lrr", "-x"). */
+static mup_status unknown_flag(const char *arg) {
+    const char *flag = arg + strspn(arg, "-");
+    static const char *const own[] = {"widths", "out", "set", "config", "help"};
+    const char *near = NULL;
+    int best = INT_MAX;
+    for (int i = 0; i < N_FLAG_KEYS + (int)(sizeof own / sizeof *own); i++) {
+        const char *name = i < N_FLAG_KEYS ? flag_keys[i].flag : own[i - N_FLAG_KEYS];
+        int d = mup_suggest_distance(flag, name);
+        if (d >= 0 && d < best) {
+            best = d;
+            near = name;
+        }
+    }
+    if (near)
+        return mup_error(MUP_ERR_INVALID, "%s: unknown flag (did you mean --%s?)", arg, near);
+    return mup_error(MUP_ERR_INVALID, "%s: unknown flag (see mup-coord --help)", arg);
+}
+
+static mup_status set_flag(mup_coord_config *c, const char *flag, const char *value) {
+    char path[80];
+    snprintf(path, sizeof path, "--%s", flag);
+    if (strcmp(flag, "widths") == 0)
+        return widths_flag(c, value);
+    if (strcmp(flag, "out") == 0) {
+        if (!*value || strlen(value) >= sizeof c->out)
+            return mup_error(MUP_ERR_INVALID, "--out: an empty or too long path");
+        snprintf(c->out, sizeof c->out, "%s", value);
+        return MUP_OK;
+    }
+    if (strcmp(flag, "set") == 0) {
+        const char *eq = strchr(value, '=');
+        if (!eq)
+            return mup_error(MUP_ERR_INVALID, "--set: expected KEY=VALUE, got \"%s\"", value);
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - value), value);
+        const mup_key *k;
+        void *base;
+        mup_status s = find_key(c, name, "", &k, &base);
+        snprintf(path, sizeof path, "--set %.40s", name);
+        return s ? mup_error_context(s, "--set: ") : mup_key_from_text(k, base, eq + 1, path);
+    }
+    for (int i = 0; i < N_FLAG_KEYS; i++)
+        if (strcmp(flag_keys[i].flag, flag) == 0) {
+            const mup_key *k;
+            void *base;
+            mup_status s = find_key(c, flag_keys[i].key, "", &k, &base);
+            MUP_ASSERT(s == MUP_OK, "mup-coord: flag --%s names no key %s", flag, flag_keys[i].key);
+            return mup_key_from_text(k, base, value, path);
+        }
+    return unknown_flag(path);
+}
+
+static bool is_flag(const char *a) { return a[0] == '-' && a[1] == '-' && a[2]; }
+
+/* --config FILE or a bare first argument; NULL when none. */
+static mup_status find_config(int argc, char **argv, const char **path) {
+    *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && !is_flag(argv[i])) {
+            continue; /* rejected as a flag later */
+        } else if (!is_flag(argv[i])) {
+            if (i > 1 && is_flag(argv[i - 1]) && !strchr(argv[i - 1], '='))
+                continue; /* a flag's value */
+            if (*path)
+                return mup_error(MUP_ERR_INVALID, "%s: unexpected argument (one config file at most)", argv[i]);
+            *path = argv[i];
+        } else if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc)
+                return mup_error(MUP_ERR_INVALID, "--config: missing its file");
+            if (*path)
+                return mup_error(MUP_ERR_INVALID, "--config: a config file is already given (%s)", *path);
+            *path = argv[++i];
+        }
+    }
+    return MUP_OK;
+}
+
+static mup_status read_flags(mup_coord_config *c, int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            c->help = true;
+            return MUP_OK;
+        }
+        if (!is_flag(a)) {
+            if (a[0] == '-')
+                return unknown_flag(a);
+            continue; /* the config file, read already */
+        }
+        char flag[64];
+        const char *eq = strchr(a, '='), *value;
+        snprintf(flag, sizeof flag, "%.*s", (int)((eq ? (size_t)(eq - a) : strlen(a)) - 2), a + 2);
+        if (eq) {
+            value = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return mup_error(MUP_ERR_INVALID, "--%s: missing its value", flag);
+            value = argv[++i];
+        }
+        if (strcmp(flag, "config") == 0)
+            continue;
+        mup_status s = set_flag(c, flag, value);
+        if (s)
+            return s;
+    }
+    return MUP_OK;
+}
+
+static int by_value(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/* The config file, then the flags, over the defaults already in c. */
+static mup_status read_all(mup_coord_config *c, int argc, char **argv) {
+    const char *path;
+    mup_status s = find_config(argc, argv, &path);
+    if (!s && path)
+        s = read_file(c, path);
+    return s ? s : read_flags(c, argc, argv);
+}
+
+mup_status mup_coord_config_parse(int argc, char **argv, mup_coord_config *c) {
+    /* the defaults depend on the model family and optimizer the settings choose: read once to learn
+     * them, then again over the right defaults */
+    set_defaults(c, MUP_ARCH_MLP, MUP_OPTIM_ADAM);
+    mup_status s = read_all(c, argc, argv);
+    if (s || c->help)
+        return s;
+    set_defaults(c, c->spec.model.arch, c->spec.train.optimizer);
+    s = read_all(c, argc, argv);
+    qsort(c->coord.widths, (size_t)c->coord.n_widths, sizeof *c->coord.widths, by_value);
+    for (int i = 0; i < c->coord.n_widths && !s; i++) {
+        c->spec.width = c->coord.widths[i];
+        s = mup_run_spec_check(&c->spec);
+    }
+    c->spec.width = 0;
+    return s;
+}

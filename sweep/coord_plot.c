@@ -1,0 +1,141 @@
+#include "coord_plot.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "plot.h"
+
+#define PANEL_W 380
+#define PANEL_H 330
+#define KEY_W 230
+
+/* Mean, least and largest l1 over seeds. */
+static void over_seeds(const mup_coord_result *r, int w, int t, int l, double *mean, double *lo, double *hi) {
+    *mean = 0.0;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int s = 0; s < r->n_seeds; s++) {
+        double v = mup_coord_stat_at(r, w, s, t, l)->l1;
+        *mean += v / r->n_seeds;
+        *lo = fmin(*lo, v);
+        *hi = fmax(*hi, v);
+    }
+}
+
+/* Whether a layer has a point a log axis can show at step t. */
+static bool plottable(const mup_coord_result *r, int t, int l) {
+    for (int w = 0; w < r->n_widths; w++) {
+        double mean, lo, hi;
+        over_seeds(r, w, t, l, &mean, &lo, &hi);
+        if (mean > 0.0 && isfinite(mean))
+            return true;
+    }
+    return false;
+}
+
+/* One block per (run, step, layer), widths in rows: gnuplot's index counts them in this order. */
+static void write_data(FILE *f, const mup_coord_result *const *runs, int n_runs) {
+    fprintf(f, "# width  l1 (mean over seeds)  l1 (least)  l1 (largest); one block per parametrization, "
+               "step and layer\n");
+    for (int p = 0; p < n_runs; p++) {
+        const mup_coord_result *r = runs[p];
+        for (int t = 0; t < r->steps; t++)
+            for (int l = 0; l < r->n_layers; l++) {
+                fprintf(f, "# %s t=%d %s\n", mup_parametrization_name(r->parametrization), t + 1, r->layers[l].name);
+                for (int w = 0; w < r->n_widths; w++) {
+                    double mean, lo, hi;
+                    over_seeds(r, w, t, l, &mean, &lo, &hi);
+                    fprintf(f, "%d %.9g %.9g %.9g\n", r->widths[w], mean, lo, hi);
+                }
+                fprintf(f, "\n\n");
+            }
+    }
+}
+
+static void row_range(const mup_coord_result *r, double *ymin, double *ymax, int *wmin, int *wmax) {
+    *ymin = INFINITY;
+    *ymax = 0.0;
+    *wmin = *wmax = r->widths[0];
+    for (int w = 0; w < r->n_widths; w++) {
+        *wmin = r->widths[w] < *wmin ? r->widths[w] : *wmin;
+        *wmax = r->widths[w] > *wmax ? r->widths[w] : *wmax;
+        for (int t = 0; t < r->steps; t++)
+            for (int l = 0; l < r->n_layers; l++) {
+                double mean, lo, hi;
+                over_seeds(r, w, t, l, &mean, &lo, &hi);
+                if (mean > 0.0 && isfinite(mean)) {
+                    *ymin = fmin(*ymin, mean);
+                    *ymax = fmax(*ymax, mean);
+                }
+            }
+    }
+    if (!(*ymax > 0.0)) {
+        *ymin = 0.1;
+        *ymax = 10.0;
+    }
+}
+
+/* key_x: where the key goes (screen fraction), or < 0 for no key. */
+static void write_panel(FILE *f, const mup_coord_result *r, int t, int first_index, double key_x) {
+    bool with_key = key_x >= 0;
+    const char *name = r->parametrization == MUP_PARAMETRIZATION_MUP ? "µP" : "SP";
+    fprintf(f, "set title '%s, t = %d%s'\n", name, t + 1, t == 0 ? " (init)" : "");
+    if (with_key)
+        fprintf(f, "set key at screen %.3f, graph 1 left top box opaque font ',8' spacing 0.9\n", key_x);
+    else
+        fprintf(f, "unset key\n");
+    const char *sep = "plot ";
+    for (int l = 0; l < r->n_layers; l++) {
+        if (!plottable(r, t, l))
+            continue; /* all zero: nothing on a log axis (the verdict says "zero") */
+        fprintf(f, "%s'coord.dat' index %d using 1:2 with linespoints lt %d pt %d dt %d lw 1.5", sep,
+                first_index + t * r->n_layers + l, l % 8 + 1, l % 13 + 1, l / 8 % 4 + 1);
+        if (with_key)
+            fprintf(f, " title '%s' noenhanced", r->layers[l].name);
+        else
+            fprintf(f, " notitle");
+        sep = ", \\\n     ";
+    }
+    if (sep[0] == 'p')
+        fprintf(f, "plot 1/0 notitle");
+    fprintf(f, "\n");
+}
+
+static void write_script(FILE *f, const mup_coord_result *const *runs, int n_runs, const char *title) {
+    int cols = runs[0]->steps;
+    mup_plot_header(f, "coord.png", cols * PANEL_W + KEY_W, n_runs * PANEL_H + 40);
+    fprintf(f, "set logscale x 2\nset logscale y\nset format y '10^{%%L}'\n");
+    fprintf(f, "set xlabel 'width'\nset ylabel 'mean |x|'\n");
+    double right = (double)cols * PANEL_W / (cols * PANEL_W + KEY_W);
+    fprintf(f, "set multiplot layout %d,%d title '%s' noenhanced margins 0.06,%.3f,0.1,0.9 spacing 0.06,0.14\n",
+            n_runs, cols, title, right - 0.01);
+    int index = 0;
+    for (int p = 0; p < n_runs; p++) {
+        const mup_coord_result *r = runs[p];
+        double ymin, ymax;
+        int wmin, wmax;
+        row_range(r, &ymin, &ymax, &wmin, &wmax);
+        fprintf(f, "set xrange [%g:%g]\nset yrange [%.6g:%.6g]\n", wmin / 1.2, wmax * 1.2, ymin / 2, ymax * 2);
+        for (int t = 0; t < r->steps; t++)
+            write_panel(f, r, t, index, t == r->steps - 1 ? right + 0.01 : -1.0);
+        index += r->steps * r->n_layers;
+    }
+    fprintf(f, "unset multiplot\n");
+}
+
+mup_status mup_coord_plot(const char *dir, const mup_coord_result *const *runs, int n_runs, const char *title) {
+    FILE *f;
+    mup_status s = mup_plot_open(dir, "coord.dat", &f);
+    if (s)
+        return s;
+    write_data(f, runs, n_runs);
+    if (fclose(f) != 0)
+        return mup_error(MUP_ERR_IO, "cannot write %s/coord.dat", dir);
+    s = mup_plot_open(dir, "coord.gp", &f);
+    if (s)
+        return s;
+    write_script(f, runs, n_runs, title);
+    if (fclose(f) != 0)
+        return mup_error(MUP_ERR_IO, "cannot write %s/coord.gp", dir);
+    return mup_plot_render(dir, "coord.gp");
+}

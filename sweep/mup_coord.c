@@ -1,0 +1,200 @@
+/* mup-coord: the coordinate check of a model family from the command line (docs/coord-check.md). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "coord_config.h"
+#include "coord_plot.h"
+#include "internal.h"
+#include "recipe.h"
+
+enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_BAD_INPUT = 2 };
+
+/* What every model of one check shares: the spec (with its parametrization) and the fixed batch. */
+typedef struct {
+    mup_run_spec spec;
+    const mup_run_data *data;
+    int batch, T;            /* T: the GPT's sequence length */
+    float *x;                /* MLP inputs (batch, dim) */
+    int32_t *ids, *y;        /* GPT ids (batch, T); targets (batch) for the MLP, (batch, T) for the GPT */
+} builder;
+
+typedef struct {
+    mup_run_model rm;
+    const builder *b;
+} built_net;
+
+static mup_tensor *mlp_loss(mup_coord_model *m, mup_graph *g) {
+    const built_net *n = m->net;
+    const builder *b = n->b;
+    mup_tensor *x = mup_graph_wrap(g, b->x, 2, (int[]){b->batch, b->data->train.dim});
+    return mup_cross_entropy(g, mup_mlp_forward(g, n->rm.mlp, x), b->y);
+}
+
+static mup_tensor *gpt_loss(mup_coord_model *m, mup_graph *g) {
+    const built_net *n = m->net;
+    const builder *b = n->b;
+    return mup_cross_entropy(g, mup_gpt_forward(g, n->rm.gpt, b->ids, b->batch, b->T), b->y);
+}
+
+static void release(mup_coord_model *m) {
+    built_net *n = m->net;
+    mup_run_model_free(&n->rm);
+    free(n);
+}
+
+static mup_status build(void *ctx, int width, uint64_t seed, mup_coord_model *out) {
+    builder *b = ctx;
+    b->spec.width = width;
+    b->spec.seed = seed;
+    built_net *n = mup_xcalloc(1, sizeof *n);
+    n->b = b;
+    mup_status s = mup_run_model_build(&n->rm, &b->spec, b->data);
+    if (s != MUP_OK) {
+        free(n);
+        return s;
+    }
+    *out = (mup_coord_model){.model = n->rm.M, .net = n, .release = release,
+                             .loss = b->spec.model.arch == MUP_ARCH_GPT ? gpt_loss : mlp_loss};
+    return MUP_OK;
+}
+
+/* The first `batch` examples (GPT: windows) of the training split: the one batch every step sees. */
+static void fixed_batch(builder *b, const mup_run_data *d, int batch) {
+    b->data = d;
+    b->batch = batch;
+    if (b->spec.model.arch == MUP_ARCH_GPT) {
+        b->T = b->spec.model.block_size;
+        b->ids = mup_xcalloc((size_t)batch * b->T, sizeof *b->ids);
+        b->y = mup_xcalloc((size_t)batch * b->T, sizeof *b->y);
+        mup_text_batch_at(&d->text_train, 0, batch, b->T, b->ids, b->y);
+    } else {
+        b->x = mup_xcalloc((size_t)batch * d->train.dim, sizeof *b->x);
+        b->y = mup_xcalloc((size_t)batch, sizeof *b->y);
+        mup_classif_batch_at(&d->train, 0, batch, b->x, b->y);
+    }
+}
+
+static mup_status run_check(const mup_coord_config *c, const mup_run_data *d, mup_parametrization p,
+                            mup_coord_result *r) {
+    builder b = {.spec = c->spec};
+    b.spec.mup.parametrization = p;
+    fixed_batch(&b, d, c->coord.batch);
+    mup_coord_opts o = {.widths = c->coord.widths, .n_widths = c->coord.n_widths, .steps = c->coord.steps,
+                        .seeds = c->coord.seeds, .first_seed = (uint64_t)c->coord.seed,
+                        .optim = mup_run_optim_opts(&c->spec), .factor = c->coord.factor};
+    o.optim.schedule = (mup_schedule){0}; /* a constant rate: the check is about the first steps */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    mup_status s = mup_coord_run(build, &b, &o, r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "mup-coord: %s: %d widths x %d seed%s x %d steps in %.1f s\n",
+            p == MUP_PARAMETRIZATION_MUP ? "µP" : "SP", o.n_widths, o.seeds, o.seeds == 1 ? "" : "s", o.steps,
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    free(b.x);
+    free(b.ids);
+    free(b.y);
+    return s;
+}
+
+/* The settings as a config mup-coord reads back (DIR/coord.json reruns the check). */
+static mup_status save_config(const mup_coord_config *c, const char *path) {
+    cJSON *root = mup_run_spec_to_json(&c->spec);
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "width");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "seed");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "mup"), "parametrization");
+    static const char *const params[] = {"mup", "sp", "both"};
+    cJSON *coord = cJSON_AddObjectToObject(root, "coord");
+    cJSON_AddItemToObject(coord, "widths", cJSON_CreateIntArray(c->coord.widths, c->coord.n_widths));
+    cJSON_AddNumberToObject(coord, "steps", c->coord.steps);
+    cJSON_AddNumberToObject(coord, "seeds", c->coord.seeds);
+    cJSON_AddNumberToObject(coord, "seed", c->coord.seed);
+    cJSON_AddStringToObject(coord, "param", params[c->coord.param]);
+    cJSON_AddNumberToObject(coord, "batch", c->coord.batch);
+    cJSON_AddItemToObject(coord, "factor", mup_json_number(c->coord.factor));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f = fopen(path, "w");
+    bool ok = f && fprintf(f, "%s\n", text) > 0;
+    ok = (f && fclose(f) == 0) && ok;
+    cJSON_free(text);
+    return ok ? MUP_OK : mup_error(MUP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+}
+
+static void describe(const mup_coord_config *c, char *buf, size_t n) {
+    static const char *const optim[] = {"sgd", "adam", "adamw"};
+    static const char *const data[] = {"fashion-mnist", "text", "synthetic"};
+    const mup_run_spec *s = &c->spec;
+    snprintf(buf, n, "%s on %s, %s lr %g, batch %d, widths %d..%d, %d steps, %d seed%s",
+             s->model.arch == MUP_ARCH_GPT ? "gpt" : "mlp", data[s->data.dataset], optim[s->train.optimizer],
+             s->train.lr, c->coord.batch, c->coord.widths[0], c->coord.widths[c->coord.n_widths - 1],
+             c->coord.steps, c->coord.seeds, c->coord.seeds == 1 ? "" : "s");
+}
+
+static mup_status write_outputs(const mup_coord_config *c, const mup_coord_result *const *runs, int n) {
+    char path[MUP_SPEC_PATH_MAX + 32], title[256];
+    if (mkdir(c->out, 0777) != 0 && errno != EEXIST)
+        return mup_error(MUP_ERR_IO, "--out: cannot create %s: %s", c->out, strerror(errno));
+    snprintf(path, sizeof path, "%s/coord.h5", c->out);
+    mup_status s = mup_coord_save_h5(path, runs, n);
+    snprintf(path, sizeof path, "%s/coord.csv", c->out);
+    s = s ? s : mup_coord_save_csv(path, runs, n);
+    snprintf(path, sizeof path, "%s/coord.json", c->out);
+    s = s ? s : save_config(c, path);
+    if (s)
+        return s;
+    describe(c, title, sizeof title);
+    if (mup_coord_plot(c->out, runs, n, title) != MUP_OK) /* the data are written: a plot is not vital */
+        fprintf(stderr, "mup-coord: warning: %s\n", mup_error_message());
+    return MUP_OK;
+}
+
+static int fail(const char *what) {
+    fprintf(stderr, "mup-coord: %s%s\n", what, mup_error_message());
+    return EXIT_BAD_INPUT;
+}
+
+int main(int argc, char **argv) {
+    mup_coord_config c;
+    if (mup_coord_config_parse(argc, argv, &c) != MUP_OK)
+        return fail("");
+    if (c.help) {
+        mup_coord_config_usage(stdout);
+        return EXIT_PASS;
+    }
+    mup_run_data d = {0};
+    if (mup_run_data_load(&d, &c.spec) != MUP_OK)
+        return fail("");
+    mup_parametrization which[2];
+    int n = 0;
+    if (c.coord.param != MUP_COORD_PARAM_SP)
+        which[n++] = MUP_PARAMETRIZATION_MUP;
+    if (c.coord.param != MUP_COORD_PARAM_MUP)
+        which[n++] = MUP_PARAMETRIZATION_SP;
+    mup_coord_result results[2] = {{0}};
+    const mup_coord_result *runs[2] = {&results[0], &results[1]};
+    mup_status s = MUP_OK;
+    for (int i = 0; i < n && s == MUP_OK; i++)
+        s = run_check(&c, &d, which[i], &results[i]);
+    mup_run_data_free(&d);
+    s = s ? s : write_outputs(&c, runs, n);
+    int code = s ? fail("") : EXIT_PASS;
+    if (s == MUP_OK) {
+        char line[256];
+        describe(&c, line, sizeof line);
+        printf("mup-coord: %s\n\n", line);
+        for (int i = 0; i < n; i++) {
+            mup_coord_print_verdict(runs[i], stdout);
+            printf("\n");
+        }
+        code = results[0].pass ? EXIT_PASS : EXIT_FAIL;
+        printf("mup-coord: %s: %s (written to %s/coord.{h5,csv,png})\n", which[0] == MUP_PARAMETRIZATION_MUP ? "µP" : "SP",
+               results[0].pass ? "PASS" : "FAIL", c.out);
+    }
+    for (int i = 0; i < n; i++)
+        mup_coord_result_free(&results[i]);
+    return code;
+}

@@ -1,0 +1,292 @@
+/* mup-coord as a user runs it (the built executable, named by $MUP_COORD): exit status, the files it
+ * writes and how they agree, and one clear line for bad input. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testing.h"
+
+extern char **environ;
+
+typedef struct {
+    int code;
+    char *out, *err;       /* what it printed (free them) */
+} tool_run;
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = calloc((size_t)n + 1, 1);
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return buf;
+}
+
+/* Runs mup-coord with args (NULL-terminated). */
+static tool_run run_tool(const char *const *args) {
+    const char *exe = getenv("MUP_COORD");
+    cr_assert(exe && *exe, "MUP_COORD is not set (meson test sets it to the built mup-coord)");
+    const char *argv[64] = {exe};
+    int n = 1;
+    while (args[n - 1])
+        argv[n] = args[n - 1], n++;
+    argv[n] = NULL;
+    char out[512], err[512];
+    snprintf(out, sizeof out, "%s", test_path("stdout"));
+    snprintf(err, sizeof err, "%s", test_path("stderr"));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, exe, &fa, NULL, (char *const *)argv, environ), 0, "cannot start %s", exe);
+    posix_spawn_file_actions_destroy(&fa);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "mup-coord did not exit normally");
+    return (tool_run){WEXITSTATUS(status), slurp(out), slurp(err)};
+}
+
+static void tool_run_free(tool_run *r) {
+    free(r->out);
+    free(r->err);
+}
+
+/* ---- the files ---- */
+
+typedef struct {
+    char parametrization[8];
+    int32_t width;
+    uint64_t seed;
+    int32_t step;
+    char layer[96];
+    double l1, rms, std;
+} row;
+
+/* The "coord" table read back with the HDF5 C API: fields found by name, as any reader would. */
+static row *read_h5(const char *path, long *n) {
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert(f >= 0, "cannot open %s", path);
+    hid_t d = H5Dopen2(f, "coord", H5P_DEFAULT);
+    cr_assert(d >= 0);
+    hid_t space = H5Dget_space(d);
+    hsize_t dims[1];
+    cr_assert_eq(H5Sget_simple_extent_ndims(space), 1);
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    hid_t s8 = H5Tcopy(H5T_C_S1), s96 = H5Tcopy(H5T_C_S1);
+    H5Tset_size(s8, 8);
+    H5Tset_size(s96, 96);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(row));
+    H5Tinsert(t, "parametrization", HOFFSET(row, parametrization), s8);
+    H5Tinsert(t, "width", HOFFSET(row, width), H5T_NATIVE_INT32);
+    H5Tinsert(t, "seed", HOFFSET(row, seed), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "step", HOFFSET(row, step), H5T_NATIVE_INT32);
+    H5Tinsert(t, "layer", HOFFSET(row, layer), s96);
+    H5Tinsert(t, "l1", HOFFSET(row, l1), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "rms", HOFFSET(row, rms), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "std", HOFFSET(row, std), H5T_NATIVE_DOUBLE);
+    row *rows = calloc(dims[0] + 1, sizeof *rows);
+    cr_assert(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
+    hid_t a = H5Aopen(f, "format", H5P_DEFAULT);
+    char *format = NULL;
+    hid_t vs = H5Tcopy(H5T_C_S1);
+    H5Tset_size(vs, H5T_VARIABLE);
+    H5Tset_cset(vs, H5T_CSET_UTF8);
+    cr_assert(H5Aread(a, vs, &format) >= 0);
+    cr_assert_str_eq(format, "libmup-coord");
+    H5free_memory(format);
+    H5Tclose(vs);
+    H5Aclose(a);
+    H5Tclose(t);
+    H5Tclose(s8);
+    H5Tclose(s96);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(f);
+    *n = (long)dims[0];
+    return rows;
+}
+
+/* Every CSV row (after the header) equals the HDF5 row of the same index, to the last bit. */
+static void check_csv_matches(const char *csv_path, const row *rows, long n) {
+    char *csv = slurp(csv_path), *save;
+    char *line = strtok_r(csv, "\n", &save);
+    cr_assert_str_eq(line, "parametrization,width,seed,step,layer,l1,rms,std");
+    long i = 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        cr_assert_lt(i, n, "more CSV rows than HDF5 rows");
+        char p[16], layer[128];
+        int width, step;
+        unsigned long long seed;
+        double l1, rms, std;
+        cr_assert_eq(sscanf(line, "%15[^,],%d,%llu,%d,%127[^,],%lf,%lf,%lf", p, &width, &seed, &step, layer, &l1, &rms,
+                            &std), 8, "%s", line);
+        const row *r = &rows[i++];
+        cr_assert_str_eq(p, r->parametrization);
+        cr_assert_str_eq(layer, r->layer);
+        cr_assert(width == r->width && seed == r->seed && step == r->step, "%s", line);
+        cr_assert(l1 == r->l1 && rms == r->rms && std == r->std, "%s: h5 %.17g %.17g %.17g", line, r->l1, r->rms,
+                  r->std);
+        cr_assert(l1 > 0 && rms >= l1 && std <= rms, "%s", line);
+    }
+    cr_assert_eq(i, n);
+    free(csv);
+}
+
+/* A verdict line the tool printed ("µP  fc2  2  0.012  1.016  PASS") agrees with the "verdict" table. */
+static void check_printed_verdicts(const char *dir, const char *out) {
+    typedef struct {
+        char parametrization[8], layer[96];
+        int32_t step;
+        double slope;
+        int8_t pass;
+    } vrow;
+    char path[512];
+    snprintf(path, sizeof path, "%s/coord.h5", dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "verdict", H5P_DEFAULT);
+    hid_t space = H5Dget_space(d);
+    hsize_t n;
+    H5Sget_simple_extent_dims(space, &n, NULL);
+    hid_t s8 = H5Tcopy(H5T_C_S1), s96 = H5Tcopy(H5T_C_S1);
+    H5Tset_size(s8, 8);
+    H5Tset_size(s96, 96);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(vrow));
+    H5Tinsert(t, "parametrization", HOFFSET(vrow, parametrization), s8);
+    H5Tinsert(t, "layer", HOFFSET(vrow, layer), s96);
+    H5Tinsert(t, "step", HOFFSET(vrow, step), H5T_NATIVE_INT32);
+    H5Tinsert(t, "slope", HOFFSET(vrow, slope), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "pass", HOFFSET(vrow, pass), H5T_NATIVE_INT8);
+    vrow *v = calloc(n, sizeof *v);
+    cr_assert(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Tclose(t);
+    H5Tclose(s8);
+    H5Tclose(s96);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(f);
+    for (hsize_t i = 0; i < n; i++) {
+        char want[256];
+        snprintf(want, sizeof want, "%s  %-*s %4d %9.3f", strcmp(v[i].parametrization, "mup") ? "SP" : "µP", 7,
+                 v[i].layer, v[i].step, v[i].slope);
+        const char *at = strstr(out, want);
+        cr_assert(at, "no printed line starts \"%s\"", want);
+        const char *verdict = at + strlen(want) + 12; /* past the ratio */
+        cr_assert_eq(strncmp(verdict, v[i].pass ? "PASS" : "FAIL", 4), 0, "%s: %.8s", want, verdict);
+    }
+    free(v);
+}
+
+static bool is_png(const char *path) {
+    FILE *f = fopen(path, "rb");
+    unsigned char magic[8] = {0};
+    bool ok = f && fread(magic, 1, 8, f) == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0;
+    if (f)
+        fclose(f);
+    return ok;
+}
+
+Test(coord_tool, mlp_check_passes_and_its_files_agree) {
+    const char *dir = test_path("mlp");
+    tool_run r = run_tool((const char *[]){"--model", "mlp", "--widths", "32,64,128", "--steps", "2", "--seeds", "2",
+                                           "--base-width", "32", "--out", dir, NULL});
+    cr_assert_eq(r.code, 0, "exit %d\n%s%s", r.code, r.out, r.err);
+    cr_assert(strstr(r.out, "µP: PASS") && strstr(r.out, "SP: FAIL"), "%s", r.out);
+    char path[512];
+    long n;
+    snprintf(path, sizeof path, "%s/coord.h5", dir);
+    row *rows = read_h5(path, &n);
+    cr_assert_eq(n, 2 * 3 * 2 * 2 * 5, "(parametrization, width, seed, step, layer) rows: %ld", n);
+    cr_assert_str_eq(rows[0].parametrization, "mup");
+    cr_assert_str_eq(rows[0].layer, "fc1");
+    cr_assert(rows[0].width == 32 && rows[0].seed == 0 && rows[0].step == 1);
+    cr_assert_str_eq(rows[n - 1].parametrization, "sp");
+    cr_assert_str_eq(rows[n - 1].layer, "readout");
+    cr_assert(rows[n - 1].width == 128 && rows[n - 1].seed == 1 && rows[n - 1].step == 2);
+    snprintf(path, sizeof path, "%s/coord.csv", dir);
+    check_csv_matches(path, rows, n);
+    check_printed_verdicts(dir, r.out);
+    snprintf(path, sizeof path, "%s/coord.png", dir);
+    cr_assert(is_png(path), "%s is not a PNG", path);
+    snprintf(path, sizeof path, "%s/coord.gp", dir);
+    char *gp = slurp(path);
+    cr_assert(strstr(gp, "coord.dat") && strstr(gp, "title 'fc2.act'"), "%s", gp);
+    free(gp);
+    tool_run_free(&r);
+
+    /* coord.json reruns the same check: the same numbers */
+    char config[512];
+    snprintf(config, sizeof config, "%s/coord.json", dir);
+    const char *again = test_path("again");
+    r = run_tool((const char *[]){config, "--out", again, NULL});
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    snprintf(path, sizeof path, "%s/coord.csv", again);
+    check_csv_matches(path, rows, n);
+    free(rows);
+    tool_run_free(&r);
+}
+
+Test(coord_tool, sp_alone_reports_its_own_failure) {
+    tool_run r = run_tool((const char *[]){"--widths", "32,64,128", "--steps", "2", "--seeds", "1", "--param", "sp",
+                                           "--out", test_path("sp"), NULL});
+    cr_assert_eq(r.code, 1, "exit %d\n%s%s", r.code, r.out, r.err);
+    cr_assert(strstr(r.out, "SP: FAIL") && !strstr(r.out, "µP"), "%s", r.out);
+    tool_run_free(&r);
+}
+
+Test(coord_tool, gpt_check_passes_on_synthetic_text) {
+    tool_run r = run_tool((const char *[]){"--model", "gpt", "--widths", "32,64,128,256", "--steps", "3", "--seeds", "2",
+                                           "--batch", "4", "--set", "model.block_size=8", "--set", "model.head_dim=8",
+                                           "--base-width", "32", "--param", "mup", "--out", test_path("gpt"), NULL});
+    cr_assert_eq(r.code, 0, "exit %d\n%s%s", r.code, r.out, r.err);
+    cr_assert(strstr(r.out, "blocks.1.attn.logits") && strstr(r.out, "µP: PASS"), "%s", r.out);
+    tool_run_free(&r);
+}
+
+Test(coord_tool, help_exits_0) {
+    tool_run r = run_tool((const char *[]){"--help", NULL});
+    cr_assert_eq(r.code, 0);
+    cr_assert(strstr(r.out, "usage: mup-coord") && strstr(r.out, "--widths"), "%s", r.out);
+    tool_run_free(&r);
+}
+
+/* Bad input: exit 2, nothing on stdout, one line on stderr naming what is wrong. */
+static void check_refused(const char *const *args, const char *names) {
+    tool_run r = run_tool(args);
+    cr_assert_eq(r.code, 2, "%s: exit %d\n%s", args[0], r.code, r.err);
+    cr_assert_str_eq(r.out, "");
+    cr_assert(strncmp(r.err, "mup-coord: ", 11) == 0 && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+              "not one line: %s", r.err);
+    cr_assert(strstr(r.err, names), "\"%s\" not named in: %s", names, r.err);
+    tool_run_free(&r);
+}
+
+Test(coord_tool, bad_input_exits_2_with_one_line) {
+    check_refused((const char *[]){"--widths", "64", NULL}, "--widths");
+    check_refused((const char *[]){"--widths", "64,abc", NULL}, "--widths");
+    check_refused((const char *[]){"--lr", "fast", NULL}, "--lr");
+    check_refused((const char *[]){"--lr", "-1", NULL}, "--lr: -1 is out of range");
+    check_refused((const char *[]){"--optimizer", "adamm", NULL}, "did you mean \"adam\"");
+    check_refused((const char *[]){"--stepz", "3", NULL}, "--stepz: unknown flag (did you mean --steps?)");
+    check_refused((const char *[]){"--model", NULL}, "--model: missing its value");
+    check_refused((const char *[]){"--data", "text", NULL}, "data.dataset");
+    check_refused((const char *[]){"--set", "train.lerning_rate=1", NULL}, "did you mean \"lr\"");
+    check_refused((const char *[]){"--model", "gpt", "--widths", "64,100", NULL}, "width 100");
+    const char *config = test_path("bad.json");
+    FILE *f = fopen(config, "w");
+    fprintf(f, "{\"coord\": {\"widths\": [32, 64], \"stepz\": 2}}\n");
+    fclose(f);
+    check_refused((const char *[]){config, NULL}, "coord.stepz: unknown key (did you mean \"steps\"?)");
+    f = fopen(config, "w");
+    fprintf(f, "{\"coord\": {\"widths\": [32, 64],\n \"steps\": }}\n");
+    fclose(f);
+    check_refused((const char *[]){"--config", config, NULL}, "bad.json:2:");
+}
