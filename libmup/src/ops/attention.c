@@ -30,10 +30,8 @@ static void head_forward(float *out, float *att, float *logits, const float *qkv
     int T = a->T, C = a->C, d = a->d, ld = 3 * C;
     const float *q = qkv + (long)b * T * ld + h * d, *k = q + C, *v = q + 2 * C;
     mup_gemm(false, true, T, T, d, a->scale, q, ld, k, ld, 0.0f, att, T);
-    if (logits) /* what the softmax sees: masked (future) entries are 0, not the unused products */
-        for (int t = 0; t < T; t++)
-            for (int s = 0; s < T; s++)
-                logits[(long)t * T + s] = s <= t ? att[(long)t * T + s] : 0.0f;
+    if (logits)
+        memcpy(logits, att, (size_t)T * T * sizeof *att);
     for (int t = 0; t < T; t++) {
         float *p = att + (long)t * T;
         float mx = p[0];
