@@ -8,6 +8,7 @@
 #define PANEL_W 380
 #define PANEL_H 330
 #define KEY_W 230
+#define KEY_LINE_H 13 /* pixels per layer in the key */
 
 /* Mean, least and largest l1 over seeds. */
 static void over_seeds(const mup_coord_result *r, int w, int t, int l, double *mean, double *lo, double *hi) {
@@ -75,25 +76,27 @@ static void row_range(const mup_coord_result *r, double *ymin, double *ymax, int
     }
 }
 
-/* key_x: where the key goes (screen fraction), or < 0 for no key. */
-static void write_panel(FILE *f, const mup_coord_result *r, int t, int first_index, double key_x) {
-    bool with_key = key_x >= 0;
+/* Layer l's line: 8 colours, 13 point shapes and 4 dash patterns, so that 24 layers stay apart. */
+static void line_style(FILE *f, int l) {
+    fprintf(f, "with linespoints lt %d pt %d dt %d lw 1.5", l % 8 + 1, l % 13 + 1, l / 8 % 4 + 1);
+}
+
+/* The panel's place on the canvas, in screen fractions. */
+static void place(FILE *f, double left, double right, double bottom, double top) {
+    fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen %.4f\n", left, right);
+    fprintf(f, "set bmargin at screen %.4f\nset tmargin at screen %.4f\n", bottom, top);
+}
+
+static void write_panel(FILE *f, const mup_coord_result *r, int t, int first_index) {
     const char *name = r->parametrization == MUP_PARAMETRIZATION_MUP ? "µP" : "SP";
     fprintf(f, "set title '%s, t = %d%s'\n", name, t + 1, t == 0 ? " (init)" : "");
-    if (with_key)
-        fprintf(f, "set key at screen %.3f, graph 1 left top box opaque font ',8' spacing 0.9\n", key_x);
-    else
-        fprintf(f, "unset key\n");
     const char *sep = "plot ";
     for (int l = 0; l < r->n_layers; l++) {
         if (!plottable(r, t, l))
             continue; /* all zero: nothing on a log axis (the verdict says "zero") */
-        fprintf(f, "%s'coord.dat' index %d using 1:2 with linespoints lt %d pt %d dt %d lw 1.5", sep,
-                first_index + t * r->n_layers + l, l % 8 + 1, l % 13 + 1, l / 8 % 4 + 1);
-        if (with_key)
-            fprintf(f, " title '%s' noenhanced", r->layers[l].name);
-        else
-            fprintf(f, " notitle");
+        fprintf(f, "%s'coord.dat' index %d using 1:2 ", sep, first_index + t * r->n_layers + l);
+        line_style(f, l);
+        fprintf(f, " notitle");
         sep = ", \\\n     ";
     }
     if (sep[0] == 'p')
@@ -101,14 +104,30 @@ static void write_panel(FILE *f, const mup_coord_result *r, int t, int first_ind
     fprintf(f, "\n");
 }
 
+/* The key, once, as a plot of nothing in the column right of the panels (a key inside a panel would
+ * be cut to the panel's height). */
+static void write_key(FILE *f, const mup_coord_result *r, double left) {
+    place(f, left, 0.99, 0.02, 0.92);
+    fprintf(f, "unset title\nunset border\nunset grid\nunset tics\nunset xlabel\nunset ylabel\nunset logscale\n"
+               "set xrange [0:1]\nset yrange [0:1]\n"
+               "set key inside left top box opaque font ',8' spacing 0.9 maxrows %d\n", r->n_layers);
+    for (int l = 0; l < r->n_layers; l++) {
+        fprintf(f, "%s NaN ", l ? ", \\\n    " : "plot");
+        line_style(f, l);
+        fprintf(f, " title '%s' noenhanced", r->layers[l].name);
+    }
+    fprintf(f, "\n");
+}
+
 static void write_script(FILE *f, const mup_coord_result *const *runs, int n_runs, const char *title) {
     int cols = runs[0]->steps;
-    mup_plot_header(f, "coord.png", cols * PANEL_W + KEY_W, n_runs * PANEL_H + 40);
+    int height = n_runs * PANEL_H + 40, key_h = runs[0]->n_layers * KEY_LINE_H + 80;
+    mup_plot_header(f, "coord.png", cols * PANEL_W + KEY_W, height > key_h ? height : key_h);
     fprintf(f, "set logscale x 2\nset logscale y\nset format y '10^{%%L}'\n");
-    fprintf(f, "set xlabel 'width'\nset ylabel 'mean |x|'\n");
-    double right = (double)cols * PANEL_W / (cols * PANEL_W + KEY_W);
-    fprintf(f, "set multiplot layout %d,%d title '%s' noenhanced margins 0.06,%.3f,0.1,0.9 spacing 0.06,0.14\n",
-            n_runs, cols, title, right - 0.01);
+    fprintf(f, "set xlabel 'width' offset 0,0.5\nset ylabel 'mean |x|'\n");
+    fprintf(f, "unset key\nset multiplot title '%s' noenhanced\n", title);
+    double panels = (double)cols * PANEL_W / (cols * PANEL_W + KEY_W), col_w = panels / cols;
+    double top = 0.92, row_h = (top - 0.01) / n_runs;
     int index = 0;
     for (int p = 0; p < n_runs; p++) {
         const mup_coord_result *r = runs[p];
@@ -116,10 +135,14 @@ static void write_script(FILE *f, const mup_coord_result *const *runs, int n_run
         int wmin, wmax;
         row_range(r, &ymin, &ymax, &wmin, &wmax);
         fprintf(f, "set xrange [%g:%g]\nset yrange [%.6g:%.6g]\n", wmin / 1.2, wmax * 1.2, ymin / 2, ymax * 2);
-        for (int t = 0; t < r->steps; t++)
-            write_panel(f, r, t, index, t == r->steps - 1 ? right + 0.01 : -1.0);
+        double row_top = top - p * row_h;
+        for (int t = 0; t < r->steps; t++) {
+            place(f, t * col_w + 0.055, (t + 1) * col_w - 0.01, row_top - row_h + 0.09, row_top - 0.05);
+            write_panel(f, r, t, index);
+        }
         index += r->steps * r->n_layers;
     }
+    write_key(f, runs[0], panels);
     fprintf(f, "unset multiplot\n");
 }
 
