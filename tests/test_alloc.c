@@ -224,6 +224,58 @@ Test(alloc, train_loop_language_model) {
     test_run_free(&r);
 }
 
+/* ---- the coordinate check: its tap and bookkeeping add nothing to a step ---- */
+
+#define COORD_STEPS 6
+
+static long coord_at[2 * COORD_STEPS];  /* the count when each step's loss was asked for */
+static int coord_calls;
+
+typedef struct {
+    test_run r;
+    int32_t x[4 * 16], y[4 * 16];
+} coord_net;
+
+static mup_tensor *coord_loss(mup_coord_model *m, mup_graph *g) {
+    coord_net *n = m->net;
+    coord_at[coord_calls++] = allocs();
+    return mup_cross_entropy(g, mup_gpt_forward(g, n->r.gpt, n->x, 4, 16), n->y);
+}
+
+static void coord_release(mup_coord_model *m) {
+    coord_net *n = m->net;
+    test_run_free(&n->r);
+    free(n);
+}
+
+static mup_status coord_build(void *ctx, int width, uint64_t seed, mup_coord_model *out) {
+    (void)ctx;
+    coord_net *n = calloc(1, sizeof *n);
+    test_run_lm(&n->r, width, 0.0f, seed, test_adam_cosine(1e-2f, COORD_STEPS));
+    mup_text_batch_at(&n->r.train_text, 0, 4, 16, n->x, n->y);
+    *out = (mup_coord_model){.model = n->r.M, .net = n, .loss = coord_loss, .release = coord_release};
+    return MUP_OK;
+}
+
+Test(alloc, coordinate_check_steps) {
+    static const int widths[] = {32, 64};
+    mup_coord_opts o = {.widths = widths, .n_widths = 2, .steps = COORD_STEPS, .seeds = 1,
+                        .optim = {.kind = MUP_OPTIM_ADAM, .lr = 1e-2f}};
+    mup_coord_result res;
+    atomic_store(&n_allocs, 0);
+    atomic_store(&counting, true);
+    mup_status s = mup_coord_run(coord_build, NULL, &o, &res);
+    atomic_store(&counting, false);
+    cr_assert_eq(s, MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(coord_calls, 2 * COORD_STEPS);
+    for (int m = 0; m < 2; m++) /* each model's arena grows in its first two steps */
+        for (int t = WARMUP; t < COORD_STEPS - 1; t++)
+            cr_assert_eq(coord_at[m * COORD_STEPS + t + 1] - coord_at[m * COORD_STEPS + t], 0,
+                         "width %d: step %d made allocations", widths[m], t + 1);
+    cr_assert_gt(coord_at[COORD_STEPS] - coord_at[COORD_STEPS - 1], 0, "building a model allocates: the count is live");
+    mup_coord_result_free(&res);
+}
+
 /* The counter itself works: a test that cannot fail would prove nothing. */
 Test(alloc, counter_sees_the_library) {
     atomic_store(&n_allocs, 0);

@@ -18,18 +18,6 @@ typedef struct {
     char *out, *err;       /* what it printed (free them) */
 } tool_run;
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = calloc((size_t)n + 1, 1);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
 /* Runs mup-coord with args (NULL-terminated). */
 static tool_run run_tool(const char *const *args) {
     const char *exe = getenv("MUP_COORD");
@@ -52,7 +40,7 @@ static tool_run run_tool(const char *const *args) {
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status), "mup-coord did not exit normally");
-    return (tool_run){WEXITSTATUS(status), slurp(out), slurp(err)};
+    return (tool_run){WEXITSTATUS(status), test_read_file(out, NULL), test_read_file(err, NULL)};
 }
 
 static void tool_run_free(tool_run *r) {
@@ -95,15 +83,13 @@ static row *read_h5(const char *path, long *n) {
     H5Tinsert(t, "std", HOFFSET(row, std), H5T_NATIVE_DOUBLE);
     row *rows = calloc(dims[0] + 1, sizeof *rows);
     cr_assert(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
-    hid_t a = H5Aopen(f, "format", H5P_DEFAULT);
-    char *format = NULL;
-    hid_t vs = H5Tcopy(H5T_C_S1);
-    H5Tset_size(vs, H5T_VARIABLE);
-    H5Tset_cset(vs, H5T_CSET_UTF8);
-    cr_assert(H5Aread(a, vs, &format) >= 0);
+    hid_t a = H5Aopen(f, "format", H5P_DEFAULT), fs = H5Tcopy(H5T_C_S1);
+    H5Tset_size(fs, 32);
+    H5Tset_cset(fs, H5T_CSET_UTF8);
+    char format[32] = "";
+    cr_assert(H5Aread(a, fs, format) >= 0);
     cr_assert_str_eq(format, "libmup-coord");
-    H5free_memory(format);
-    H5Tclose(vs);
+    H5Tclose(fs);
     H5Aclose(a);
     H5Tclose(t);
     H5Tclose(s8);
@@ -117,7 +103,7 @@ static row *read_h5(const char *path, long *n) {
 
 /* Every CSV row (after the header) equals the HDF5 row of the same index, to the last bit. */
 static void check_csv_matches(const char *csv_path, const row *rows, long n) {
-    char *csv = slurp(csv_path), *save;
+    char *csv = test_read_file(csv_path, NULL), *save;
     char *line = strtok_r(csv, "\n", &save);
     cr_assert_str_eq(line, "parametrization,width,seed,step,layer,l1,rms,std");
     long i = 0;
@@ -217,7 +203,7 @@ Test(coord_tool, mlp_check_passes_and_its_files_agree) {
     snprintf(path, sizeof path, "%s/coord.png", dir);
     cr_assert(is_png(path), "%s is not a PNG", path);
     snprintf(path, sizeof path, "%s/coord.gp", dir);
-    char *gp = slurp(path);
+    char *gp = test_read_file(path, NULL);
     cr_assert(strstr(gp, "coord.dat") && strstr(gp, "title 'fc2.act'"), "%s", gp);
     free(gp);
     tool_run_free(&r);
