@@ -195,13 +195,8 @@ static uint64_t fnv1a64(const char *s) {
     return h;
 }
 
-mup_status mup_sweep_config_parse(const char *text, const char *source, mup_sweep_config **out) {
-    MUP_ASSERT(text, "mup_sweep_config_parse: no text");
-    *out = NULL;
-    cJSON *root;
-    mup_status ps = mup_json_parse(text, source ? source : "config", &root);
-    if (ps != MUP_OK)
-        return ps;
+/* The config from parsed JSON (deleted here); source names it in the errors. */
+static mup_status from_root(cJSON *root, const char *source, mup_sweep_config **out) {
     mup_sweep_config *c = mup_xcalloc(1, sizeof *c);
     mup_status s = read_config(c, root);
     cJSON_Delete(root);
@@ -218,15 +213,19 @@ mup_status mup_sweep_config_parse(const char *text, const char *source, mup_swee
     return MUP_OK;
 }
 
+mup_status mup_sweep_config_parse(const char *text, const char *source, mup_sweep_config **out) {
+    MUP_ASSERT(text, "mup_sweep_config_parse: no text");
+    *out = NULL;
+    cJSON *root;
+    mup_status s = mup_json_parse(text, source ? source : "config", &root);
+    return s ? s : from_root(root, source, out);
+}
+
 mup_status mup_sweep_config_load(const char *path, mup_sweep_config **out) {
     *out = NULL;
-    char *text;
-    mup_status s = mup_text_file_read(path, &text);
-    if (s != MUP_OK)
-        return s;
-    s = mup_sweep_config_parse(text, path, out);
-    free(text);
-    return s;
+    cJSON *root;
+    mup_status s = mup_json_load(path, &root);
+    return s ? s : from_root(root, path, out);
 }
 
 void mup_sweep_config_free(mup_sweep_config *c) {

@@ -32,7 +32,8 @@ mup_status mup_json_parse(const char *text, const char *source, cJSON **out) {
     return *out ? MUP_OK : parse_error(text, end, source);
 }
 
-mup_status mup_text_file_read(const char *path, char **text) {
+/* The whole file as a NUL-terminated string (free it). */
+static mup_status read_text(const char *path, char **text) {
     *text = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -59,7 +60,7 @@ mup_status mup_text_file_read(const char *path, char **text) {
 mup_status mup_json_load(const char *path, cJSON **out) {
     char *text;
     *out = NULL;
-    mup_status s = mup_text_file_read(path, &text);
+    mup_status s = read_text(path, &text);
     if (s != MUP_OK)
         return s;
     s = mup_json_parse(text, path, out);

@@ -430,7 +430,40 @@ Test(coord, models_that_tap_different_layers_are_refused) {
     mup_coord_opts o = opts(MUP_OPTIM_SGD, 2);
     mup_coord_result r;
     cr_assert_eq(mup_coord_run(uneven_build, NULL, &o, &r), MUP_ERR_SHAPE);
-    cr_assert(strstr(mup_error_message(), "\"extra\" is tapped at width 128 but not at width 32"), "%s",
-              mup_error_message());
+    cr_assert_str_eq(mup_error_message(), "coord: width 128, seed 1: layer \"extra\" is tapped at step 1 of "
+                     "width 128 but was not at step 1 of width 32");
+    mup_coord_result_free(&r);
+}
+
+/* A model that taps "late" from its second step on, and one that taps nothing. */
+static mup_tensor *late_loss(mup_coord_model *m, mup_graph *g) {
+    probe_net *n = m->net;
+    if (n->calls++ > 0)
+        mup_graph_tap(g, "late", mup_graph_zeros(g, 1, (int[]){1}));
+    mup_tensor *x = mup_graph_wrap(g, n->x, 2, (int[]){1, 4});
+    return mup_sum(g, mup_linear_forward(g, &n->lin, x));
+}
+
+static mup_tensor *untapped_loss(mup_coord_model *m, mup_graph *g) {
+    probe_net *n = m->net;
+    mup_tensor *x = mup_graph_wrap(g, n->x, 2, (int[]){1, 4});
+    return mup_sum(g, mup_affine(g, x, &n->lin.weight->t, NULL, 1.0f));
+}
+
+static mup_status late_build(void *ctx, int width, uint64_t seed, mup_coord_model *out) {
+    mup_status s = probe_build(ctx, width, seed, out);
+    out->loss = ctx ? untapped_loss : late_loss;
+    return s;
+}
+
+Test(coord, a_layer_tapped_late_or_no_layer_at_all_is_refused) {
+    mup_coord_opts o = opts(MUP_OPTIM_SGD, 2);
+    mup_coord_result r;
+    cr_assert_eq(mup_coord_run(late_build, NULL, &o, &r), MUP_ERR_SHAPE);
+    cr_assert_str_eq(mup_error_message(), "coord: width 32, seed 1: layer \"late\" is tapped at step 2 of width 32 "
+                     "but was not at step 1 of width 32");
+    mup_coord_result_free(&r);
+    cr_assert_eq(mup_coord_run(late_build, "untapped", &o, &r), MUP_ERR_INVALID);
+    cr_assert(strstr(mup_error_message(), "taps no layer"), "%s", mup_error_message());
     mup_coord_result_free(&r);
 }

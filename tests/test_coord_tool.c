@@ -59,20 +59,37 @@ typedef struct {
     double l1, rms, std;
 } row;
 
-/* The "coord" table read back with the HDF5 C API: fields found by name, as any reader would. */
-static row *read_h5(const char *path, long *n) {
+/* A fixed-length string type of n bytes. */
+static hid_t string_type(size_t n) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, n);
+    return t;
+}
+
+/* A 1-D dataset of path read whole into rows of the memory type t (fields matched by name, as any
+ * reader would); closes t. */
+static void *read_table(const char *path, const char *name, hid_t t, size_t row_size, long *n) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     cr_assert(f >= 0, "cannot open %s", path);
-    hid_t d = H5Dopen2(f, "coord", H5P_DEFAULT);
-    cr_assert(d >= 0);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    cr_assert(d >= 0, "%s: no dataset %s", path, name);
     hid_t space = H5Dget_space(d);
     hsize_t dims[1];
     cr_assert_eq(H5Sget_simple_extent_ndims(space), 1);
     H5Sget_simple_extent_dims(space, dims, NULL);
-    hid_t s8 = H5Tcopy(H5T_C_S1), s96 = H5Tcopy(H5T_C_S1);
-    H5Tset_size(s8, 8);
-    H5Tset_size(s96, 96);
-    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(row));
+    void *rows = calloc(dims[0] + 1, row_size);
+    cr_assert(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0, "%s: cannot read %s", path, name);
+    H5Tclose(t);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(f);
+    *n = (long)dims[0];
+    return rows;
+}
+
+/* The "coord" table read back with the HDF5 C API, and the file's format attribute checked. */
+static row *read_h5(const char *path, long *n) {
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(row)), s8 = string_type(8), s96 = string_type(96);
     H5Tinsert(t, "parametrization", HOFFSET(row, parametrization), s8);
     H5Tinsert(t, "width", HOFFSET(row, width), H5T_NATIVE_INT32);
     H5Tinsert(t, "seed", HOFFSET(row, seed), H5T_NATIVE_UINT64);
@@ -81,23 +98,18 @@ static row *read_h5(const char *path, long *n) {
     H5Tinsert(t, "l1", HOFFSET(row, l1), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "rms", HOFFSET(row, rms), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "std", HOFFSET(row, std), H5T_NATIVE_DOUBLE);
-    row *rows = calloc(dims[0] + 1, sizeof *rows);
-    cr_assert(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
-    hid_t a = H5Aopen(f, "format", H5P_DEFAULT), fs = H5Tcopy(H5T_C_S1);
-    H5Tset_size(fs, 32);
+    H5Tclose(s8);
+    H5Tclose(s96);
+    row *rows = read_table(path, "coord", t, sizeof(row), n);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t a = H5Aopen(f, "format", H5P_DEFAULT), fs = string_type(32);
     H5Tset_cset(fs, H5T_CSET_UTF8);
     char format[32] = "";
     cr_assert(H5Aread(a, fs, format) >= 0);
     cr_assert_str_eq(format, "libmup-coord");
     H5Tclose(fs);
     H5Aclose(a);
-    H5Tclose(t);
-    H5Tclose(s8);
-    H5Tclose(s96);
-    H5Sclose(space);
-    H5Dclose(d);
     H5Fclose(f);
-    *n = (long)dims[0];
     return rows;
 }
 
@@ -137,29 +149,17 @@ static void check_printed_verdicts(const char *dir, const char *out) {
     } vrow;
     char path[512];
     snprintf(path, sizeof path, "%s/coord.h5", dir);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "verdict", H5P_DEFAULT);
-    hid_t space = H5Dget_space(d);
-    hsize_t n;
-    H5Sget_simple_extent_dims(space, &n, NULL);
-    hid_t s8 = H5Tcopy(H5T_C_S1), s96 = H5Tcopy(H5T_C_S1);
-    H5Tset_size(s8, 8);
-    H5Tset_size(s96, 96);
-    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(vrow));
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(vrow)), s8 = string_type(8), s96 = string_type(96);
     H5Tinsert(t, "parametrization", HOFFSET(vrow, parametrization), s8);
     H5Tinsert(t, "layer", HOFFSET(vrow, layer), s96);
     H5Tinsert(t, "step", HOFFSET(vrow, step), H5T_NATIVE_INT32);
     H5Tinsert(t, "slope", HOFFSET(vrow, slope), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "pass", HOFFSET(vrow, pass), H5T_NATIVE_INT8);
-    vrow *v = calloc(n, sizeof *v);
-    cr_assert(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
-    H5Tclose(t);
     H5Tclose(s8);
     H5Tclose(s96);
-    H5Sclose(space);
-    H5Dclose(d);
-    H5Fclose(f);
-    for (hsize_t i = 0; i < n; i++) {
+    long n;
+    vrow *v = read_table(path, "verdict", t, sizeof(vrow), &n);
+    for (long i = 0; i < n; i++) {
         char want[256];
         snprintf(want, sizeof want, "%s  %-*s %4d %9.3f", strcmp(v[i].parametrization, "mup") ? "SP" : "µP", 7,
                  v[i].layer, v[i].step, v[i].slope);

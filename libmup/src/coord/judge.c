@@ -61,7 +61,7 @@ void mup_coord_judge(mup_coord_result *r, double factor) {
     r->factor = factor > 0.0 ? factor : MUP_COORD_DEFAULT_FACTOR;
     double tol = log(r->factor) / log(4.0);
     free(r->verdict);
-    r->verdict = mup_xcalloc((size_t)r->steps * (r->n_layers ? r->n_layers : 1), sizeof *r->verdict);
+    r->verdict = mup_xcalloc((size_t)r->steps * r->n_layers + 1, sizeof *r->verdict);
     double *logw = mup_xcalloc((size_t)r->n_widths * 2, sizeof *logw);
     r->n_failed = 0;
     for (int t = 0; t < r->steps; t++)

@@ -44,6 +44,8 @@ static bool init_shrink(const mup_model *M, const char *layer) {
 
 static int add_layer(recorder *rec, const char *name) {
     mup_coord_result *r = rec->r;
+    MUP_ASSERT(strlen(name) < MUP_NAME_MAX, "coord: layer name \"%s\" is longer than %d characters", name,
+               MUP_NAME_MAX - 1);
     if (r->n_layers == rec->cap) {
         rec->cap = rec->cap ? 2 * rec->cap : 32;
         r->layers = mup_xrealloc(r->layers, (size_t)rec->cap * sizeof *r->layers);
@@ -119,16 +121,18 @@ int mup_coord_find_layer(const mup_coord_result *r, const char *name) {
 static mup_status finish_step(recorder *rec, int w, int s, int t) {
     mup_coord_result *r = rec->r;
     if (rec->unknown[0])
-        return mup_error(MUP_ERR_SHAPE, "layer \"%s\" is tapped at width %d but not at width %d",
-                         rec->unknown, r->widths[w], r->widths[0]);
+        return mup_error(MUP_ERR_SHAPE, "layer \"%s\" is tapped at step %d of width %d but was not at step 1 "
+                         "of width %d", rec->unknown, t + 1, r->widths[w], r->widths[0]);
+    if (r->n_layers == 0)
+        return mup_error(MUP_ERR_INVALID, "the model taps no layer (modules offer their outputs with "
+                         "mup_graph_tap)");
     if (!r->stats)
-        r->stats = mup_xcalloc((size_t)r->n_widths * r->n_seeds * r->steps * (r->n_layers ? r->n_layers : 1),
-                               sizeof *r->stats);
+        r->stats = mup_xcalloc((size_t)r->n_widths * r->n_seeds * r->steps * r->n_layers, sizeof *r->stats);
     for (int l = 0; l < r->n_layers; l++) {
         layer_acc *a = &rec->acc[l];
         if (a->taps == 0)
-            return mup_error(MUP_ERR_SHAPE, "layer \"%s\" is tapped at width %d but not at width %d (step %d)",
-                             r->layers[l].name, r->widths[0], r->widths[w], t + 1);
+            return mup_error(MUP_ERR_SHAPE, "layer \"%s\" is not tapped at step %d of width %d (it was at "
+                             "step 1 of width %d)", r->layers[l].name, t + 1, r->widths[w], r->widths[0]);
         r->stats[stat_index(r, w, s, t, l)] = (mup_coord_stat){
             .l1 = a->sum_abs / a->n, .rms = sqrt(a->sum_sq / a->n), .std = sqrt(fmax(a->m2, 0.0) / a->n)};
         *a = (layer_acc){0};
