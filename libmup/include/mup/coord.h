@@ -91,8 +91,9 @@ typedef struct {
  * the fixed batch with the layers tapped, and (for t < T) backpropagates and takes an optimizer step
  * with opts->optim. Then judges with opts->factor. The layers are found during the first step of the
  * first model; after that the steps allocate nothing. Free *out with mup_coord_result_free (also
- * after an error). Errors: MUP_ERR_INVALID for options out of range; the builder's error with the
- * width and seed; MUP_ERR_SHAPE when the models tap different layers. */
+ * after an error). Errors: MUP_ERR_INVALID for options out of range or a model that taps no layer;
+ * the builder's error, with the width and seed; MUP_ERR_SHAPE when a step taps other layers than the
+ * first step of the first model did. */
 mup_status mup_coord_run(mup_coord_build_fn build, void *ctx, const mup_coord_opts *opts, mup_coord_result *out);
 void mup_coord_result_free(mup_coord_result *r);
 

@@ -58,6 +58,7 @@ static mup_coord_verdict judge_one(const mup_coord_result *r, int t, int l, doub
 }
 
 void mup_coord_judge(mup_coord_result *r, double factor) {
+    MUP_ASSERT(factor == 0.0 || factor > 1.0, "mup_coord_judge: factor %g, need 0 (the default) or above 1", factor);
     r->factor = factor > 0.0 ? factor : MUP_COORD_DEFAULT_FACTOR;
     double tol = log(r->factor) / log(4.0);
     free(r->verdict);
