@@ -285,9 +285,10 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
         s = lead ? mup_journal_open(o->out, c, l, mode, o->force, &S.j) : MUP_OK;
         code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
     }
-    if (code < 0 && !lead) {
-        s = mup_journal_open(o->out, c, l, mode == MUP_JOURNAL_READ ? mode : MUP_JOURNAL_RESUME, o->force, &S.j);
-        if (S.j)
+    if (code < 0) {
+        s = lead ? MUP_OK
+                 : mup_journal_open(o->out, c, l, mode == MUP_JOURNAL_READ ? mode : MUP_JOURNAL_RESUME, o->force, &S.j);
+        if (!lead && S.j)
             mup_journal_set_quiet(S.j, true);
         code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
     }
