@@ -47,8 +47,6 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
     int targets = c->has_target ? c->target.seeds : 0;
     *l = (mup_run_list){.n = trials * W * S + targets, .n_proxy = trials * W * S};
     l->runs = mup_xcalloc((size_t)l->n, sizeof *l->runs);
-    int digits = snprintf(NULL, 0, "%d", trials - 1);
-    digits = digits < 3 ? 3 : digits;
     mup_run_spec spec;
     for (int t = 0; t < trials; t++) {
         mup_status st = mup_plan_apply(c, t, &spec);
@@ -62,7 +60,8 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
                 *r = (mup_sweep_run){.index = (int)(r - l->runs), .phase = MUP_PHASE_PROXY,
                                      .width = c->proxy_widths[w], .trial = t, .seed_index = s,
                                      .seed = mup_sweep_seed(c, t, s)};
-                snprintf(r->id, sizeof r->id, "w%d-t%0*d-s%d", r->width, digits, t, s);
+                /* ids sort in trial order: three digits, or six for the largest plans */
+                snprintf(r->id, sizeof r->id, trials <= 1000 ? "w%d-t%03d-s%d" : "w%d-t%06d-s%d", r->width, t, s);
                 set_spec(r, &spec);
             }
         }
