@@ -45,6 +45,10 @@ static void set_spec(mup_sweep_run *r, const mup_run_spec *s) {
 mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
     int trials = mup_plan_size(c), W = c->n_proxy_widths, S = c->search.seeds;
     int targets = c->has_target ? c->target.seeds : 0;
+    *l = (mup_run_list){0};
+    if ((long long)trials * W * S + targets > MUP_RUNS_MAX)
+        return mup_error(MUP_ERR_INVALID, "the sweep has %lld runs (trials x proxy widths x seeds + target seeds), "
+                         "more than the %d one sweep may have", (long long)trials * W * S + targets, MUP_RUNS_MAX);
     *l = (mup_run_list){.n = trials * W * S + targets, .n_proxy = trials * W * S};
     l->runs = mup_xcalloc((size_t)l->n, sizeof *l->runs);
     mup_run_spec spec;

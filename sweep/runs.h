@@ -48,6 +48,9 @@ typedef struct {
 /* The seed of a trial's seed index (trial -1: the target's). Below 2^53, so JSON keeps it exact. */
 uint64_t mup_sweep_seed(const mup_sweep_config *c, int trial, int seed_index);
 
+#define MUP_RUNS_MAX 10000000
+
+/* The runs of the config; refuses more than MUP_RUNS_MAX. */
 mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l);
 /* Gives the target runs trial's values; trial -1 takes their specs away again. */
 mup_status mup_run_list_set_target(mup_run_list *l, const mup_sweep_config *c, int trial);

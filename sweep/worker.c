@@ -49,7 +49,9 @@ void mup_sweep_init_worker(mup_sweep *S, int rank) {
 static mup_status run_one(mup_sweep *S, int i) {
     const mup_sweep_run *run = &S->list->runs[i];
     mup_train_result r;
-    mup_train_opts opts = {.label = run->id};
+    /* a target run is long: on a terminal it gets the training loop's own progress bar */
+    mup_train_opts opts = {.label = run->id,
+                           .progress = S->progress.tty && !S->progress.silent && run->phase == MUP_PHASE_TARGET};
     current_run = i;
     mup_status st = mup_run_train(&run->spec, &S->data, &opts, &r);
     mup_run_outcome o = {

@@ -318,6 +318,33 @@ Test(sweep_cli, a_diverging_learning_rate_is_recorded_and_the_sweep_goes_on) {
     cJSON_Delete(s);
 }
 
+Test(sweep_cli, a_failing_run_is_recorded_as_failed_and_the_sweep_goes_on) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    /* the memory cap admits width 16 (about 60 kB) and refuses 32 (about 130 kB) */
+    char args[2048], *err;
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
+    int rc = run("MUP_MAX_MEMORY=90000", args, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    free(err);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS - 1);
+    for (int k = 0; k < j.n; k++)
+        cr_assert_str_eq(j.r[k].status, strncmp(j.r[k].id, "w16", 3) == 0 ? "complete" : "failed", "run %s",
+                         j.r[k].id);
+    cJSON *s = summary(dir);
+    cr_assert_eq(number(s, "runs.failed"), 6);
+    cr_assert_eq(number(s, "runs.complete"), 6);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(s, "best")), "nothing completed at the widest width");
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(s, "per_width"), 0),
+                                                 "best_objective")));
+    cJSON_Delete(s);
+    char *journal_text = slurp(test_path("out/journal.jsonl"));
+    cr_assert(strstr(journal_text, "MUP_MAX_MEMORY"), "the failure's message is journaled");
+    free(journal_text);
+}
+
 /* ---- resuming ---- */
 
 static int count_lines(const char *path) {
