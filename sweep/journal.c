@@ -219,14 +219,7 @@ static char *header_line(const mup_sweep_config *c) {
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     cJSON_AddStringToObject(h, "created", when);
     cJSON_AddItemToObject(h, "config", mup_sweep_config_to_json(c));
-    char *text = cJSON_PrintUnformatted(h);
-    cJSON_Delete(h);
-    size_t len = strlen(text);
-    char *line = mup_xmalloc(len + 2);
-    memcpy(line, text, len);
-    memcpy(line + len, "\n", 2);
-    cJSON_free(text);
-    return line;
+    return mup_json_line(h);
 }
 
 /* A new journal appears whole or not at all: written aside, then renamed into place. */

@@ -220,8 +220,12 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
     cJSON_AddNumberToObject(root, "threads", o->threads);
     cJSON_AddStringToObject(root, "worker", o->worker ? o->worker : "");
     cJSON_AddItemToObject(root, "spec", mup_run_spec_to_json(&run->spec));
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
+    return mup_json_line(root);
+}
+
+char *mup_json_line(cJSON *obj) {
+    char *text = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
     size_t len = strlen(text);
     char *line = mup_xmalloc(len + 2);
     memcpy(line, text, len);

@@ -103,6 +103,8 @@ void mup_run_record_free(mup_run_record *r);
 
 /* "train.lr": 0.0039, ... for the searched keys (enum values by name). */
 cJSON *mup_params_to_json(const mup_sweep_config *c, const double *values);
+/* obj as one compact line ending in a newline (malloc'd); obj is deleted. */
+char *mup_json_line(cJSON *obj);
 /* A finite number, or null. */
 cJSON *mup_json_number_or_null(double v);
 

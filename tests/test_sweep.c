@@ -52,6 +52,19 @@ static const char *config(const char *name, const char *path, const char *value)
     return file;
 }
 
+static char *slurp(const char *path);
+
+/* Sets one more member of the config in file. */
+static void edit(const char *file, const char *path, const char *value) {
+    char *text = slurp(file), *edited = test_json_with(text, path, value);
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs(edited, f);
+    fclose(f);
+    free(text);
+    free(edited);
+}
+
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -176,6 +189,13 @@ static bool exists(const char *dir, const char *name) {
     return access(path, F_OK) == 0;
 }
 
+/* Runs the tiny sweep into "out": dir gets its path, args the arguments that run it again. */
+static void tiny_once(char *dir, char *args) {
+    snprintf(dir, 512, "%s", test_path("out"));
+    snprintf(args, 2048, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
+    cr_assert_eq(sweep(args), 0);
+}
+
 /* ---- errors before any training ---- */
 
 static void assert_refused(const char *args, const char *needle) {
@@ -227,11 +247,8 @@ Test(sweep_cli, dry_run_prints_the_plan_and_the_runs) {
 /* ---- a whole sweep ---- */
 
 Test(sweep_cli, summary_report_and_results_agree_with_the_journal) {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", test_path("out"));
-    char args[2048];
-    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
-    cr_assert_eq(sweep(args), 0);
+    char dir[512], args[2048];
+    tiny_once(dir, args);
     journal j;
     read_journal(dir, &j);
     assert_each_once(&j, TINY_RUNS);
@@ -295,12 +312,7 @@ Test(sweep_cli, a_diverging_learning_rate_is_recorded_and_the_sweep_goes_on) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s", test_path("out"));
     const char *cfg = config("div.json", "search.space", "{'lr': {'dist': 'log2uniform', 'low': 12, 'high': 14}}");
-    char *text = slurp(cfg), *sgd = test_json_with(text, "train.optimizer", "'sgd'");
-    FILE *f = fopen(cfg, "w");
-    fputs(sgd, f);
-    fclose(f);
-    free(text);
-    free(sgd);
+    edit(cfg, "train.optimizer", "'sgd'");
     char args[2048];
     snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", cfg, dir);
     cr_assert_eq(sweep(args), 0);
@@ -361,12 +373,7 @@ Test(sweep_cli, kill_9_mid_sweep_then_resume_runs_every_run_once) {
     snprintf(dir, sizeof dir, "%s", test_path("out"));
     /* 8 trials of 300 steps: long enough to be killed in the middle */
     const char *cfg = config("long.json", "train.steps", "300");
-    char *text = slurp(cfg), *more = test_json_with(text, "search.trials", "8");
-    FILE *f = fopen(cfg, "w");
-    fputs(more, f);
-    fclose(f);
-    free(text);
-    free(more);
+    edit(cfg, "search.trials", "8");
     const int runs = 8 * 2 * 2 + 1;
     char journal_path[600];
     snprintf(journal_path, sizeof journal_path, "%s/journal.jsonl", dir);
@@ -397,11 +404,8 @@ Test(sweep_cli, kill_9_mid_sweep_then_resume_runs_every_run_once) {
 }
 
 Test(sweep_cli, a_truncated_last_line_is_skipped_with_a_warning_and_redone) {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", test_path("out"));
-    char args[2048], path[600];
-    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
-    cr_assert_eq(sweep(args), 0);
+    char dir[512], args[2048], path[600];
+    tiny_once(dir, args);
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
@@ -420,11 +424,8 @@ Test(sweep_cli, a_truncated_last_line_is_skipped_with_a_warning_and_redone) {
 }
 
 Test(sweep_cli, a_changed_config_is_refused_without_force_and_keeps_unchanged_runs_with_it) {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", test_path("out"));
-    char args[2048];
-    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
-    cr_assert_eq(sweep(args), 0);
+    char dir[512], args[2048];
+    tiny_once(dir, args);
     /* one trial more: the random sampler's first three trials, and their runs, stay the same */
     snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("more.json", "search.trials", "4"), dir);
     assert_refused(args, "--force");
