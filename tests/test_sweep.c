@@ -368,15 +368,16 @@ static int count_lines(const char *path) {
     return n;
 }
 
-Test(sweep_cli, kill_9_mid_sweep_then_resume_runs_every_run_once) {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", test_path("out"));
-    /* 8 trials of 300 steps: long enough to be killed in the middle */
+/* 8 trials of 300 steps (33 runs): long enough to be killed in the middle. */
+#define LONG_RUNS (8 * 2 * 2 + 1)
+static const char *long_config(void) {
     const char *cfg = config("long.json", "train.steps", "300");
     edit(cfg, "search.trials", "8");
-    const int runs = 8 * 2 * 2 + 1;
-    char journal_path[600];
-    snprintf(journal_path, sizeof journal_path, "%s/journal.jsonl", dir);
+    return cfg;
+}
+
+/* Starts mup-sweep on cfg into dir in the background, its output thrown away. */
+static pid_t start_sweep(const char *cfg, const char *dir) {
     const char *argv[] = {bin(), cfg, "--out", dir, "--threads", "1", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -385,22 +386,71 @@ Test(sweep_cli, kill_9_mid_sweep_then_resume_runs_every_run_once) {
     pid_t pid;
     cr_assert_eq(posix_spawn(&pid, bin(), &fa, NULL, (char *const *)argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+/* Waits (up to 30 s) for dir's journal to have at least n lines; returns how many it has. */
+static int wait_lines(const char *dir, int n) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
     int lines = 0;
-    for (int tries = 0; tries < 3000 && (lines = count_lines(journal_path)) < 4; tries++)
+    for (int tries = 0; tries < 3000 && (lines = count_lines(path)) < n; tries++)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    return lines;
+}
+
+static void kill_9(pid_t pid) {
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);
     cr_assert(WIFSIGNALED(st), "the sweep ended before the kill");
-    lines = count_lines(journal_path);
-    cr_assert(lines >= 4 && lines < runs + 1, "%d journal lines at the kill", lines);
+}
+
+Test(sweep_cli, kill_9_mid_sweep_then_resume_runs_every_run_once) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    const char *cfg = long_config();
+    pid_t pid = start_sweep(cfg, dir);
+    wait_lines(dir, 4);
+    kill_9(pid);
+    int lines = wait_lines(dir, 0);
+    cr_assert(lines >= 4 && lines < LONG_RUNS + 1, "%d journal lines at the kill", lines);
     char args[2048];
     snprintf(args, sizeof args, "'%s' --out '%s' --threads 1 --resume", cfg, dir);
     cr_assert_eq(sweep(args), 0);
     journal j;
     read_journal(dir, &j);
-    assert_each_once(&j, runs);
+    assert_each_once(&j, LONG_RUNS);
     cr_assert_eq(j.garbled, 0);
+}
+
+static bool worked(const journal *j, pid_t pid) {
+    char tag[32];
+    snprintf(tag, sizeof tag, ":%ld", (long)pid);
+    for (int k = 0; k < j->n; k++)
+        if (strstr(j->r[k].worker, tag))
+            return true;
+    return false;
+}
+
+Test(sweep_cli, two_sweeps_share_a_directory_and_one_takes_over_when_the_other_is_killed) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    const char *cfg = long_config();
+    pid_t a = start_sweep(cfg, dir);
+    wait_lines(dir, 3);
+    pid_t b = start_sweep(cfg, dir);
+    /* a holds a claim on the run it is training when it dies: b must take that run over */
+    int lines = wait_lines(dir, 8);
+    kill_9(a);
+    cr_assert_lt(lines, LONG_RUNS + 1, "the sweep ended before the kill");
+    int st;
+    waitpid(b, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the second sweep failed");
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, LONG_RUNS);
+    cr_assert(worked(&j, a) && worked(&j, b), "both sweeps trained runs");
 }
 
 Test(sweep_cli, a_truncated_last_line_is_skipped_with_a_warning_and_redone) {
