@@ -1,6 +1,6 @@
 #!/bin/sh
 # The README's two commands, on a fresh Debian machine:
-#   ./mup.sh demo   install what is missing, build, and train a µP MLP on Fashion-MNIST
+#   ./mup.sh demo   install what is missing, build, and run a µTransfer sweep of a Fashion-MNIST MLP
 #   ./mup.sh test   install what is missing, build, and run every test (plain and sanitizer builds)
 # Also: ./mup.sh build (just build), ./mup.sh deps (just install packages).
 set -eu
@@ -35,7 +35,8 @@ build) deps; build ;;
 demo)
     deps; build
     shift
-    exec build/examples/mlp_fashion "$@"
+    build/sweep/mup-sweep examples/configs/fashion-mlp-demo.json --out out/demo "$@"
+    echo "mup.sh: the report is out/demo/report.md (plots out/demo/lr_transfer.png and out/demo/history.png)"
     ;;
 test)
     deps; build

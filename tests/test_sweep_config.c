@@ -21,42 +21,9 @@ static const char *BASE =
     "             'init_std': {'dist': 'loguniform', 'low': 0.25, 'high': 4}}},"
     " 'proxy_widths': [128], 'target': {'width': 1024, 'seeds': 1}, 'objective': 'val_loss'}";
 
-/* s with ' turned into ", malloc'd */
-static char *q(const char *s) {
-    char *t = strdup(s);
-    for (char *p = t; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    return t;
-}
+static char *q(const char *s) { return test_json_quotes(s); }
 
-/* BASE with the member at a dotted path replaced by value (JSON with '), or removed when value is
- * NULL; missing objects on the way are created. malloc'd. */
-static char *with(const char *path, const char *value) {
-    char *base = q(BASE);
-    cJSON *root = cJSON_Parse(base);
-    free(base);
-    cJSON *obj = root;
-    char buf[256], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", path);
-    char *tok = strtok_r(buf, ".", &save), *next;
-    while ((next = strtok_r(NULL, ".", &save))) {
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, tok);
-        obj = child ? child : cJSON_AddObjectToObject(obj, tok);
-        tok = next;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, tok);
-    if (value) {
-        char *v = q(value);
-        cJSON *item = cJSON_Parse(v);
-        cr_assert(item, "test value does not parse: %s", v);
-        free(v);
-        cJSON_AddItemToObject(obj, tok, item);
-    }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    return text;
-}
+static char *with(const char *path, const char *value) { return test_json_with(BASE, path, value); }
 
 static mup_sweep_config *parse_ok(const char *text) {
     mup_sweep_config *c = NULL;

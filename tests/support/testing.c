@@ -1,5 +1,6 @@
 #include "testing.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
@@ -130,4 +131,39 @@ void test_set_grads(mup_model *M, uint64_t seed) {
 float *test_copy(const float *x, long n) {
     float *c = malloc((size_t)n * sizeof(float));
     return memcpy(c, x, (size_t)n * sizeof(float));
+}
+
+char *test_json_quotes(const char *s) {
+    char *t = strdup(s);
+    for (char *p = t; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return t;
+}
+
+char *test_json_with(const char *json, const char *path, const char *value) {
+    char *base = test_json_quotes(json);
+    cJSON *root = cJSON_Parse(base);
+    cr_assert(root, "test JSON does not parse: %s", base);
+    free(base);
+    cJSON *obj = root;
+    char buf[256], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", path);
+    char *tok = strtok_r(buf, ".", &save), *next;
+    while ((next = strtok_r(NULL, ".", &save))) {
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, tok);
+        obj = child ? child : cJSON_AddObjectToObject(obj, tok);
+        tok = next;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, tok);
+    if (value) {
+        char *v = test_json_quotes(value);
+        cJSON *item = cJSON_Parse(v);
+        cr_assert(item, "test value does not parse: %s", v);
+        free(v);
+        cJSON_AddItemToObject(obj, tok, item);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
 }

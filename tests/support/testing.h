@@ -34,6 +34,12 @@ mup_model *test_mlp_model(int width, int base_width, uint64_t seed);
 /* A malloc'd copy of n floats (free it). */
 float *test_copy(const float *x, long n);
 
+/* JSON written with ' for ", turned into real JSON (malloc'd). */
+char *test_json_quotes(const char *s);
+/* json (written with ') with the member at a dotted path replaced by value (JSON written with '), or
+ * removed when value is NULL; missing objects on the way are created. malloc'd. */
+char *test_json_with(const char *json, const char *path, const char *value);
+
 /* Fills every parameter's gradient N(0, 1) from seed. */
 void test_set_grads(mup_model *M, uint64_t seed);
 

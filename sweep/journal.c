@@ -1,0 +1,342 @@
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PATH_LEN 4200
+
+struct mup_journal {
+    const mup_sweep_config *c;
+    const mup_run_list *l;
+    bool writable, quiet;
+    int fd, fd_lock;          /* fd_lock -1: no lock file (a read-only copy of a sweep) */
+    char path[PATH_LEN], lock_path[PATH_LEN];
+    long offset;              /* bytes read so far: always the start of a line */
+    int line;                 /* lines read so far */
+    long warned_tail;         /* the cut-short last line already warned about, or -1 */
+    char fingerprint[17];     /* of the latest header */
+    mup_run_record *records;
+    int n_records, cap_records;
+    int *match;               /* per run of the list: its record, or -1 */
+};
+
+static void warn(const mup_journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const mup_journal *j, const char *fmt, ...) {
+    if (j->quiet)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    mup_log(MUP_LOG_WARN, "%s", msg);
+}
+
+/* ---- locks ---- */
+
+static int lock_range(int fd, short type, long at, bool wait) {
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = at, .l_len = 1};
+    int rc;
+    while ((rc = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl)) < 0 && errno == EINTR)
+        continue;
+    return rc;
+}
+
+static mup_status try_lock(mup_journal *j) {
+    if (j->fd_lock < 0)
+        return MUP_OK;
+    if (lock_range(j->fd_lock, j->writable ? F_WRLCK : F_RDLCK, 0, true) == 0)
+        return MUP_OK;
+    return mup_error(MUP_ERR_IO, "cannot lock %s: %s (the sweep needs fcntl locks; on NFS run the lock "
+                     "manager, do not mount with nolock)", j->lock_path, strerror(errno));
+}
+
+void mup_journal_lock(mup_journal *j) { MUP_CHECK(try_lock(j)); }
+
+void mup_journal_unlock(mup_journal *j) {
+    if (j->fd_lock >= 0)
+        MUP_ASSERT(lock_range(j->fd_lock, F_UNLCK, 0, false) == 0, "unlock %s: %s", j->lock_path, strerror(errno));
+}
+
+bool mup_journal_claim(mup_journal *j, int i) {
+    MUP_ASSERT(j->writable && i >= 0 && i < j->l->n, "claim of run %d in a journal of %d runs%s", i, j->l->n,
+               j->writable ? "" : " opened to read");
+    if (lock_range(j->fd_lock, F_WRLCK, 1L + i, false) == 0)
+        return true;
+    MUP_ASSERT(errno == EAGAIN || errno == EACCES, "claim of run %d in %s: %s", i, j->lock_path, strerror(errno));
+    return false;
+}
+
+/* ---- reading ---- */
+
+static void match_record(mup_journal *j, int r, int line) {
+    const mup_run_record *rec = &j->records[r];
+    int i = mup_run_list_find(j->l, rec->id);
+    if (i < 0 || !j->l->runs[i].has_spec || strcmp(j->l->runs[i].spec_text, rec->spec_text) != 0)
+        return;
+    if (j->match[i] < 0)
+        j->match[i] = r;
+    else if (line > 0)
+        warn(j, "%s:%d: run %s is already in the journal; the first record is kept", j->path, line, rec->id);
+}
+
+static void read_line(mup_journal *j, char *text, int line) {
+    if (strspn(text, " \t\r") == strlen(text))
+        return;
+    cJSON *obj = cJSON_Parse(text);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
+    if (!cJSON_IsString(type)) {
+        warn(j, "%s:%d: garbled line skipped (a write cut short by a kill?); its run will be done again", j->path,
+             line);
+    } else if (strcmp(type->valuestring, "header") == 0) {
+        const cJSON *fp = cJSON_GetObjectItemCaseSensitive(obj, "fingerprint");
+        if (cJSON_IsString(fp))
+            snprintf(j->fingerprint, sizeof j->fingerprint, "%s", fp->valuestring);
+    } else if (strcmp(type->valuestring, "run") == 0) {
+        if (j->n_records == j->cap_records) {
+            j->cap_records = j->cap_records ? 2 * j->cap_records : 64;
+            j->records = mup_xrealloc(j->records, (size_t)j->cap_records * sizeof *j->records);
+        }
+        if (mup_run_record_parse(j->c, obj, &j->records[j->n_records]) == MUP_OK)
+            match_record(j, j->n_records++, line);
+        else
+            warn(j, "%s:%d: %s; skipped", j->path, line, mup_error_message());
+    } else {
+        warn(j, "%s:%d: unknown line type \"%s\" skipped", j->path, line, type->valuestring);
+    }
+    cJSON_Delete(obj);
+}
+
+void mup_journal_refresh(mup_journal *j) {
+    struct stat st;
+    MUP_ASSERT(fstat(j->fd, &st) == 0, "stat %s: %s", j->path, strerror(errno));
+    if (st.st_size <= j->offset)
+        return;
+    size_t len = (size_t)(st.st_size - j->offset), got = 0;
+    char *buf = mup_xmalloc(len + 1);
+    while (got < len) {
+        ssize_t n = pread(j->fd, buf + got, len - got, j->offset + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        MUP_ASSERT(n >= 0, "read %s: %s", j->path, strerror(errno));
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    char *p = buf, *nl;
+    while ((nl = memchr(p, '\n', got - (size_t)(p - buf)))) {
+        *nl = '\0';
+        j->line++;
+        if (j->offset != j->warned_tail)
+            read_line(j, p, j->line);
+        j->offset += nl + 1 - p;
+        p = nl + 1;
+    }
+    /* appends happen under the lock we hold: an unfinished last line is a writer killed mid-write */
+    if (p < buf + got && j->warned_tail != j->offset) {
+        warn(j, "%s:%d: the last line is cut short (a write interrupted by a kill?); skipped, its run will be "
+             "done again", j->path, j->line + 1);
+        j->warned_tail = j->offset;
+    }
+    free(buf);
+}
+
+void mup_journal_rematch(mup_journal *j) {
+    for (int i = 0; i < j->l->n; i++)
+        j->match[i] = -1;
+    for (int r = 0; r < j->n_records; r++)
+        match_record(j, r, 0);
+}
+
+const mup_run_record *mup_journal_record(const mup_journal *j, int i) {
+    MUP_ASSERT(i >= 0 && i < j->l->n, "run %d of %d", i, j->l->n);
+    return j->match[i] >= 0 ? &j->records[j->match[i]] : NULL;
+}
+
+const char *mup_journal_path(const mup_journal *j) { return j->path; }
+
+void mup_journal_set_quiet(mup_journal *j, bool quiet) { j->quiet = quiet; }
+
+/* ---- writing ---- */
+
+static mup_status write_all(int fd, const char *buf, size_t len, const char *path) {
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return mup_error(MUP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        buf += n;
+        len -= (size_t)n;
+    }
+    return MUP_OK;
+}
+
+static mup_status append_locked(mup_journal *j, const char *line) {
+    MUP_ASSERT(j->writable, "append to %s opened to read", j->path);
+    struct stat st;
+    char last = '\n';
+    if (fstat(j->fd, &st) == 0 && st.st_size > 0 && pread(j->fd, &last, 1, st.st_size - 1) != 1)
+        last = '\n';
+    /* a line cut short by a kill is closed first, so that it stays one garbled line of its own */
+    size_t len = strlen(line);
+    char *buf = mup_xmalloc(len + 2);
+    size_t at = last != '\n';
+    buf[0] = '\n';
+    memcpy(buf + at, line, len + 1);
+    mup_status s = write_all(j->fd, buf, len + at, j->path);
+    free(buf);
+    if (!s && fsync(j->fd) != 0)
+        s = mup_error(MUP_ERR_IO, "cannot sync %s: %s", j->path, strerror(errno));
+    return s;
+}
+
+mup_status mup_journal_append(mup_journal *j, const char *line, int i) {
+    mup_journal_lock(j);
+    mup_status s = append_locked(j, line);
+    if (i >= 0)
+        lock_range(j->fd_lock, F_UNLCK, 1L + i, false);
+    mup_journal_unlock(j);
+    return s;
+}
+
+static char *header_line(const mup_sweep_config *c) {
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "type", "header");
+    cJSON_AddNumberToObject(h, "version", 1);
+    cJSON_AddStringToObject(h, "fingerprint", c->fingerprint);
+    char when[32];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    cJSON_AddStringToObject(h, "created", when);
+    cJSON_AddItemToObject(h, "config", mup_sweep_config_to_json(c));
+    return mup_json_line(h);
+}
+
+/* A new journal appears whole or not at all: written aside, then renamed into place. */
+static mup_status create_journal(mup_journal *j) {
+    char tmp[PATH_LEN + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", j->path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return mup_error(MUP_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    char *line = header_line(j->c);
+    mup_status s = write_all(fd, line, strlen(line), tmp);
+    free(line);
+    if (!s && fsync(fd) != 0)
+        s = mup_error(MUP_ERR_IO, "cannot sync %s: %s", tmp, strerror(errno));
+    close(fd);
+    if (!s && rename(tmp, j->path) != 0)
+        s = mup_error(MUP_ERR_IO, "cannot rename %s to %s: %s", tmp, j->path, strerror(errno));
+    if (s)
+        unlink(tmp);
+    return s;
+}
+
+static mup_status make_dirs(const char *dir) {
+    char buf[PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char keep = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return mup_error(MUP_ERR_IO, "cannot create the output directory %s: %s", buf, strerror(errno));
+        struct stat st;
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+            return mup_error(MUP_ERR_IO, "cannot create the output directory %s: it is a file", buf);
+        *p = keep;
+        if (!keep)
+            return MUP_OK;
+    }
+}
+
+/* Everything of open after the lock file: under the journal lock. */
+static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force) {
+    struct stat st;
+    bool exists = stat(j->path, &st) == 0 && st.st_size > 0;
+    if (!exists && mode != MUP_JOURNAL_CREATE)
+        return mup_error(MUP_ERR_IO, "%s: no journal to %s", j->path, mode == MUP_JOURNAL_READ ? "read" : "resume");
+    mup_status s = exists ? MUP_OK : create_journal(j);
+    if (s)
+        return s;
+    j->fd = open(j->path, (j->writable ? O_RDWR | O_APPEND : O_RDONLY) | O_CLOEXEC);
+    if (j->fd < 0)
+        return mup_error(MUP_ERR_IO, "cannot open %s: %s", j->path, strerror(errno));
+    mup_journal_refresh(j);
+    if (!j->fingerprint[0])
+        return mup_error(MUP_ERR_FORMAT, "%s: no header line: not a sweep journal", j->path);
+    if (strcmp(j->fingerprint, j->c->fingerprint) == 0)
+        return MUP_OK;
+    if (!force)
+        return mup_error(MUP_ERR_INVALID, "%s was written for another config (fingerprint %s; this config is %s): "
+                         "pass --force to continue it with this config (runs whose settings did not change are "
+                         "kept), or choose another --out", j->path, j->fingerprint, j->c->fingerprint);
+    warn(j, "%s: the config changed (fingerprint %s, now %s); --force: runs whose settings did not change are kept",
+         j->path, j->fingerprint, j->c->fingerprint);
+    if (!j->writable)
+        return MUP_OK;
+    char *line = header_line(j->c);
+    s = append_locked(j, line);
+    free(line);
+    mup_journal_refresh(j);
+    return s;
+}
+
+mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+                            mup_journal_mode mode, bool force, mup_journal **out) {
+    *out = NULL;
+    mup_journal *j = mup_xcalloc(1, sizeof *j);
+    *j = (mup_journal){.c = c, .l = l, .writable = mode != MUP_JOURNAL_READ, .fd = -1, .fd_lock = -1,
+                       .warned_tail = -1};
+    j->match = mup_xmalloc((size_t)(l->n + 1) * sizeof *j->match);
+    for (int i = 0; i < l->n; i++)
+        j->match[i] = -1;
+    snprintf(j->path, sizeof j->path, "%s/journal.jsonl", dir);
+    snprintf(j->lock_path, sizeof j->lock_path, "%s/journal.lock", dir);
+    mup_status s = MUP_OK;
+    if (j->writable) {
+        s = make_dirs(dir);
+        j->fd_lock = s ? -1 : open(j->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (!s && j->fd_lock < 0)
+            s = mup_error(MUP_ERR_IO, "cannot write to the output directory %s: %s", dir, strerror(errno));
+    } else {
+        j->fd_lock = open(j->lock_path, O_RDONLY | O_CLOEXEC);
+    }
+    if (!s)
+        s = try_lock(j);
+    if (!s) {
+        s = open_locked(j, mode, force);
+        mup_journal_unlock(j);
+    }
+    if (s) {
+        mup_journal_close(j);
+        return s;
+    }
+    *out = j;
+    return MUP_OK;
+}
+
+void mup_journal_close(mup_journal *j) {
+    if (!j)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    if (j->fd_lock >= 0)
+        close(j->fd_lock);
+    for (int r = 0; r < j->n_records; r++)
+        mup_run_record_free(&j->records[r]);
+    free(j->records);
+    free(j->match);
+    free(j);
+}

@@ -1,0 +1,59 @@
+/* The sweep's journal: DIR/journal.jsonl, append-only JSON lines.
+ *
+ * Line 1 is a header: {"type": "header", "fingerprint": ..., "config": {canonical config}}. Every
+ * other line is one finished run (runs.h), written by one write() and an fsync() while holding the
+ * journal lock, so a kill at any moment loses at most the runs in flight. Reading tolerates a line
+ * cut short by a kill (or any line that does not parse): it is skipped with a warning and its run is
+ * done again. A later header (written by --force) replaces the fingerprint; a record counts for a run
+ * of the current list only when its id and its whole spec match, so records of a changed config are
+ * never mistaken for the new one's.
+ *
+ * DIR/journal.lock carries fcntl locks, which the kernel (or the NFS lock manager) drops when their
+ * process dies: byte 0 is the journal lock, held while reading new lines and claiming, and while
+ * appending; byte 1 + i is the claim of run i, held by the process training it. A run is free when it
+ * has no record and its byte is not locked, so the runs of a dead worker are free again at once. */
+#ifndef MUP_SWEEP_JOURNAL_H
+#define MUP_SWEEP_JOURNAL_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "runs.h"
+
+typedef struct mup_journal mup_journal;
+
+typedef enum {
+    MUP_JOURNAL_CREATE,  /* create DIR and its journal when missing, else continue it */
+    MUP_JOURNAL_RESUME,  /* continue a journal that must exist */
+    MUP_JOURNAL_READ,    /* read a journal that must exist; write nothing */
+} mup_journal_mode;
+
+/* Opens DIR's journal for the config and run list (the list is borrowed and must outlive the
+ * journal). Refuses a directory it cannot write (except to read), a file that is not a sweep journal,
+ * and a journal of another config unless force, which (when writing) appends a header for this one. */
+mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+                            mup_journal_mode mode, bool force, mup_journal **out);
+void mup_journal_close(mup_journal *j);
+
+/* Warnings about skipped lines go to mup_log unless quiet (extra workers of one sweep). */
+void mup_journal_set_quiet(mup_journal *j, bool quiet);
+
+/* The journal lock (blocking); refresh and claim under it. */
+void mup_journal_lock(mup_journal *j);
+void mup_journal_unlock(mup_journal *j);
+/* Reads the lines appended since the last read. */
+void mup_journal_refresh(mup_journal *j);
+/* Matches every record against the list again, after the target runs got their specs. */
+void mup_journal_rematch(mup_journal *j);
+
+/* The record that completes run i, or NULL. */
+const mup_run_record *mup_journal_record(const mup_journal *j, int i);
+/* Claims run i for this process; false when another process holds it. Under the journal lock. */
+bool mup_journal_claim(mup_journal *j, int i);
+/* Appends one record line and releases the claim on run i (-1: none). Takes the lock itself. */
+mup_status mup_journal_append(mup_journal *j, const char *line, int i);
+
+/* DIR/journal.jsonl */
+const char *mup_journal_path(const mup_journal *j);
+
+#endif

@@ -1,0 +1,326 @@
+/* mup-sweep: search hyperparameters on narrow proxy models, then train the wide target with the best
+ * setting (µTransfer). docs/sweep.md is the user's guide; docs/sweep-config.md the config reference.
+ *
+ *   mup-sweep CONFIG.json --out DIR [--jobs N] [--threads T] [--resume] [--force]
+ *                                   [--dry-run] [--worker] [--report-only]
+ *
+ * The flow: check everything (config, output directory, journal, data) before any training; train
+ * the proxy runs (this process, N forked workers, or every MPI rank, all claiming runs through the
+ * journal); pick the best trial; train the target runs the same way; write the report. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "internal.h"
+#include "journal.h"
+#include "mup/threads.h"
+#include "ranks.h"
+#include "report.h"
+#include "runs.h"
+#include "sampler.h"
+#include "transfer.h"
+#include "worker.h"
+
+typedef struct {
+    const char *config, *out;
+    int jobs, threads;
+    bool resume, force, dry_run, worker, report_only;
+} options;
+
+static const char *const USAGE =
+    "usage: mup-sweep CONFIG.json --out DIR [--jobs N] [--threads T] [--resume] [--force]\n"
+    "                 [--dry-run] [--worker] [--report-only]\n";
+
+static int help(void) {
+    printf("%s\n"
+           "Searches the config's hyperparameters on narrow proxy models, trains the wide target with the best\n"
+           "setting, and writes DIR/report.md, summary.json and results.h5 (docs/sweep.md).\n\n"
+           "  --out DIR       the sweep's directory: journal, results and report (rerunning resumes it)\n"
+           "  --jobs N        N worker processes on this machine (default 1)\n"
+           "  --threads T     OpenMP threads per worker (default: the cores shared out among the workers)\n"
+           "  --resume        continue DIR's sweep; refuse when DIR has none\n"
+           "  --force         continue DIR's sweep although the config changed (unchanged runs are kept)\n"
+           "  --dry-run       print the trials and the runs (and, with --out, what is done) and exit\n"
+           "  --worker        train proxy runs until none is left to claim, then exit without the target or\n"
+           "                  the report (for job arrays: a final plain run does the rest)\n"
+           "  --report-only   write the report from DIR's journal without training\n\n"
+           "MPI: %s (under mpirun every rank is a worker; rank 0 writes the report).\n",
+           USAGE, mup_ranks_built_with_mpi() ? "built in" : "not built in");
+    return 0;
+}
+
+static bool parse_count(const char *flag, const char *v, int *out) {
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    if (!v || *end || n < 1 || n > 4096) {
+        fprintf(stderr, "mup-sweep: %s needs a whole number from 1 to 4096, got %s\n", flag, v ? v : "nothing");
+        return false;
+    }
+    *out = (int)n;
+    return true;
+}
+
+/* -1 when the options are good, else the exit code. */
+static int parse(int argc, char **argv, options *o) {
+    *o = (options){.jobs = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return help();
+        if (strcmp(a, "--out") == 0 && next)
+            o->out = argv[++i];
+        else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
+            if (!parse_count(a, next, &o->jobs))
+                return 2;
+            i++;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (!parse_count(a, next, &o->threads))
+                return 2;
+            i++;
+        } else if (strcmp(a, "--resume") == 0)
+            o->resume = true;
+        else if (strcmp(a, "--force") == 0)
+            o->force = true;
+        else if (strcmp(a, "--dry-run") == 0)
+            o->dry_run = true;
+        else if (strcmp(a, "--worker") == 0)
+            o->worker = true;
+        else if (strcmp(a, "--report-only") == 0)
+            o->report_only = true;
+        else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "mup-sweep: unknown option %s%s\n%s", a, strcmp(a, "--out") == 0 ? " (needs DIR)" : "",
+                    USAGE);
+            return 2;
+        } else if (!o->config)
+            o->config = a;
+        else {
+            fprintf(stderr, "mup-sweep: one config only (got %s and %s)\n%s", o->config, a, USAGE);
+            return 2;
+        }
+    }
+    if (!o->config || (!o->out && !o->dry_run)) {
+        fprintf(stderr, "mup-sweep: %s\n%s", o->config ? "--out DIR is missing" : "no config given", USAGE);
+        return 2;
+    }
+    if (o->worker + o->report_only + o->dry_run > 1) {
+        fprintf(stderr, "mup-sweep: --worker, --report-only and --dry-run exclude each other\n");
+        return 2;
+    }
+    return -1;
+}
+
+static void log_line(mup_log_level level, const char *message, void *ctx) {
+    (void)ctx;
+    fprintf(stderr, "mup-sweep: %s%s\n", level == MUP_LOG_ERROR ? "error: " : level == MUP_LOG_WARN ? "warning: " : "",
+            message);
+}
+
+static int fail(void) {
+    fprintf(stderr, "mup-sweep: %s\n", mup_error_message());
+    return 1;
+}
+
+/* Computes the transfer from the journal and, once every proxy run is journaled, gives the target runs
+ * the chosen trial so that their records match. */
+static void choose(const mup_sweep_config *c, mup_run_list *l, mup_journal *j, mup_transfer *t) {
+    mup_transfer_compute(t, c, l, j);
+    bool proxies_done = true;
+    for (int i = 0; i < l->n_proxy && proxies_done; i++)
+        proxies_done = mup_journal_record(j, i) != NULL;
+    MUP_CHECK(mup_run_list_set_target(l, c, proxies_done ? t->best : -1));
+    mup_journal_rematch(j);
+}
+
+static int dry_run(const options *o, const mup_sweep_config *c, mup_run_list *l) {
+    mup_plan_print(c, stdout);
+    mup_journal *j = NULL;
+    mup_transfer t = {0};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/journal.jsonl", o->out ? o->out : ".");
+    if (o->out && access(path, F_OK) == 0) {
+        if (mup_journal_open(o->out, c, l, MUP_JOURNAL_READ, o->force, &j) == MUP_OK)
+            choose(c, l, j, &t);
+        else
+            printf("# %s\n", mup_error_message());
+    }
+    printf("# %d runs: %d proxy, %d target; id, width, trial, seed, state\n", l->n, l->n_proxy, l->n - l->n_proxy);
+    for (int i = 0; i < l->n; i++) {
+        const mup_sweep_run *r = &l->runs[i];
+        const mup_run_record *rec = j && r->has_spec ? mup_journal_record(j, i) : NULL;
+        char trial[16], state[64] = "to do";
+        snprintf(trial, sizeof trial, r->trial >= 0 ? "%d" : "best", r->trial);
+        if (rec && rec->status == MUP_RUN_COMPLETE)
+            snprintf(state, sizeof state, "complete %.6g", rec->objective);
+        else if (rec)
+            snprintf(state, sizeof state, "%s", mup_run_status_name(rec->status));
+        printf("%-20s %6d %5s %17llu  %s\n", r->id, r->width, trial, (unsigned long long)r->seed, state);
+    }
+    mup_transfer_free(&t);
+    mup_journal_close(j);
+    return 0;
+}
+
+static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int from, int to, bool wait) {
+    mup_sweep_progress_begin(S, from, to);
+    const mup_sweep_progress *p = &S->progress;
+    int left = p->total - p->done, workers = R->size > 1 ? R->size : o->jobs < left ? o->jobs : left;
+    int threads = o->jobs > 1 ? mup_sweep_pool_threads(S, workers, o->threads) : S->threads;
+    const char *what = from < S->list->n_proxy ? "proxy" : "target";
+    if (R->rank == 0 && left == 0)
+        fprintf(stderr, "mup-sweep: %s runs: %d, all done before\n", what, p->total);
+    else if (R->rank == 0)
+        fprintf(stderr, "mup-sweep: %s runs: %d, %d done before, %d to train by %d %s%s of %d thread%s\n",
+                what, p->total, p->done, left, workers,
+                R->size > 1 ? "MPI rank" : o->jobs > 1 ? "forked worker" : "worker", workers == 1 ? "" : "s",
+                threads, threads == 1 ? "" : "s");
+    mup_status s = o->jobs > 1 ? mup_sweep_pool(S, from, to, o->jobs, o->threads, wait)
+                               : mup_sweep_work(S, from, to, wait);
+    mup_sweep_progress_end(S);
+    return s;
+}
+
+static void print_outcome(const options *o, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
+                          const mup_transfer *t) {
+    int n[3] = {0}, missing = 0;
+    for (int i = 0; i < l->n; i++) {
+        const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
+        if (rec)
+            n[rec->status]++;
+        else
+            missing++;
+    }
+    printf("mup-sweep: %d runs: %d complete, %d diverged, %d failed", l->n, n[0], n[1], n[2]);
+    printf(missing ? ", %d not done\n" : "\n", missing);
+    if (t->best >= 0) {
+        double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+        char text[4096];
+        mup_plan_values(c, t->best, v);
+        mup_plan_format(c, v, text, sizeof text);
+        free(v);
+        printf("mup-sweep: best at width %d: trial %d (%s), %s %.4f\n", c->proxy_widths[t->select_width], t->best,
+               text, mup_objective_name(c->objective), t->score[t->best * t->n_widths + t->select_width]);
+    }
+    if (c->has_target) {
+        const char *status;
+        double obj = mup_target_objective(c, l, j, &status);
+        if (isfinite(obj))
+            printf("mup-sweep: target width %d: %s %.4f\n", c->target.width, mup_objective_name(c->objective), obj);
+        else
+            printf("mup-sweep: target width %d: %s\n", c->target.width, status);
+    }
+    printf("mup-sweep: report: %s/report.md\n", o->out);
+}
+
+static int report(const options *o, const mup_sweep_config *c, mup_run_list *l, mup_journal *j) {
+    mup_journal_lock(j);
+    mup_journal_refresh(j);
+    mup_journal_unlock(j);
+    mup_transfer t;
+    choose(c, l, j, &t);
+    mup_status s = mup_sweep_report(o->out, c, l, j, &t);
+    if (!s)
+        print_outcome(o, c, l, j, &t);
+    mup_transfer_free(&t);
+    return s ? fail() : 0;
+}
+
+/* The proxy phase, then the target phase; every rank or the forked workers train. */
+static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
+    mup_run_list *l = S->list;
+    bool lead = R->rank == 0;
+    mup_status s = phase(S, o, R, 0, l->n_proxy, !o->worker);
+    if (!mup_ranks_agree(R, s == MUP_OK))
+        return s ? fail() : 1;
+    int left = mup_sweep_count_left(S, 0, l->n_proxy);
+    if (o->worker) {
+        printf("mup-sweep: worker done; %d of %d proxy runs are left to other workers\n", left, l->n_proxy);
+        return 0;
+    }
+    if (left > 0) {
+        if (lead)
+            fprintf(stderr, "mup-sweep: %d proxy runs are not done (their workers died); rerun to resume\n", left);
+        return 1;
+    }
+    if (!S->c->has_target)
+        return 0;
+    mup_transfer t;
+    choose(S->c, l, S->j, &t);
+    if (t.best < 0 && lead)
+        fprintf(stderr, "mup-sweep: no trial completed every seed at width %d: the target is not trained\n",
+                S->c->proxy_widths[t.select_width]);
+    if (t.best >= 0)
+        s = phase(S, o, R, l->n_proxy, l->n, true);
+    mup_transfer_free(&t);
+    if (!mup_ranks_agree(R, s == MUP_OK))
+        return s ? fail() : 1;
+    return 0;
+}
+
+/* Sets this process's threads and worker name, and loads the data once: a missing data file stops the
+ * sweep here, before its directory or journal exist. */
+static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
+    S->cores = mup_num_threads() / R->local_size > 0 ? mup_num_threads() / R->local_size : 1;
+    S->threads = o->threads ? o->threads : S->cores;
+    /* a parent of forked workers computes with one thread, so that OpenMP starts no threads before fork */
+    mup_set_num_threads(o->jobs > 1 ? 1 : S->threads);
+    mup_sweep_init_worker(S, R->on ? R->rank : -1);
+    S->progress.tty = isatty(STDERR_FILENO) && R->size == 1;
+    S->progress.own_only = R->size > 1;
+    return mup_run_data_load(&S->data, &S->list->runs[0].spec);
+}
+
+static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ranks *R) {
+    bool lead = R->rank == 0;
+    mup_sweep S = {.c = c, .list = l};
+    mup_status s = o->report_only ? MUP_OK : prepare(&S, o, R);
+    int code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
+    mup_journal_mode mode = o->report_only ? MUP_JOURNAL_READ : o->resume ? MUP_JOURNAL_RESUME : MUP_JOURNAL_CREATE;
+    /* rank 0 first: it creates the journal, checks the fingerprint and appends a --force header */
+    if (code < 0) {
+        s = lead ? mup_journal_open(o->out, c, l, mode, o->force, &S.j) : MUP_OK;
+        code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
+    }
+    if (code < 0) {
+        s = lead ? MUP_OK
+                 : mup_journal_open(o->out, c, l, mode == MUP_JOURNAL_READ ? mode : MUP_JOURNAL_RESUME, o->force, &S.j);
+        if (!lead && S.j)
+            mup_journal_set_quiet(S.j, true);
+        code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
+    }
+    if (code < 0)
+        code = o->report_only ? (lead ? report(o, c, l, S.j) : 0) : train(&S, o, R);
+    /* the report needs no MPI, and gnuplot is a child process, which MPI may not like */
+    mup_ranks_finish(R);
+    if (code == 0 && lead && !o->report_only && !o->worker)
+        code = report(o, c, l, S.j);
+    mup_run_data_free(&S.data);
+    mup_journal_close(S.j);
+    return code;
+}
+
+int main(int argc, char **argv) {
+    mup_ranks R;
+    mup_ranks_start(&R, &argc, &argv);
+    mup_set_log_fn(log_line, NULL);
+    options o;
+    int code = parse(argc, argv, &o);
+    if (code < 0 && R.size > 1 && o.jobs > 1) {
+        fprintf(stderr, "mup-sweep: under mpirun every rank is a worker; leave --jobs out\n");
+        code = 2;
+    }
+    mup_sweep_config *c = NULL;
+    mup_run_list l = {0};
+    if (code < 0 && (mup_sweep_config_load(o.config, &c) || mup_run_list_make(c, &l)))
+        code = R.rank == 0 ? fail() : 1;
+    if (code < 0)
+        code = o.dry_run ? (R.rank == 0 ? dry_run(&o, c, &l) : 0) : sweep(&o, c, &l, &R);
+    mup_run_list_free(&l);
+    mup_sweep_config_free(c);
+    mup_ranks_finish(&R);
+    return code;
+}

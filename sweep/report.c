@@ -1,0 +1,437 @@
+/* report.md and its two plots. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "plot.h"
+#include "sampler.h"
+
+#define TOP_TRIALS 10
+
+/* The key on the lr_transfer plot's x axis: train.lr when searched, else the first searched key. */
+static int x_dim(const mup_sweep_config *c) {
+    for (int d = 0; d < c->search.n_dims; d++)
+        if (strcmp(c->search.dims[d].key->section, "train") == 0 && strcmp(c->search.dims[d].key->name, "lr") == 0)
+            return d;
+    return 0;
+}
+
+static bool log_axis(const mup_search_dim *d) {
+    return d->dist == MUP_DIST_LOGUNIFORM || d->dist == MUP_DIST_LOG2UNIFORM;
+}
+
+static double score(const mup_transfer *t, int trial, int w) { return t->score[trial * t->n_widths + w]; }
+
+typedef struct {
+    double x, y;
+    int trial;
+} point;
+
+static int by_x(const void *a, const void *b) {
+    const point *p = a, *q = b;
+    return (p->x > q->x) - (p->x < q->x);
+}
+
+/* One width's curve: per distinct x, the best finite score among the trials there (with one key
+ * searched that is each trial; with a grid over several keys, the profile over the others). */
+static int curve(const mup_sweep_config *c, const mup_transfer *t, int w, int d, point *out) {
+    bool lg = log_axis(&c->search.dims[d]);
+    double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+    int n = 0;
+    for (int trial = 0; trial < t->n_trials; trial++) {
+        double s = score(t, trial, w);
+        if (!isfinite(s))
+            continue;
+        mup_plan_values(c, trial, v);
+        out[n++] = (point){lg ? log2(v[d]) : v[d], s, trial};
+    }
+    free(v);
+    qsort(out, (size_t)n, sizeof *out, by_x);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (m > 0 && out[m - 1].x == out[i].x) {
+            if (out[i].y < out[m - 1].y)
+                out[m - 1] = out[i];
+        } else {
+            out[m++] = out[i];
+        }
+    }
+    return m;
+}
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Scores far above the best squash the interesting part of the plot: the y axis stops at
+ * min + 4 × (median - min) when the largest score lies beyond. */
+static double y_cap(const mup_transfer *t) {
+    int n = 0;
+    double *s = mup_xcalloc((size_t)t->n_trials * t->n_widths + 1, sizeof *s);
+    for (int k = 0; k < t->n_trials * t->n_widths; k++)
+        if (isfinite(t->score[k]))
+            s[n++] = t->score[k];
+    qsort(s, (size_t)n, sizeof *s, by_value);
+    double lim = n >= 4 ? s[0] + 4 * (s[n / 2] - s[0]) : INFINITY;
+    double cap = n >= 4 && s[n - 1] > lim && lim > s[0] ? lim : INFINITY;
+    free(s);
+    return cap;
+}
+
+/* The x range is the searched range, and the y range a placeholder when no trial completed (gnuplot
+ * refuses to plot nothing on an undefined range). */
+static void ranges(FILE *f, const mup_search_dim *d, const mup_transfer *t) {
+    double lo = d->low, hi = d->high;
+    if (d->dist == MUP_DIST_LOGUNIFORM) {
+        lo = log2(lo);
+        hi = log2(hi);
+    } else if (d->dist == MUP_DIST_CHOICE) {
+        lo = hi = d->values[0];
+        for (int i = 1; i < d->n_values; i++) {
+            lo = fmin(lo, d->values[i]);
+            hi = fmax(hi, d->values[i]);
+        }
+    }
+    double pad = hi > lo ? 0.03 * (hi - lo) : 0.5;
+    fprintf(f, "set xrange [%.9g:%.9g]\n", lo - pad, hi + pad);
+    bool any = false;
+    for (int k = 0; k < t->n_trials * t->n_widths; k++)
+        any |= isfinite(t->score[k]) != 0;
+    if (!any)
+        fprintf(f, "set yrange [0:1]\nset label 'no trial completed' at graph 0.5, 0.5 center\n");
+    else if (isfinite(y_cap(t)))
+        fprintf(f, "set yrange [*:%.9g]\n", y_cap(t));
+}
+
+static void x_tics(FILE *f, const mup_search_dim *d) {
+    if (d->dist != MUP_DIST_CHOICE || d->key->type == MUP_KEY_INT || d->key->type == MUP_KEY_FLOAT)
+        return;
+    fprintf(f, "set xtics (");
+    for (int i = 0; i < d->n_values; i++) {
+        char name[64];
+        mup_key_format(d->key, d->values[i], name, sizeof name);
+        fprintf(f, "%s\"%s\" %g", i ? ", " : "", name, d->values[i]);
+    }
+    fprintf(f, ")\n");
+}
+
+static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, const mup_transfer *t,
+                                double target_obj) {
+    int d = x_dim(c);
+    const mup_search_dim *dim = &c->search.dims[d];
+    char key[128];
+    mup_key_path(key, sizeof key, dim->key->section, dim->key->name);
+    FILE *data, *best, *gp;
+    mup_status s = mup_plot_open(dir, "lr_transfer.dat", &data);
+    if (s)
+        return s;
+    s = mup_plot_open(dir, "lr_transfer_best.dat", &best);
+    if (s) {
+        fclose(data);
+        return s;
+    }
+    point *pts = mup_xcalloc((size_t)t->n_trials + 1, sizeof *pts);
+    fprintf(data, "# %s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
+            "share the value), then the trial\n", c->name, log_axis(dim) ? "log2 " : "", key,
+            mup_objective_name(c->objective));
+    fprintf(best, "# the best trial of each proxy width: x, %s, width, trial\n", mup_objective_name(c->objective));
+    for (int w = 0; w < t->n_widths; w++) {
+        int n = curve(c, t, w, d, pts);
+        fprintf(data, "%s# width %d\n", w ? "\n\n" : "", c->proxy_widths[w]);
+        for (int i = 0; i < n; i++)
+            fprintf(data, "%.9g %.9g %d\n", pts[i].x, pts[i].y, pts[i].trial);
+        if (n == 0)
+            fprintf(data, "NaN NaN -1\n");
+        int b = t->best_trial[w], at = -1;
+        for (int i = 0; i < n && b >= 0; i++)
+            if (pts[i].y == score(t, b, w) && (at < 0 || pts[i].trial == b))
+                at = i;
+        if (at >= 0)
+            fprintf(best, "%.9g %.9g %d %d\n", pts[at].x, pts[at].y, c->proxy_widths[w], b);
+    }
+    bool have_target = isfinite(target_obj) && t->best >= 0;
+    if (have_target) {
+        double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+        mup_plan_values(c, t->best, v);
+        fprintf(data, "\n\n# target width %d, trained with trial %d\n%.9g %.9g %d\n", c->target.width, t->best,
+                log_axis(dim) ? log2(v[d]) : v[d], target_obj, t->best);
+        free(v);
+    }
+    free(pts);
+    fclose(data);
+    fclose(best);
+    s = mup_plot_open(dir, "lr_transfer.gp", &gp);
+    if (s)
+        return s;
+    mup_plot_header(gp, "lr_transfer.png", 900, 560);
+    fprintf(gp, "set title \"%s: %s against %s at each proxy width (µTransfer)\" noenhanced\n", c->name,
+            mup_objective_name(c->objective), key);
+    fprintf(gp, "set xlabel \"%s%s\" noenhanced\nset ylabel \"%s (mean over seeds)\" noenhanced\n",
+            log_axis(dim) ? "log2 " : "", key, mup_objective_name(c->objective));
+    fprintf(gp, "set datafile missing 'NaN'\n");
+    x_tics(gp, dim);
+    ranges(gp, dim, t);
+    fprintf(gp, "plot ");
+    for (int w = 0; w < t->n_widths; w++)
+        fprintf(gp, "'lr_transfer.dat' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.7 title 'width %d', \\\n     ",
+                w, c->proxy_widths[w]);
+    if (have_target)
+        fprintf(gp, "'lr_transfer.dat' index %d using 1:2 with points pt 5 ps 1.6 lc rgb 'black' "
+                "title 'target width %d', \\\n     ", t->n_widths, c->target.width);
+    fprintf(gp, "'lr_transfer_best.dat' using 1:2 with points pt 6 ps 2.4 lw 2 lc rgb '#444444' title 'best of each width'\n");
+    fclose(gp);
+    return mup_plot_render(dir, "lr_transfer.gp");
+}
+
+static mup_status plot_history(const char *dir, const mup_sweep_config *c, const mup_transfer *t) {
+    FILE *data, *gp;
+    mup_status s = mup_plot_open(dir, "history.dat", &data);
+    if (s)
+        return s;
+    int sel = t->select_width;
+    fprintf(data, "# trial, mean %s over seeds at each proxy width (", mup_objective_name(c->objective));
+    for (int w = 0; w < t->n_widths; w++)
+        fprintf(data, "%s%d", w ? " " : "", c->proxy_widths[w]);
+    fprintf(data, "; NaN: not complete or not run), best so far at width %d\n", c->proxy_widths[sel]);
+    double best = INFINITY;
+    for (int trial = 0; trial < t->n_trials; trial++) {
+        fprintf(data, "%d", trial);
+        for (int w = 0; w < t->n_widths; w++) {
+            double v = score(t, trial, w);
+            fprintf(data, isfinite(v) ? " %.9g" : " NaN", v);
+        }
+        double v = score(t, trial, sel);
+        if (isfinite(v) && v < best)
+            best = v;
+        fprintf(data, isfinite(best) ? " %.9g\n" : " NaN\n", best);
+    }
+    fclose(data);
+    s = mup_plot_open(dir, "history.gp", &gp);
+    if (s)
+        return s;
+    mup_plot_header(gp, "history.png", 900, 480);
+    fprintf(gp, "set title \"%s: %s of each trial, in the order tried\" noenhanced\n", c->name,
+            mup_objective_name(c->objective));
+    fprintf(gp, "set xlabel 'trial'\nset ylabel \"%s (mean over seeds)\" noenhanced\nset datafile missing 'NaN'\n",
+            mup_objective_name(c->objective));
+    mup_search_dim trials = {.dist = MUP_DIST_UNIFORM, .low = 0, .high = t->n_trials - 1};
+    ranges(gp, &trials, t);
+    fprintf(gp, "plot ");
+    for (int w = 0; w < t->n_widths; w++)
+        fprintf(gp, "'history.dat' using 1:%d with points pt 7 ps 0.8 title 'width %d', \\\n     ", w + 2,
+                c->proxy_widths[w]);
+    fprintf(gp, "'history.dat' using 1:%d with steps lw 2 lc rgb 'black' title 'best so far (width %d)'\n",
+            t->n_widths + 2, c->proxy_widths[sel]);
+    fclose(gp);
+    return mup_plot_render(dir, "history.gp");
+}
+
+/* ---- report.md ---- */
+
+static void cell(FILE *f, double v, bool recorded) {
+    if (!recorded)
+        fprintf(f, " | ");
+    else if (isfinite(v))
+        fprintf(f, " | %.4f", v);
+    else
+        fprintf(f, " | not complete");
+}
+
+static void params_cells(FILE *f, const mup_sweep_config *c, int trial) {
+    double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+    mup_plan_values(c, trial, v);
+    for (int d = 0; d < c->search.n_dims; d++) {
+        char text[64];
+        mup_key_format(c->search.dims[d].key, v[d], text, sizeof text);
+        fprintf(f, " | %s", text);
+    }
+    free(v);
+}
+
+static void params_header(FILE *f, const mup_sweep_config *c) {
+    for (int d = 0; d < c->search.n_dims; d++)
+        fprintf(f, " | %s.%s", c->search.dims[d].key->section, c->search.dims[d].key->name);
+}
+
+/* Lower score first, +inf (not complete) after every finite score, NAN (not run) last, ties by trial. */
+static int by_rank(const void *a, const void *b) {
+    const point *p = a, *q = b;
+    if (isnan(p->y) != isnan(q->y))
+        return isnan(p->y) ? 1 : -1;
+    if (!isnan(p->y) && p->y != q->y)
+        return p->y < q->y ? -1 : 1;
+    return p->trial - q->trial;
+}
+
+static void top_table(FILE *f, const mup_sweep_config *c, const mup_transfer *t) {
+    int T = t->n_trials, sel = t->select_width;
+    point *order = mup_xcalloc((size_t)T, sizeof *order);
+    for (int i = 0; i < T; i++)
+        order[i] = (point){0, score(t, i, sel), i};
+    qsort(order, (size_t)T, sizeof *order, by_rank);
+    int n = T < TOP_TRIALS ? T : TOP_TRIALS;
+    fprintf(f, "## Top trials\n\nThe %d best of %d trials, ranked at width %d. Each cell is the mean %s over %d "
+            "seed%s; \"not complete\" means a seed diverged or failed.\n\n| rank | trial", n, T,
+            c->proxy_widths[sel], mup_objective_name(c->objective), c->search.seeds, c->search.seeds == 1 ? "" : "s");
+    params_header(f, c);
+    for (int w = 0; w < t->n_widths; w++)
+        fprintf(f, " | width %d", c->proxy_widths[w]);
+    fprintf(f, " |\n|---|---");
+    for (int k = 0; k < c->search.n_dims + t->n_widths; k++)
+        fprintf(f, "|---");
+    fprintf(f, "|\n");
+    for (int r = 0; r < n; r++) {
+        int trial = order[r].trial;
+        fprintf(f, "| %d | %d", r + 1, trial);
+        params_cells(f, c, trial);
+        for (int w = 0; w < t->n_widths; w++)
+            cell(f, score(t, trial, w), !isnan(score(t, trial, w)));
+        fprintf(f, " |\n");
+    }
+    free(order);
+}
+
+static void counts(const mup_run_list *l, const mup_journal *j, int from, int to, int *n, double *flops,
+                   double *seconds) {
+    for (int i = from; i < to; i++) {
+        const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
+        if (!rec) {
+            n[3]++;
+            continue;
+        }
+        n[rec->status]++;
+        *flops += isfinite(rec->flops) ? rec->flops : 0;
+        *seconds += isfinite(rec->seconds) ? rec->seconds : 0;
+    }
+}
+
+static void runs_section(FILE *f, const mup_run_list *l, const mup_journal *j) {
+    fprintf(f, "\n## Runs and compute\n\n| phase | runs | complete | diverged | failed | missing | FLOPs | "
+            "seconds (sum over runs) |\n|---|---|---|---|---|---|---|---|\n");
+    for (int phase = 0; phase < 2; phase++) {
+        int n[4] = {0};
+        double flops = 0, seconds = 0;
+        int from = phase ? l->n_proxy : 0, to = phase ? l->n : l->n_proxy;
+        if (from == to)
+            continue;
+        counts(l, j, from, to, n, &flops, &seconds);
+        fprintf(f, "| %s | %d | %d | %d | %d | %d | %.3g | %.1f |\n", phase ? "target" : "proxy", to - from,
+                n[0], n[1], n[2], n[3], flops, seconds);
+    }
+}
+
+static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
+                           const mup_transfer *t) {
+    const char *obj = mup_objective_name(c->objective);
+    fprintf(f, "## Result\n\n");
+    if (t->best < 0) {
+        fprintf(f, "No trial completed every seed at width %d: nothing to transfer.\n\n",
+                c->proxy_widths[t->select_width]);
+    } else {
+        double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+        char text[4096];
+        mup_plan_values(c, t->best, v);
+        mup_plan_format(c, v, text, sizeof text);
+        free(v);
+        fprintf(f, "Best setting: trial %d, `%s`, with mean %s %.4f at width %d (the widest proxy, which picks "
+                "the setting).\n\n", t->best, text, obj, score(t, t->best, t->select_width),
+                c->proxy_widths[t->select_width]);
+    }
+    fprintf(f, "| width | best trial");
+    params_header(f, c);
+    fprintf(f, " | %s |\n|---|---", obj);
+    for (int d = 0; d < c->search.n_dims; d++)
+        fprintf(f, "|---");
+    fprintf(f, "|---|\n");
+    for (int w = 0; w < t->n_widths; w++) {
+        int b = t->best_trial[w];
+        fprintf(f, "| %d | %s", c->proxy_widths[w], b >= 0 ? "" : "none");
+        if (b >= 0) {
+            fprintf(f, "%d", b);
+            params_cells(f, c, b);
+            fprintf(f, " | %.4f |\n", score(t, b, w));
+        } else {
+            for (int d = 0; d <= c->search.n_dims; d++)
+                fprintf(f, " | ");
+            fprintf(f, " |\n");
+        }
+    }
+    if (!c->has_target)
+        return;
+    const char *status;
+    double target = mup_target_objective(c, l, j, &status);
+    fprintf(f, "\n**Target**: width %d, %d seed%s, ", c->target.width, c->target.seeds, c->target.seeds == 1 ? "" : "s");
+    if (isfinite(target))
+        fprintf(f, "trained with trial %d: mean %s **%.4f** (%s).", l->runs[l->n_proxy].trial, obj, target, status);
+    else
+        fprintf(f, "%s.", status);
+    if (isfinite(target) && t->best >= 0)
+        fprintf(f, " Under µP a wider model with the same setting should do at least as well as the proxies: "
+                "%.4f at width %d against %.4f at width %d.", target, c->target.width,
+                score(t, t->best, t->select_width), c->proxy_widths[t->select_width]);
+    fprintf(f, "\n");
+}
+
+mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+                            const mup_journal *j, const mup_transfer *t) {
+    const char *status;
+    double target = mup_target_objective(c, l, j, &status);
+    mup_status ps[2] = {plot_transfer(dir, c, t, target), MUP_OK};
+    char why[2][1024] = {"", ""};
+    if (ps[0])
+        snprintf(why[0], sizeof why[0], "%s", mup_error_message());
+    ps[1] = plot_history(dir, c, t);
+    if (ps[1])
+        snprintf(why[1], sizeof why[1], "%s", mup_error_message());
+    for (int i = 0; i < 2; i++)
+        if (ps[i])
+            mup_log(MUP_LOG_WARN, "%s", why[i]);
+    FILE *f;
+    mup_status s = mup_plot_open(dir, "report.md", &f);
+    if (s)
+        return s;
+    int sel = t->select_width;
+    fprintf(f, "# Sweep report: %s\n\n", c->name);
+    fprintf(f, "Config fingerprint `%s`; %s sampler, %d trials × %d seed%s at proxy width%s", c->fingerprint,
+            mup_sampler_name(c->search.sampler), t->n_trials, c->search.seeds, c->search.seeds == 1 ? "" : "s",
+            t->n_widths == 1 ? "" : "s");
+    for (int w = 0; w < t->n_widths; w++)
+        fprintf(f, "%s%d", w ? ", " : " ", c->proxy_widths[w]);
+    fprintf(f, "; objective `%s` (lower is better)", mup_objective_name(c->objective));
+    if (c->has_target)
+        fprintf(f, "; target width %d", c->target.width);
+    fprintf(f, ". The setting with the lowest mean over seeds at the widest proxy width (%d) is transferred.\n\n",
+            c->proxy_widths[sel]);
+    result_section(f, c, l, j, t);
+    fprintf(f, "\n");
+    top_table(f, c, t);
+    runs_section(f, l, j);
+    int d = x_dim(c);
+    fprintf(f, "\n## Plots\n\n![µTransfer](lr_transfer.png)\n\n`lr_transfer.png`: the mean %s of each trial "
+            "against %s%s.%s, one line per proxy width, each width's best circled%s. Under µP the lines' minima "
+            "sit at the same %s: the setting found on the narrow models is the right one for the wide model.%s\n\n",
+            mup_objective_name(c->objective), log_axis(&c->search.dims[d]) ? "log2 " : "",
+            c->search.dims[d].key->section, c->search.dims[d].key->name,
+            c->has_target ? " and the target's result as a black square" : "", c->search.dims[d].key->name,
+            c->search.n_dims > 1 ? " Other keys are searched too, so a point is the best trial at that value, and "
+                                   "the lines are noisier than a one-key sweep's." : "");
+    fprintf(f, "![history](history.png)\n\n`history.png`: each trial's mean %s in the order tried, at every proxy "
+            "width, and the best so far at width %d.\n\n", mup_objective_name(c->objective), c->proxy_widths[sel]);
+    fprintf(f, "Each plot's gnuplot script (`.gp`) and data (`.dat`) are beside it: edit and rerun "
+            "`gnuplot lr_transfer.gp` in this directory. Every run's curves are in `results.h5`, the raw records in "
+            "`journal.jsonl`, the numbers above in `summary.json`.\n");
+    if (fclose(f) != 0)
+        return mup_error(MUP_ERR_IO, "cannot write %s/report.md", dir);
+    return MUP_OK;
+}
+
+mup_status mup_sweep_report(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+                            const mup_journal *j, const mup_transfer *t) {
+    mup_status s = mup_summary_write(dir, c, l, j, t);
+    s = s ? s : mup_results_write(dir, c, l, j, t);
+    return s ? s : mup_report_write(dir, c, l, j, t);
+}

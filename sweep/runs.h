@@ -1,0 +1,111 @@
+/* The runs of a sweep and their records.
+ *
+ * Every (proxy width, trial, seed index) is a run, and so is every target seed. The list is a pure
+ * function of the config: a run's index (which byte of the claims file it locks), its id
+ * ("w128-t007-s1", "target-w1024-s0") and its seed are the same in every process, rank and resumed
+ * sweep. A run's seed comes from (search.seed, trial, seed index) alone, so the same trial has the
+ * same seeds at every width. The target runs get their spec once the best trial is known
+ * (mup_run_list_set_target).
+ *
+ * A record is what the journal keeps of a finished run: one JSON line (mup_run_record_line), read
+ * back by mup_run_record_parse. */
+#ifndef MUP_SWEEP_RUNS_H
+#define MUP_SWEEP_RUNS_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mup/train.h"
+#include "spec.h"
+
+typedef enum { MUP_PHASE_PROXY, MUP_PHASE_TARGET } mup_phase;
+
+/* complete: trained every step; diverged: stopped on a NaN or exploding loss; failed: an error
+ * (I/O, memory cap, a failed assertion) stopped it. */
+typedef enum { MUP_RUN_COMPLETE, MUP_RUN_DIVERGED, MUP_RUN_FAILED } mup_run_status;
+
+#define MUP_RUN_ID_MAX 48
+
+typedef struct {
+    int index;
+    char id[MUP_RUN_ID_MAX];
+    mup_phase phase;
+    int width;
+    int trial;           /* a target's: the transferred trial, -1 until chosen */
+    int seed_index;
+    uint64_t seed;
+    bool has_spec;       /* false for targets until the best trial is known */
+    mup_run_spec spec;
+    char *spec_text;     /* the spec as compact JSON: what a journal record must match */
+} mup_sweep_run;
+
+typedef struct {
+    mup_sweep_run *runs;
+    int n, n_proxy;      /* proxies first, in order trial, width, seed; then the targets */
+} mup_run_list;
+
+/* The seed of a trial's seed index (trial -1: the target's). Below 2^53, so JSON keeps it exact. */
+uint64_t mup_sweep_seed(const mup_sweep_config *c, int trial, int seed_index);
+
+#define MUP_RUNS_MAX 10000000
+
+/* The runs of the config; refuses more than MUP_RUNS_MAX. */
+mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l);
+/* Gives the target runs trial's values; trial -1 takes their specs away again. */
+mup_status mup_run_list_set_target(mup_run_list *l, const mup_sweep_config *c, int trial);
+void mup_run_list_free(mup_run_list *l);
+/* The index of the run with this id, or -1. */
+int mup_run_list_find(const mup_run_list *l, const char *id);
+
+const char *mup_run_status_name(mup_run_status s);
+const char *mup_phase_name(mup_phase p);
+
+typedef struct {
+    char id[MUP_RUN_ID_MAX];
+    mup_phase phase;
+    int width, trial, seed_index;
+    uint64_t seed;
+    double *params;          /* the searched keys' values, in c->search.dims order */
+    char *spec_text;
+    mup_run_status status;
+    char message[256];
+    double objective;        /* +inf unless complete */
+    double best_objective;   /* the best the objective was at any evaluation (NAN: none) */
+    int steps_done, steps, threads;
+    double seconds, flops;
+    char worker[96];
+    int n_curve;             /* training loss, thinned to at most MUP_CURVE_POINTS means */
+    int *curve_step;
+    double *curve_loss;
+    int n_evals;
+    int *eval_step;
+    double *eval_loss, *eval_acc;
+} mup_run_record;
+
+#define MUP_CURVE_POINTS 200
+
+/* How a run ended, for its journal line. */
+typedef struct {
+    mup_run_status status;
+    const char *message;         /* why it diverged or failed; "" when complete */
+    const mup_train_result *r;   /* NULL for a run that never produced a result */
+    double step_flops;           /* mup_run_step_flops of the run */
+    int threads;
+    const char *worker;          /* "host:pid" */
+} mup_run_outcome;
+
+/* The journal line of a finished run, ending in a newline; malloc'd. */
+char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, const mup_run_outcome *o);
+/* A run object of the journal back into a record (free it with mup_run_record_free). */
+mup_status mup_run_record_parse(const mup_sweep_config *c, const cJSON *obj, mup_run_record *out);
+void mup_run_record_free(mup_run_record *r);
+
+/* "train.lr": 0.0039, ... for the searched keys (enum values by name). */
+cJSON *mup_params_to_json(const mup_sweep_config *c, const double *values);
+/* obj as one compact line ending in a newline (malloc'd); obj is deleted. */
+char *mup_json_line(cJSON *obj);
+/* A finite number, or null. */
+cJSON *mup_json_number_or_null(double v);
+
+#endif

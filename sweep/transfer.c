@@ -1,0 +1,172 @@
+#include "transfer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "plot.h"
+#include "sampler.h"
+
+static int width_index(const mup_sweep_config *c, int width) {
+    for (int w = 0; w < c->n_proxy_widths; w++)
+        if (c->proxy_widths[w] == width)
+            return w;
+    return -1;
+}
+
+void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j) {
+    int T = mup_plan_size(c), W = c->n_proxy_widths;
+    *t = (mup_transfer){.n_trials = T, .n_widths = W, .best = -1};
+    t->score = mup_xcalloc((size_t)T * W, sizeof *t->score);
+    int *seen = mup_xcalloc((size_t)T * W, sizeof *seen);
+    for (int i = 0; i < l->n_proxy; i++) {
+        const mup_sweep_run *run = &l->runs[i];
+        const mup_run_record *rec = mup_journal_record(j, i);
+        int k = run->trial * W + width_index(c, run->width);
+        if (rec) {
+            t->score[k] += rec->objective;  /* +inf unless complete, and +inf stays */
+            seen[k]++;
+        }
+    }
+    for (int k = 0; k < T * W; k++)
+        t->score[k] = seen[k] == c->search.seeds ? t->score[k] / seen[k] : NAN;
+    free(seen);
+    t->best_trial = mup_xcalloc((size_t)W, sizeof *t->best_trial);
+    for (int w = 0; w < W; w++) {
+        t->best_trial[w] = -1;
+        for (int trial = 0; trial < T; trial++) {
+            double s = t->score[trial * W + w];
+            if (isfinite(s) && (t->best_trial[w] < 0 || s < t->score[t->best_trial[w] * W + w]))
+                t->best_trial[w] = trial;
+        }
+        if (c->proxy_widths[w] > c->proxy_widths[t->select_width])
+            t->select_width = w;
+    }
+    t->best = t->best_trial[t->select_width];
+}
+
+void mup_transfer_free(mup_transfer *t) {
+    free(t->score);
+    free(t->best_trial);
+    *t = (mup_transfer){0};
+}
+
+double mup_target_objective(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
+                            const char **status) {
+    *status = "not run";
+    if (!c->has_target || l->n == l->n_proxy || !l->runs[l->n_proxy].has_spec)
+        return INFINITY;
+    double sum = 0.0;
+    *status = "complete";
+    for (int i = l->n_proxy; i < l->n; i++) {
+        const mup_run_record *rec = mup_journal_record(j, i);
+        if (!rec) {
+            *status = "missing";
+            return INFINITY;
+        }
+        if (rec->status != MUP_RUN_COMPLETE && strcmp(*status, "complete") == 0)
+            *status = mup_run_status_name(rec->status);
+        sum += rec->objective;
+    }
+    return sum / (l->n - l->n_proxy);
+}
+
+static cJSON *trial_params(const mup_sweep_config *c, int trial) {
+    if (trial < 0)
+        return cJSON_CreateNull();
+    double *v = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *v);
+    mup_plan_values(c, trial, v);
+    cJSON *o = mup_params_to_json(c, v);
+    free(v);
+    return o;
+}
+
+static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial) {
+    if (!c->has_target)
+        return cJSON_CreateNull();
+    const char *status;
+    double obj = mup_target_objective(c, l, j, &status);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "width", c->target.width);
+    cJSON_AddNumberToObject(o, "seeds", c->target.seeds);
+    cJSON_AddNumberToObject(o, "trial", trial);
+    cJSON_AddItemToObject(o, "params", trial_params(c, trial));
+    cJSON_AddItemToObject(o, "final_objective", mup_json_number_or_null(obj));
+    cJSON *each = cJSON_AddArrayToObject(o, "objectives");
+    for (int i = l->n_proxy; i < l->n; i++) {
+        const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
+        cJSON_AddItemToArray(each, mup_json_number_or_null(rec ? rec->objective : NAN));
+    }
+    cJSON_AddStringToObject(o, "status", status);
+    return o;
+}
+
+static void add_counts(cJSON *root, const mup_run_list *l, const mup_journal *j) {
+    int n[3] = {0}, missing = 0;
+    double flops[2] = {0}, seconds[2] = {0};
+    for (int i = 0; i < l->n; i++) {
+        const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
+        if (!rec) {
+            missing++;
+            continue;
+        }
+        n[rec->status]++;
+        int phase = l->runs[i].phase == MUP_PHASE_TARGET;
+        flops[phase] += isfinite(rec->flops) ? rec->flops : 0.0;
+        seconds[phase] += isfinite(rec->seconds) ? rec->seconds : 0.0;
+    }
+    cJSON *runs = cJSON_AddObjectToObject(root, "runs");
+    cJSON_AddNumberToObject(runs, "total", l->n);
+    cJSON_AddNumberToObject(runs, "complete", n[MUP_RUN_COMPLETE]);
+    cJSON_AddNumberToObject(runs, "diverged", n[MUP_RUN_DIVERGED]);
+    cJSON_AddNumberToObject(runs, "failed", n[MUP_RUN_FAILED]);
+    cJSON_AddNumberToObject(runs, "missing", missing);
+    cJSON *compute = cJSON_AddObjectToObject(root, "compute");
+    cJSON_AddNumberToObject(compute, "proxy_flops", flops[0]);
+    cJSON_AddNumberToObject(compute, "target_flops", flops[1]);
+    cJSON_AddNumberToObject(compute, "proxy_seconds", seconds[0]);
+    cJSON_AddNumberToObject(compute, "target_seconds", seconds[1]);
+}
+
+mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+                             const mup_journal *j, const mup_transfer *t) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "name", c->name);
+    cJSON_AddStringToObject(root, "fingerprint", c->fingerprint);
+    cJSON_AddStringToObject(root, "objective", mup_objective_name(c->objective));
+    cJSON_AddStringToObject(root, "selection", "lowest mean objective over seeds at the widest proxy width");
+    if (t->best >= 0) {
+        cJSON *best = cJSON_AddObjectToObject(root, "best");
+        cJSON_AddNumberToObject(best, "width", c->proxy_widths[t->select_width]);
+        cJSON_AddNumberToObject(best, "trial", t->best);
+        cJSON_AddItemToObject(best, "params", trial_params(c, t->best));
+        cJSON_AddItemToObject(best, "objective", mup_json_number(t->score[t->best * t->n_widths + t->select_width]));
+    } else {
+        cJSON_AddNullToObject(root, "best");
+    }
+    cJSON *per = cJSON_AddArrayToObject(root, "per_width");
+    for (int w = 0; w < t->n_widths; w++) {
+        cJSON *o = cJSON_CreateObject();
+        int b = t->best_trial[w];
+        cJSON_AddNumberToObject(o, "width", c->proxy_widths[w]);
+        cJSON_AddNumberToObject(o, "best_trial", b);
+        cJSON_AddItemToObject(o, "best_params", trial_params(c, b));
+        cJSON_AddItemToObject(o, "best_objective", mup_json_number_or_null(b >= 0 ? t->score[b * t->n_widths + w] : NAN));
+        cJSON_AddItemToArray(per, o);
+    }
+    bool chosen = l->n > l->n_proxy && l->runs[l->n_proxy].has_spec;
+    cJSON_AddItemToObject(root, "target", target_json(c, l, j, chosen ? l->runs[l->n_proxy].trial : t->best));
+    add_counts(root, l, j);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f;
+    mup_status s = mup_plot_open(dir, "summary.json", &f);
+    if (!s) {
+        fprintf(f, "%s\n", text);
+        if (fclose(f) != 0)
+            s = mup_error(MUP_ERR_IO, "cannot write %s/summary.json", dir);
+    }
+    cJSON_free(text);
+    return s;
+}

@@ -1,0 +1,37 @@
+/* µTransfer: which trial's setting the target gets, from the proxy runs of the journal.
+ *
+ * A trial's score at a width is the mean objective over its seeds; a trial with any seed that did not
+ * complete (diverged, failed) scores +inf, and one with a seed not yet journaled has no score (NAN).
+ * Each width's best trial is its lowest finite score (ties: the lower trial). The transferred trial is
+ * the best at the widest proxy width: under µP the optimum holds across widths, and the widest proxy
+ * is the closest to the target, so its ranking is the one to trust; the narrower widths show whether
+ * the optimum indeed stayed put (the lr_transfer plot). */
+#ifndef MUP_SWEEP_TRANSFER_H
+#define MUP_SWEEP_TRANSFER_H
+
+#include "config.h"
+#include "journal.h"
+#include "runs.h"
+
+typedef struct {
+    int n_trials, n_widths;
+    double *score;      /* [trial * n_widths + w], w indexing c->proxy_widths */
+    int *best_trial;    /* per width; -1: no trial has a finite score */
+    int select_width;   /* index of the widest proxy width */
+    int best;           /* the transferred trial, -1: none */
+} mup_transfer;
+
+void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j);
+void mup_transfer_free(mup_transfer *t);
+
+/* The target's outcome over its seeds: the mean objective (+inf unless all complete), and a status
+ * name: complete, diverged or failed (the first seed that was not complete), missing (a seed without a
+ * record), "not run" (no target in the config, or no trial to transfer). */
+double mup_target_objective(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
+                            const char **status);
+
+/* DIR/summary.json: best, per_width, target, runs and compute (docs/sweep.md has the layout). */
+mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+                             const mup_journal *j, const mup_transfer *t);
+
+#endif

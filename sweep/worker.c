@@ -1,0 +1,233 @@
+#include "worker.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "train/progress.h"
+
+/* How often a worker with nothing to claim looks again for runs that others hold. */
+#define POLL_NS 250000000L
+
+/* The run this process is training, for the abort handler. */
+static mup_sweep *current_sweep;
+static int current_run = -1;
+
+static void on_assert(const char *file, int line, const char *message, void *ctx) {
+    (void)ctx;
+    static bool inside;
+    fprintf(stderr, "mup-sweep: %s:%d: %s\n", file, line, message);
+    if (inside || !current_sweep || current_run < 0)
+        return;
+    inside = true;
+    mup_sweep *S = current_sweep;
+    char why[512];
+    snprintf(why, sizeof why, "assertion failed at %s:%d: %s", file, line, message);
+    mup_run_outcome o = {.status = MUP_RUN_FAILED, .message = why, .threads = S->threads, .worker = S->worker};
+    char *rec = mup_run_record_line(S->c, &S->list->runs[current_run], &o);
+    if (mup_journal_append(S->j, rec, current_run) == MUP_OK)
+        fprintf(stderr, "mup-sweep: run %s is journaled as failed; this worker stops\n", S->list->runs[current_run].id);
+    free(rec);
+}
+
+void mup_sweep_init_worker(mup_sweep *S, int rank) {
+    char host[64] = "?";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    if (rank >= 0)
+        snprintf(S->worker, sizeof S->worker, "%s:%ld rank %d", host, (long)getpid(), rank);
+    else
+        snprintf(S->worker, sizeof S->worker, "%s:%ld", host, (long)getpid());
+    current_sweep = S;
+    mup_set_abort_handler(on_assert, NULL);
+}
+
+static mup_status run_one(mup_sweep *S, int i) {
+    const mup_sweep_run *run = &S->list->runs[i];
+    mup_train_result r;
+    /* a target run is long: on a terminal it gets the training loop's own progress bar */
+    mup_train_opts opts = {.label = run->id,
+                           .progress = S->progress.tty && !S->progress.silent && run->phase == MUP_PHASE_TARGET};
+    current_run = i;
+    mup_status st = mup_run_train(&run->spec, &S->data, &opts, &r);
+    mup_run_outcome o = {
+        .status = st == MUP_OK ? MUP_RUN_COMPLETE : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
+        .message = st == MUP_OK ? "" : r.message[0] ? r.message : mup_error_message(),
+        .r = &r, .step_flops = mup_run_step_flops(&run->spec, &S->data), .threads = S->threads,
+        .worker = S->worker};
+    char *line = mup_run_record_line(S->c, run, &o);
+    mup_status s = mup_journal_append(S->j, line, i);
+    current_run = -1;
+    free(line);
+    mup_train_result_free(&r);
+    return s;
+}
+
+mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
+    bool *ran = mup_xcalloc((size_t)S->list->n, sizeof *ran);
+    mup_status s = MUP_OK;
+    for (;;) {
+        int pick = -1;
+        bool held = false;
+        mup_journal_lock(S->j);
+        mup_journal_refresh(S->j);
+        for (int i = from; i < to && pick < 0; i++) {
+            if (mup_journal_record(S->j, i))
+                continue;
+            if (mup_journal_claim(S->j, i))
+                pick = i;
+            else
+                held = true;
+        }
+        mup_journal_unlock(S->j);
+        mup_sweep_progress_poll(S);
+        if (pick < 0 && (!held || !wait))
+            break;
+        if (pick < 0) {
+            nanosleep(&(struct timespec){0, POLL_NS}, NULL);
+            continue;
+        }
+        /* a record that does not read back would make the run look undone for ever */
+        if (ran[pick]) {
+            s = mup_error(MUP_ERR_FORMAT, "run %s was journaled but its record does not read back from %s; stopping",
+                          S->list->runs[pick].id, mup_journal_path(S->j));
+            break;
+        }
+        ran[pick] = true;
+        s = run_one(S, pick);
+        if (s)
+            break;
+    }
+    free(ran);
+    return s;
+}
+
+int mup_sweep_count_left(mup_sweep *S, int from, int to) {
+    mup_journal_lock(S->j);
+    mup_journal_refresh(S->j);
+    mup_journal_unlock(S->j);
+    int left = 0;
+    for (int i = from; i < to; i++)
+        left += mup_journal_record(S->j, i) == NULL;
+    return left;
+}
+
+/* ---- progress ---- */
+
+void mup_format_hms(char *buf, size_t len, double seconds) {
+    long t = (long)(seconds + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+static double run_flops(const mup_sweep *S, int i) {
+    const mup_sweep_run *r = &S->list->runs[i];
+    return r->has_spec ? mup_run_step_flops(&r->spec, &S->data) * r->spec.train.steps : 0.0;
+}
+
+static void count(mup_sweep_progress *p, const mup_run_record *rec) {
+    p->done++;
+    p->diverged += rec->status == MUP_RUN_DIVERGED;
+    p->failed += rec->status == MUP_RUN_FAILED;
+    if (rec->objective < p->best) {
+        p->best = rec->objective;
+        snprintf(p->best_id, sizeof p->best_id, "%s", rec->id);
+    }
+}
+
+/* "12/48 runs (1 diverged) | best 0.4032 (w128-t007-s1) | ETA 1:23" */
+static void status_text(const mup_sweep *S, char *buf, size_t len) {
+    const mup_sweep_progress *p = &S->progress;
+    double elapsed = mup_now() - p->t0;
+    char eta[32] = "?", best[96] = "none yet", bad[64] = "";
+    if (p->flops_done > 0 && p->done < p->total)
+        mup_format_hms(eta, sizeof eta, p->flops_left * elapsed / p->flops_done);
+    else if (p->done == p->total)
+        snprintf(eta, sizeof eta, "0:00");
+    if (isfinite(p->best))
+        snprintf(best, sizeof best, "%.4f (%s)", p->best, p->best_id);
+    if (p->diverged || p->failed)
+        snprintf(bad, sizeof bad, " (%d diverged, %d failed)", p->diverged, p->failed);
+    snprintf(buf, len, "%d/%d runs%s | best %s %s | ETA %s", p->done, p->total, bad,
+             mup_objective_name(S->c->objective), best, eta);
+}
+
+static void tell(mup_sweep *S, const mup_run_record *rec) {
+    mup_sweep_progress *p = &S->progress;
+    char status[256];
+    status_text(S, status, sizeof status);
+    if (p->tty) {
+        fprintf(stderr, "\r\033[Kmup-sweep: %s", status);
+        p->line_drawn = true;
+    } else if (rec) {
+        char result[300];
+        if (rec->status == MUP_RUN_COMPLETE)
+            snprintf(result, sizeof result, "%.4f", rec->objective);
+        else
+            snprintf(result, sizeof result, "%s (%s)", mup_run_status_name(rec->status), rec->message);
+        fprintf(stderr, "mup-sweep: %s %s in %.1f s | %s\n", rec->id, result, rec->seconds, status);
+    }
+    fflush(stderr);
+}
+
+void mup_sweep_progress_begin(mup_sweep *S, int from, int to) {
+    mup_sweep_progress *p = &S->progress;
+    free(p->seen);
+    p->seen = mup_xcalloc((size_t)S->list->n, sizeof *p->seen);
+    p->from = from;
+    p->to = to;
+    p->total = to - from;
+    p->done = p->diverged = p->failed = 0;
+    p->best = INFINITY;
+    p->best_id[0] = '\0';
+    p->t0 = mup_now();
+    p->flops_left = p->flops_done = 0.0;
+    p->line_drawn = false;
+    for (int i = from; i < to; i++) {
+        const mup_run_record *rec = mup_journal_record(S->j, i);
+        p->seen[i] = rec != NULL;
+        if (rec)
+            count(p, rec);
+        else
+            p->flops_left += run_flops(S, i);
+    }
+}
+
+void mup_sweep_progress_poll(mup_sweep *S) {
+    mup_sweep_progress *p = &S->progress;
+    if (!p->seen)
+        return;
+    bool told = false;
+    for (int i = p->from; i < p->to; i++) {
+        const mup_run_record *rec = mup_journal_record(S->j, i);
+        if (p->seen[i] || !rec)
+            continue;
+        p->seen[i] = true;
+        count(p, rec);
+        double f = run_flops(S, i);
+        p->flops_left -= f;
+        p->flops_done += f;
+        if (!p->silent && (!p->own_only || strcmp(rec->worker, S->worker) == 0)) {
+            tell(S, rec);
+            told = true;
+        }
+    }
+    if (!told && p->tty && !p->silent && p->done < p->total)
+        tell(S, NULL);
+}
+
+void mup_sweep_progress_end(mup_sweep *S) {
+    mup_sweep_progress *p = &S->progress;
+    if (p->line_drawn) {
+        fputc('\n', stderr);
+        p->line_drawn = false;
+    }
+    free(p->seen);
+    p->seen = NULL;
+}

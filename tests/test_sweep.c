@@ -1,0 +1,531 @@
+/* mup-sweep end to end: the built binary ($MUP_SWEEP_BIN) on tiny synthetic sweeps. Each run is a few
+ * milliseconds, so every test is a real sweep: journal, claims, resume, workers, MPI, report. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/h5util.h"
+#include "testing.h"
+
+extern char **environ;
+
+/* 3 trials x 2 seeds at widths 16 and 32, then one target run at 48: 13 runs of 20 steps. */
+static const char *TINY =
+    "{'name': 'tiny', 'model': {'arch': 'mlp', 'depth': 2},"
+    " 'data': {'dataset': 'synthetic', 'train_size': 1000, 'val_size': 200, 'synthetic_dim': 12},"
+    " 'mup': {'base_width': 16, 'delta_width': 32},"
+    " 'train': {'optimizer': 'adam', 'steps': 20, 'batch_size': 32, 'eval_every': 10, 'eval_batches': 2},"
+    " 'search': {'sampler': 'random', 'trials': 3, 'seeds': 2, 'seed': 1,"
+    "   'space': {'lr': {'dist': 'log2uniform', 'low': -10, 'high': -4}}},"
+    " 'proxy_widths': [16, 32], 'target': {'width': 48, 'seeds': 1}}";
+#define TINY_RUNS 13
+
+static const char *bin(void) {
+    const char *b = getenv("MUP_SWEEP_BIN");
+    cr_assert(b && *b, "MUP_SWEEP_BIN is not set (run through meson test)");
+    return b;
+}
+
+/* Writes TINY, with the member at path replaced by value when path is not NULL, to a file; its path
+ * stays valid for the next three calls (test_path's own slots are reused by every run). */
+static const char *config(const char *name, const char *path, const char *value) {
+    char *text = path ? test_json_with(TINY, path, value) : test_json_quotes(TINY);
+    static char slots[4][600];
+    static int next;
+    char *file = slots[next++ % 4];
+    snprintf(file, sizeof slots[0], "%s", test_path(name));
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    return file;
+}
+
+static char *slurp(const char *path);
+
+/* Sets one more member of the config in file. */
+static void edit(const char *file, const char *path, const char *value) {
+    char *text = slurp(file), *edited = test_json_with(text, path, value);
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs(edited, f);
+    fclose(f);
+    free(text);
+    free(edited);
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return strdup("");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = calloc(1, (size_t)n + 1);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return s;
+}
+
+/* Runs `prefix BIN args` in a shell; returns the exit status and (when err is given) its stderr. */
+static int run(const char *prefix, const char *args, char **err) {
+    char cmd[4096];
+    const char *err_path = test_path("stderr.txt");
+    snprintf(cmd, sizeof cmd, "%s '%s' %s > '%s' 2> '%s'", prefix, bin(), args, test_path("stdout.txt"), err_path);
+    int st = system(cmd);
+    if (err)
+        *err = slurp(err_path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int sweep(const char *args) {
+    char *err;
+    int rc = run("", args, &err);
+    if (rc != 0)
+        fprintf(stderr, "mup-sweep %s: exit %d\n%s\n", args, rc, err);
+    free(err);
+    return rc;
+}
+
+typedef struct {
+    char id[48], status[16], worker[96];
+    double objective;
+    int count;
+} record;
+
+typedef struct {
+    record r[256];
+    int n, headers, garbled;
+} journal;
+
+/* The journal's run records by id (a repeated id counts up), headers and lines that do not parse. */
+static void read_journal(const char *dir, journal *j) {
+    memset(j, 0, sizeof *j);
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    char *text = slurp(path), *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *type = cJSON_GetObjectItem(o, "type");
+        if (!cJSON_IsString(type)) {
+            j->garbled++;
+        } else if (strcmp(type->valuestring, "header") == 0) {
+            j->headers++;
+        } else {
+            const char *id = cJSON_GetObjectItem(o, "id")->valuestring;
+            int k = 0;
+            while (k < j->n && strcmp(j->r[k].id, id) != 0)
+                k++;
+            cr_assert_lt(k, 256);
+            if (k == j->n) {
+                j->n++;
+                snprintf(j->r[k].id, sizeof j->r[k].id, "%s", id);
+                snprintf(j->r[k].status, sizeof j->r[k].status, "%s", cJSON_GetObjectItem(o, "status")->valuestring);
+                snprintf(j->r[k].worker, sizeof j->r[k].worker, "%s", cJSON_GetObjectItem(o, "worker")->valuestring);
+                const cJSON *obj = cJSON_GetObjectItem(o, "objective");
+                j->r[k].objective = cJSON_IsNumber(obj) ? obj->valuedouble : INFINITY;
+            }
+            j->r[k].count++;
+        }
+        cJSON_Delete(o);
+    }
+    free(text);
+}
+
+static const record *find(const journal *j, const char *id) {
+    for (int k = 0; k < j->n; k++)
+        if (strcmp(j->r[k].id, id) == 0)
+            return &j->r[k];
+    cr_assert_fail("run %s is not in the journal", id);
+    return NULL;
+}
+
+static void assert_each_once(const journal *j, int runs) {
+    cr_assert_eq(j->n, runs, "%d distinct runs journaled, want %d", j->n, runs);
+    for (int k = 0; k < j->n; k++)
+        cr_assert_eq(j->r[k].count, 1, "run %s is journaled %d times", j->r[k].id, j->r[k].count);
+}
+
+static void assert_same_objectives(const journal *a, const journal *b) {
+    cr_assert_eq(a->n, b->n);
+    for (int k = 0; k < a->n; k++)
+        cr_assert_eq(find(b, a->r[k].id)->objective, a->r[k].objective, "run %s: %.17g against %.17g",
+                     a->r[k].id, find(b, a->r[k].id)->objective, a->r[k].objective);
+}
+
+static cJSON *summary(const char *dir) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    char *text = slurp(path);
+    cJSON *s = cJSON_Parse(text);
+    free(text);
+    cr_assert(s, "%s does not parse", path);
+    return s;
+}
+
+static double number(const cJSON *o, const char *path) {
+    char buf[128], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *tok = strtok_r(buf, ".", &save); tok; tok = strtok_r(NULL, ".", &save))
+        o = cJSON_GetObjectItem(o, tok);
+    cr_assert(cJSON_IsNumber(o), "%s is not a number", path);
+    return o->valuedouble;
+}
+
+static bool exists(const char *dir, const char *name) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* Runs the tiny sweep into "out": dir gets its path, args the arguments that run it again. */
+static void tiny_once(char *dir, char *args) {
+    snprintf(dir, 512, "%s", test_path("out"));
+    snprintf(args, 2048, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
+    cr_assert_eq(sweep(args), 0);
+}
+
+/* ---- errors before any training ---- */
+
+static void assert_refused(const char *args, const char *needle) {
+    char *err;
+    int rc = run("", args, &err);
+    cr_assert_neq(rc, 0, "mup-sweep %s succeeded", args);
+    cr_assert(strstr(err, needle), "mup-sweep %s: \"%s\" not in: %s", args, needle, err);
+    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "more than one line: %s", err);
+    free(err);
+}
+
+Test(sweep_cli, bad_configs_data_and_directories_are_refused_with_one_line) {
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --out '%s'", config("a.json", "train.lerning_rate", "0.1"), test_path("a"));
+    assert_refused(args, "train.lerning_rate: unknown key (did you mean \"lr\"?)");
+    snprintf(args, sizeof args, "'%s' --out '%s'", config("b.json", "search.trials", "'many'"), test_path("b"));
+    assert_refused(args, "search.trials: expected an integer");
+    snprintf(args, sizeof args, "'%s' --out '%s'", config("c.json", "proxy_widths", NULL), test_path("c"));
+    assert_refused(args, "proxy_widths: missing");
+    snprintf(args, sizeof args, "'%s' --out '%s'",
+             config("d.json", "data", "{'dataset': 'fashion-mnist', 'path': '/no/such/dir'}"), test_path("d"));
+    assert_refused(args, "/no/such/dir");
+    for (const char *d = "abcd"; *d; d++) {
+        char name[2] = {*d, 0};
+        cr_assert(!exists(test_tmpdir(), name), "the refused sweep %s left a directory", name);
+    }
+    /* a regular file where a directory must go, and a directory nobody can write (not even root) */
+    const char *file = config("e.json", NULL, NULL);
+    snprintf(args, sizeof args, "'%s' --out '%s/sub'", file, file);
+    assert_refused(args, "cannot create the output directory");
+    snprintf(args, sizeof args, "'%s' --out /proc", file);
+    assert_refused(args, "cannot write to the output directory /proc");
+    char *err;
+    cr_assert_eq(run("", "--jobs 0 x.json --out y", &err), 2);
+    cr_assert(strstr(err, "--jobs"), "%s", err);
+    free(err);
+}
+
+Test(sweep_cli, dry_run_prints_the_plan_and_the_runs) {
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --dry-run", config("tiny.json", NULL, NULL));
+    cr_assert_eq(sweep(args), 0);
+    char *out = slurp(test_path("stdout.txt"));
+    cr_assert(strstr(out, "3 trials x 2 seeds") && strstr(out, "train.lr="), "%s", out);
+    cr_assert(strstr(out, "w16-t000-s0") && strstr(out, "w32-t002-s1") && strstr(out, "target-w48-s0"), "%s", out);
+    free(out);
+}
+
+/* ---- a whole sweep ---- */
+
+Test(sweep_cli, summary_report_and_results_agree_with_the_journal) {
+    char dir[512], args[2048];
+    tiny_once(dir, args);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS);
+    cr_assert_eq(j.headers, 1);
+    /* the best trial is the lowest mean over seeds at the widest proxy width, 32 */
+    double best = INFINITY;
+    int best_trial = -1;
+    for (int t = 0; t < 3; t++) {
+        char a[48], b[48];
+        snprintf(a, sizeof a, "w32-t%03d-s0", t);
+        snprintf(b, sizeof b, "w32-t%03d-s1", t);
+        double mean = (find(&j, a)->objective + find(&j, b)->objective) / 2;
+        if (mean < best) {
+            best = mean;
+            best_trial = t;
+        }
+    }
+    cJSON *s = summary(dir);
+    cr_assert_eq(number(s, "best.objective"), best);
+    cr_assert_eq(number(s, "best.trial"), best_trial);
+    cr_assert_eq(number(s, "best.width"), 32);
+    cr_assert_eq(number(s, "runs.total"), TINY_RUNS);
+    cr_assert_eq(number(s, "runs.complete"), TINY_RUNS);
+    cr_assert_eq(number(s, "runs.diverged") + number(s, "runs.failed"), 0);
+    cr_assert_eq(number(s, "target.final_objective"), find(&j, "target-w48-s0")->objective);
+    cr_assert_eq(number(s, "target.trial"), best_trial);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "target"), "status")->valuestring, "complete");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(s, "per_width")), 2);
+    cr_assert_gt(number(s, "compute.proxy_flops"), number(s, "compute.target_flops"));
+    cJSON_Delete(s);
+    /* results.h5: every run's curves, and the score table */
+    char path[600];
+    snprintf(path, sizeof path, "%s/results.h5", dir);
+    hid_t f, g;
+    cr_assert_eq(mup_h5_open(path, false, &f), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_group(f, "runs/w32-t001-s1", false, &g), MUP_OK, "%s", mup_error_message());
+    int nd;
+    int64_t dims[2];
+    cr_assert_eq(mup_h5_shape(g, "train_loss", 1, &nd, dims), MUP_OK);
+    cr_assert_eq(dims[0], 20, "one point per step up to 200 steps");
+    double objective, score[6];
+    cr_assert_eq(mup_h5_attr_read_f64(g, "objective", &objective), MUP_OK);
+    cr_assert_eq(objective, find(&j, "w32-t001-s1")->objective);
+    cr_assert_eq(mup_h5_read_f64(f, "score", score, 6), MUP_OK);
+    cr_assert_eq(score[best_trial * 2 + 1], best);
+    H5Gclose(g);
+    H5Fclose(f);
+    char *report = slurp(test_path("out/report.md"));
+    cr_assert(strstr(report, "## Top trials") && strstr(report, "lr_transfer.png"), "%s", report);
+    free(report);
+    cr_assert(exists(dir, "lr_transfer.gp") && exists(dir, "lr_transfer.dat") && exists(dir, "history.gp"));
+    if (system("command -v gnuplot > /dev/null") == 0)
+        cr_assert(exists(dir, "lr_transfer.png") && exists(dir, "history.png"));
+    /* rerunning finds nothing to do */
+    cr_assert_eq(sweep(args), 0);
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS);
+}
+
+Test(sweep_cli, a_diverging_learning_rate_is_recorded_and_the_sweep_goes_on) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    const char *cfg = config("div.json", "search.space", "{'lr': {'dist': 'log2uniform', 'low': 12, 'high': 14}}");
+    edit(cfg, "train.optimizer", "'sgd'");
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", cfg, dir);
+    cr_assert_eq(sweep(args), 0);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS - 1);
+    for (int k = 0; k < j.n; k++) {
+        cr_assert_str_eq(j.r[k].status, "diverged", "run %s", j.r[k].id);
+        cr_assert(isinf(j.r[k].objective));
+    }
+    cJSON *s = summary(dir);
+    cr_assert_eq(number(s, "runs.diverged"), TINY_RUNS - 1);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(s, "best")));
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "target"), "status")->valuestring, "not run");
+    cJSON_Delete(s);
+}
+
+Test(sweep_cli, a_failing_run_is_recorded_as_failed_and_the_sweep_goes_on) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    /* the memory cap admits width 16 (about 60 kB) and refuses 32 (about 130 kB) */
+    char args[2048], *err;
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
+    int rc = run("MUP_MAX_MEMORY=90000", args, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    free(err);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS - 1);
+    for (int k = 0; k < j.n; k++)
+        cr_assert_str_eq(j.r[k].status, strncmp(j.r[k].id, "w16", 3) == 0 ? "complete" : "failed", "run %s",
+                         j.r[k].id);
+    cJSON *s = summary(dir);
+    cr_assert_eq(number(s, "runs.failed"), 6);
+    cr_assert_eq(number(s, "runs.complete"), 6);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(s, "best")), "nothing completed at the widest width");
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(s, "per_width"), 0),
+                                                 "best_objective")));
+    cJSON_Delete(s);
+    char *journal_text = slurp(test_path("out/journal.jsonl"));
+    cr_assert(strstr(journal_text, "MUP_MAX_MEMORY"), "the failure's message is journaled");
+    free(journal_text);
+}
+
+/* ---- resuming ---- */
+
+static int count_lines(const char *path) {
+    char *text = slurp(path);
+    int n = 0;
+    for (char *p = text; *p; p++)
+        n += *p == '\n';
+    free(text);
+    return n;
+}
+
+/* 8 trials of 300 steps (33 runs): long enough to be killed in the middle. */
+#define LONG_RUNS (8 * 2 * 2 + 1)
+static const char *long_config(void) {
+    const char *cfg = config("long.json", "train.steps", "300");
+    edit(cfg, "search.trials", "8");
+    return cfg;
+}
+
+/* Starts mup-sweep on cfg into dir in the background, its output thrown away. */
+static pid_t start_sweep(const char *cfg, const char *dir) {
+    const char *argv[] = {bin(), cfg, "--out", dir, "--threads", "1", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, bin(), &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+/* Waits (up to 30 s) for dir's journal to have at least n lines; returns how many it has. */
+static int wait_lines(const char *dir, int n) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    int lines = 0;
+    for (int tries = 0; tries < 3000 && (lines = count_lines(path)) < n; tries++)
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    return lines;
+}
+
+static void kill_9(pid_t pid) {
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFSIGNALED(st), "the sweep ended before the kill");
+}
+
+Test(sweep_cli, kill_9_mid_sweep_then_resume_runs_every_run_once) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    const char *cfg = long_config();
+    pid_t pid = start_sweep(cfg, dir);
+    wait_lines(dir, 4);
+    kill_9(pid);
+    int lines = wait_lines(dir, 0);
+    cr_assert(lines >= 4 && lines < LONG_RUNS + 1, "%d journal lines at the kill", lines);
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1 --resume", cfg, dir);
+    cr_assert_eq(sweep(args), 0);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, LONG_RUNS);
+    cr_assert_eq(j.garbled, 0);
+}
+
+static bool worked(const journal *j, pid_t pid) {
+    char tag[32];
+    snprintf(tag, sizeof tag, ":%ld", (long)pid);
+    for (int k = 0; k < j->n; k++)
+        if (strstr(j->r[k].worker, tag))
+            return true;
+    return false;
+}
+
+Test(sweep_cli, two_sweeps_share_a_directory_and_one_takes_over_when_the_other_is_killed) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    const char *cfg = long_config();
+    pid_t a = start_sweep(cfg, dir);
+    wait_lines(dir, 3);
+    pid_t b = start_sweep(cfg, dir);
+    /* a holds a claim on the run it is training when it dies: b must take that run over */
+    int lines = wait_lines(dir, 8);
+    kill_9(a);
+    cr_assert_lt(lines, LONG_RUNS + 1, "the sweep ended before the kill");
+    int st;
+    waitpid(b, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the second sweep failed");
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, LONG_RUNS);
+    cr_assert(worked(&j, a) && worked(&j, b), "both sweeps trained runs");
+}
+
+Test(sweep_cli, a_truncated_last_line_is_skipped_with_a_warning_and_redone) {
+    char dir[512], args[2048], path[600];
+    tiny_once(dir, args);
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(truncate(path, st.st_size - 40), 0);
+    journal before;
+    read_journal(dir, &before);
+    cr_assert_eq(before.n, TINY_RUNS - 1);
+    char *err;
+    cr_assert_eq(run("", args, &err), 0, "%s", err);
+    cr_assert(strstr(err, "cut short"), "no warning about the cut line: %s", err);
+    free(err);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS);
+    cr_assert_eq(j.garbled, 1);
+}
+
+Test(sweep_cli, a_changed_config_is_refused_without_force_and_keeps_unchanged_runs_with_it) {
+    char dir[512], args[2048];
+    tiny_once(dir, args);
+    /* one trial more: the random sampler's first three trials, and their runs, stay the same */
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("more.json", "search.trials", "4"), dir);
+    assert_refused(args, "--force");
+    strcat(args, " --force");
+    cr_assert_eq(sweep(args), 0);
+    journal j;
+    read_journal(dir, &j);
+    cr_assert_eq(j.headers, 2);
+    for (int k = 0; k < j.n; k++)
+        cr_assert(j.r[k].count == 1 || strncmp(j.r[k].id, "target", 6) == 0, "run %s was done %d times",
+                  j.r[k].id, j.r[k].count);
+    cr_assert(find(&j, "w16-t003-s1"));
+}
+
+/* ---- workers ---- */
+
+static void tiny_sweep(const char *prefix, const char *name, const char *extra, journal *j) {
+    char args[2048], dir[600], *err;
+    snprintf(dir, sizeof dir, "%s", test_path(name));
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1 %s", config("tiny.json", NULL, NULL), dir, extra);
+    int rc = run(prefix, args, &err);
+    cr_assert_eq(rc, 0, "%s mup-sweep %s: exit %d\n%s", prefix, args, rc, err);
+    free(err);
+    read_journal(dir, j);
+    assert_each_once(j, TINY_RUNS);
+}
+
+Test(sweep_cli, two_forked_workers_give_the_results_of_one) {
+    journal one, two;
+    tiny_sweep("", "one", "", &one);
+    tiny_sweep("", "two", "--jobs 2", &two);
+    assert_same_objectives(&one, &two);
+}
+
+Test(sweep_cli, two_mpi_ranks_give_the_results_of_one) {
+    if (system("command -v mpirun > /dev/null") != 0)
+        cr_skip("mpirun is not installed");
+    char *out;
+    run("", "--help", NULL);
+    out = slurp(test_path("stdout.txt"));
+    bool mpi = strstr(out, "MPI: built in") != NULL;
+    free(out);
+    if (!mpi)
+        cr_skip("mup-sweep is built without MPI");
+    journal one, two;
+    tiny_sweep("", "one", "", &one);
+    /* Open MPI's own allocations outlive MPI_Finalize: no leak report for them */
+    tiny_sweep("ASAN_OPTIONS=detect_leaks=0 mpirun -n 2 --oversubscribe --allow-run-as-root", "two", "",
+               &two);
+    assert_same_objectives(&one, &two);
+    for (int k = 0; k < two.n; k++)
+        cr_assert(strstr(two.r[k].worker, " rank "), "run %s by %s", two.r[k].id, two.r[k].worker);
+}
