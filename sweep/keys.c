@@ -201,6 +201,10 @@ cJSON *mup_json_number(double v) {
     if (v == floor(v) && fabs(v) <= INT_MAX)
         return cJSON_CreateNumber(v);
     char buf[32];
+    if (v == floor(v) && fabs(v) <= 0x1p53) { /* seeds: every digit, not 2.34871586622285e+15 */
+        snprintf(buf, sizeof buf, "%.0f", v);
+        return cJSON_CreateRaw(buf);
+    }
     for (int digits = 15; digits <= 17; digits++) {
         snprintf(buf, sizeof buf, "%.*g", digits, v);
         if (strtod(buf, NULL) == v)
