@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Turns the experiments' sweep journals into result.json, gnuplot data, scripts and PNGs.
+
+    analyze.py lr-transfer OUT RESULTS   (OUT/<model>-<param>/journal.jsonl -> RESULTS/lr-transfer/)
+    analyze.py tuning-cost OUT RESULTS   (OUT/direct-2048, OUT/proxy-128-K -> RESULTS/tuning-cost/)
+
+Only the standard library: the journals are JSON lines (docs/sweep.md), the plots are gnuplot's.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+from collections import defaultdict
+
+
+def runs(sweep_dir):
+    """The journal's run records, the last record of each run id winning (a --force rerun)."""
+    out = {}
+    with open(os.path.join(sweep_dir, "journal.jsonl")) as f:
+        for line in f:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a kill; mup-sweep redid that run
+            if r.get("type") == "run":
+                out[r["id"]] = r
+    return list(out.values())
+
+
+def objective(r):
+    v = r.get("objective")
+    return v if r["status"] == "complete" and v is not None and math.isfinite(v) else math.inf
+
+
+def render(directory, script):
+    subprocess.run(["gnuplot", script], cwd=directory, check=True)
+
+
+# ---- experiment 1: the optimal learning rate against width, µP and SP ----
+
+def lr_table(sweep_dir):
+    """{width: {log2 lr: (mean objective over seeds, seeds)}}; inf when any seed did not complete."""
+    cells = defaultdict(list)
+    for r in runs(sweep_dir):
+        if r["phase"] != "proxy":
+            continue
+        cells[(r["width"], round(math.log2(r["params"]["train.lr"]), 6))].append(objective(r))
+    table = defaultdict(dict)
+    for (w, x), vals in cells.items():
+        table[w][x] = (sum(vals) / len(vals) if all(map(math.isfinite, vals)) else math.inf, len(vals))
+    return table
+
+
+def argmins(table):
+    return {w: min(row, key=lambda x: row[x][0]) for w, row in sorted(table.items())}
+
+
+def wider_is_better(table):
+    """The fraction of learning rates at which the objective falls at every step up in width
+    (among learning rates where every width completed)."""
+    widths = sorted(table)
+    lrs = sorted(set.intersection(*(set(table[w]) for w in widths)))
+    ok = total = 0
+    for x in lrs:
+        vals = [table[w][x][0] for w in widths]
+        if all(map(math.isfinite, vals)):
+            total += 1
+            ok += all(a > b for a, b in zip(vals, vals[1:]))
+    return ok, total
+
+
+def lr_transfer(out, results):
+    dest = os.path.join(results, "lr-transfer")
+    os.makedirs(dest, exist_ok=True)
+    result = {}
+    for model in ("mlp", "gpt"):
+        panels = []
+        for param in ("mup", "sp"):
+            sweep = os.path.join(out, f"{model}-{param}")
+            if not os.path.exists(os.path.join(sweep, "journal.jsonl")):
+                continue
+            table = lr_table(sweep)
+            best = argmins(table)
+            ok, total = wider_is_better(table)
+            result.setdefault(model, {})[param] = {
+                "argmin_log2_lr": {str(w): x for w, x in best.items()},
+                "best_objective": {str(w): table[w][best[w]][0] for w in best},
+                "wider_is_better_at": f"{ok}/{total} learning rates",
+            }
+            dat = f"{model}-{param}.dat"
+            with open(os.path.join(dest, dat), "w") as f:
+                f.write("# one block per width: log2_lr mean_val_loss (diverged runs left out)\n")
+                for w in sorted(table):
+                    f.write(f"# width {w}\n")
+                    for x in sorted(table[w]):
+                        v = table[w][x][0]
+                        f.write(f"{x} {v if math.isfinite(v) else 'NaN'}\n")
+                    f.write("\n\n")
+            with open(os.path.join(dest, f"{model}-{param}-best.dat"), "w") as f:
+                for w in sorted(best):
+                    f.write(f"{best[w]} {table[w][best[w]][0]} {w}\n")
+            panels.append((param, dat, sorted(table)))
+        if not panels:
+            continue
+        gp = f"{model}.gp"
+        with open(os.path.join(dest, gp), "w") as f:
+            f.write(f"# rerun with: gnuplot {gp}\n")
+            f.write(f"set terminal pngcairo size {700 * len(panels)},520 enhanced font 'DejaVu Sans,10'\n")
+            f.write(f"set output '{model}.png'\nset multiplot layout 1,{len(panels)} title "
+                    f"'{model.upper()}: validation loss against learning rate, one line per width'\n")
+            f.write("set grid lc rgb '#dddddd'\nset xlabel 'log2 learning rate'\nset ylabel 'validation loss'\n"
+                    "set key top left\n")
+            ys = [v[0] for p in panels for row in lr_table(os.path.join(out, f"{model}-{p[0]}")).values()
+                  for v in row.values() if math.isfinite(v[0])]
+            lo, hi = min(ys), min(max(ys), 2 * min(ys) + 1.0)
+            f.write(f"set yrange [{lo - 0.02 * (hi - lo)}:{hi}]\n")
+            for param, dat, widths in panels:
+                f.write(f"set title '{'µP' if param == 'mup' else 'SP'}'\n")
+                plots = [f"'{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 ps 0.6 title 'width {w}'"
+                         for i, w in enumerate(widths)]
+                plots.append(f"'{model}-{param}-best.dat' using 1:2 with points pt 6 ps 2 lc rgb 'black' "
+                             "title 'argmin'")
+                f.write("plot " + ", \\\n     ".join(plots) + "\n")
+            f.write("unset multiplot\n")
+        render(dest, gp)
+    with open(os.path.join(dest, "result.json"), "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    print(json.dumps(result, indent=2))
+
+
+# ---- experiment 2: tuning compute, direct search at the target against proxy + transfer ----
+
+def tuning_cost(out, results):
+    dest = os.path.join(results, "tuning-cost")
+    os.makedirs(dest, exist_ok=True)
+    direct = sorted((r for r in runs(os.path.join(out, "direct-2048")) if r["phase"] == "proxy"),
+                    key=lambda r: r["trial"])
+    points = {"direct": [], "proxy": []}
+    best, flops, secs = math.inf, 0.0, 0.0
+    for k, r in enumerate(direct, 1):
+        best, flops, secs = min(best, objective(r)), flops + r["flops"], secs + r["seconds"]
+        if k & (k - 1) == 0:  # budgets 1, 2, 4, 8, 16 trials
+            points["direct"].append({"trials": k, "flops": flops, "seconds": secs, "target_objective": best})
+    budgets = sorted(int(d.rsplit("-", 1)[1]) for d in os.listdir(out) if d.startswith("proxy-128-"))
+    for k in budgets:
+        rs = runs(os.path.join(out, f"proxy-128-{k}"))
+        target = [r for r in rs if r["phase"] == "target"]
+        points["proxy"].append({
+            "trials": k,
+            "flops": sum(r["flops"] for r in rs),
+            "seconds": sum(r["seconds"] for r in rs),
+            "proxy_flops": sum(r["flops"] for r in rs if r["phase"] == "proxy"),
+            "target_objective": min(map(objective, target)) if target else math.inf,
+        })
+    with open(os.path.join(dest, "result.json"), "w") as f:
+        json.dump(points, f, indent=2)
+        f.write("\n")
+    for name, pts in points.items():
+        with open(os.path.join(dest, f"{name}.dat"), "w") as f:
+            f.write("# flops seconds target_val_loss trials\n")
+            for p in pts:
+                f.write(f"{p['flops']} {p['seconds']} {p['target_objective']} {p['trials']}\n")
+    with open(os.path.join(dest, "tuning.gp"), "w") as f:
+        f.write("# rerun with: gnuplot tuning.gp\n"
+                "set terminal pngcairo size 760,520 enhanced font 'DejaVu Sans,10'\nset output 'tuning.png'\n"
+                "set title 'Best width-2048 validation loss against tuning compute'\n"
+                "set logscale x\nset grid lc rgb '#dddddd'\nset xlabel 'tuning compute (multiply-add FLOPs, "
+                "target training included)'\nset ylabel 'validation loss of the width-2048 model'\n"
+                "set key top right\n"
+                "plot 'direct.dat' using 1:3 with linespoints lw 2 pt 7 title 'random search at width 2048', \\\n"
+                "     '' using 1:3:(sprintf('%d', $4)) with labels offset 0,1 notitle, \\\n"
+                "     'proxy.dat' using 1:3 with linespoints lw 2 pt 5 title 'search at width 128, transfer', \\\n"
+                "     '' using 1:3:(sprintf('%d', $4)) with labels offset 0,-1 notitle\n")
+    render(dest, "tuning.gp")
+    print(json.dumps(points, indent=2))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] not in ("lr-transfer", "tuning-cost"):
+        sys.exit(__doc__)
+    {"lr-transfer": lr_transfer, "tuning-cost": tuning_cost}[sys.argv[1]](sys.argv[2], sys.argv[3])
