@@ -34,3 +34,12 @@ void fuzz_setup(void) {
         done = 1;
     }
 }
+
+const char fuzz_sweep_config[] =
+    "{\"name\": \"fuzz\", \"model\": {\"arch\": \"mlp\", \"depth\": 2},"
+    " \"data\": {\"dataset\": \"synthetic\", \"train_size\": 500, \"val_size\": 100, \"synthetic_dim\": 8},"
+    " \"mup\": {\"base_width\": 16, \"delta_width\": 32},"
+    " \"train\": {\"optimizer\": \"sgd\", \"steps\": 20, \"batch_size\": 16, \"eval_every\": 10},"
+    " \"search\": {\"sampler\": \"grid\", \"seeds\": 2, \"space\": {\"lr\": {\"dist\": \"log2uniform\","
+    " \"low\": -8, \"high\": 12, \"grid\": 3}, \"activation\": {\"dist\": \"choice\", \"values\": [\"relu\"]}}},"
+    " \"proxy_widths\": [16, 32], \"target\": {\"width\": 48, \"seeds\": 1}}";

@@ -13,4 +13,8 @@ const char *fuzz_write(const char *name, const uint8_t *data, size_t size);
 /* Quiets the library's log and makes MUP_ASSERT a crash the fuzzer reports. */
 void fuzz_setup(void);
 
+/* The tiny sweep whose journal fuzz_journal replays and fuzz-seeds writes: a grid of 3 SGD learning
+ * rates (the largest diverges) x 2 seeds at widths 16 and 32 on synthetic data, and a target at 48. */
+extern const char fuzz_sweep_config[];
+
 #endif

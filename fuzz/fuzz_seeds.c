@@ -1,5 +1,6 @@
 /* Writes the seed corpora of the fuzz harnesses: small valid inputs of every reader, made by the
- * library itself. Usage: fuzz-seeds DIR (creates DIR/<harness>/ and DIR/idx-valid/). */
+ * library itself (the journal by a real tiny sweep). Usage: fuzz-seeds DIR (creates DIR/<harness>/,
+ * DIR/idx-valid/ and DIR/journal-sweep/). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,11 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "fuzz_common.h"
+#include "journal.h"
 #include "mup/mup.h"
+#include "transfer.h"
+#include "worker.h"
 
 static char root[1024];
 
@@ -29,6 +34,71 @@ static void write_text(const char *sub, const char *name, const char *text) {
         exit(1);
     fputs(text, f);
     fclose(f);
+}
+
+static char *slurp(const char *path, long *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (*len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+        exit(1);
+    char *s = calloc(1, (size_t)*len + 1);
+    if (fread(s, 1, (size_t)*len, f) != (size_t)*len)
+        exit(1);
+    fclose(f);
+    return s;
+}
+
+static void write_bytes(const char *sub, const char *name, const char *a, long na, const char *b, long nb) {
+    FILE *f = fopen(path_of(sub, name), "wb");
+    if (!f || fwrite(a, 1, (size_t)na, f) != (size_t)na || fwrite(b, 1, (size_t)nb, f) != (size_t)nb)
+        exit(1);
+    fclose(f);
+}
+
+/* fuzz_sweep_config swept for real: complete and diverged proxies, and a target that fails (memory cap);
+ * then the same journal cut short, with a garbled line, and continued under another config's header. */
+static void journal_seeds(void) {
+    mup_sweep_config *c;
+    mup_run_list l;
+    MUP_CHECK(mup_sweep_config_parse(fuzz_sweep_config, "fuzz", &c));
+    MUP_CHECK(mup_run_list_make(c, &l));
+    const char *dir = path_of("journal-sweep", "");
+    char journal[1100];
+    snprintf(journal, sizeof journal, "%s/journal.jsonl", dir);
+    remove(journal);
+    mup_sweep S = {.c = c, .list = &l, .threads = 1, .cores = 1};
+    S.progress.silent = true;
+    mup_sweep_init_worker(&S, -1);
+    MUP_CHECK(mup_run_data_load(&S.data, &l.runs[0].spec));
+    MUP_CHECK(mup_journal_open(dir, c, &l, MUP_JOURNAL_CREATE, false, &S.j));
+    mup_journal_set_quiet(S.j, true);
+    MUP_CHECK(mup_sweep_work(&S, 0, l.n_proxy, false));
+    mup_transfer t;
+    mup_transfer_choose(&t, c, &l, S.j);
+    setenv("MUP_MAX_MEMORY", "1", 1);
+    MUP_CHECK(mup_sweep_work(&S, l.n_proxy, l.n, false));
+    unsetenv("MUP_MAX_MEMORY");
+    mup_transfer_free(&t);
+    mup_journal_close(S.j);
+    mup_run_data_free(&S.data);
+    mup_run_list_free(&l);
+    mup_sweep_config_free(c);
+
+    long n;
+    char *text = slurp(journal, &n);
+    char *header_end = strchr(text, '\n') + 1, *last = text + n - 2;
+    while (last > text && last[-1] != '\n')
+        last--;
+    write_bytes("journal", "sweep.jsonl", text, n, "", 0);
+    write_bytes("journal", "cut-short.jsonl", text, n - 40, "", 0);
+    write_bytes("journal", "garbled.jsonl", text, header_end - text + 25, header_end, text + n - header_end);
+    char *other = strdup(text);
+    memcpy(strstr(other, "\"fingerprint\":\"") + 15, "0123456789abcdef", 16);
+    write_bytes("journal", "new-header.jsonl", text, last - text, other, header_end - text);
+    FILE *f = fopen(path_of("journal", "new-header.jsonl"), "ab");
+    fputs(last, f);
+    fclose(f);
+    free(other);
+    free(text);
 }
 
 static void put_be32(unsigned char *p, unsigned v) {
@@ -100,6 +170,7 @@ int main(int argc, char **argv) {
     mup_mlp_free(net);
     mup_model_free(M);
     mup_model_free(B);
+    journal_seeds();
     printf("seed corpora written under %s\n", root);
     return 0;
 }

@@ -74,6 +74,7 @@ void mup_coord_config_usage(FILE *f) {
         "  --config FILE            JSON config: sections model, mup, train, data (as mup-sweep's) and\n"
         "                           coord {widths, steps, seeds, seed, param, batch, factor}\n"
         "  --out DIR                output directory (default coord; created if missing)\n"
+        "  --check-finite           debug: stop at the first NaN or inf, naming its op and layer\n"
         "  --help                   this text\n\n"
         "docs/coord-check.md explains the plot, the verdict and the files.\n");
 }
@@ -172,7 +173,7 @@ static mup_status widths_flag(mup_coord_config *c, const char *text) {
 /* arg as given ("--lrr", "-x"). */
 static mup_status unknown_flag(const char *arg) {
     const char *flag = arg + strspn(arg, "-");
-    static const char *const own[] = {"widths", "out", "set", "config", "help"};
+    static const char *const own[] = {"widths", "out", "set", "config", "check-finite", "help"};
     const char *near = NULL;
     int best = INT_MAX;
     for (int i = 0; i < N_FLAG_KEYS + (int)(sizeof own / sizeof *own); i++) {
@@ -224,6 +225,9 @@ static mup_status set_flag(mup_coord_config *c, const char *flag, const char *va
 
 static bool is_flag(const char *a) { return a[0] == '-' && a[1] == '-' && a[2]; }
 
+/* The flags without a value. */
+static bool is_switch(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "--check-finite") == 0; }
+
 /* --config FILE or a bare first argument; NULL when none. */
 static mup_status find_config(int argc, char **argv, const char **path) {
     *path = NULL;
@@ -231,7 +235,7 @@ static mup_status find_config(int argc, char **argv, const char **path) {
         if (argv[i][0] == '-' && !is_flag(argv[i])) {
             continue; /* rejected as a flag later */
         } else if (!is_flag(argv[i])) {
-            if (i > 1 && is_flag(argv[i - 1]) && !strchr(argv[i - 1], '='))
+            if (i > 1 && is_flag(argv[i - 1]) && !is_switch(argv[i - 1]) && !strchr(argv[i - 1], '='))
                 continue; /* a flag's value */
             if (*path)
                 return mup_error(MUP_ERR_INVALID, "%s: unexpected argument (one config file at most)", argv[i]);
@@ -253,6 +257,10 @@ static mup_status read_flags(mup_coord_config *c, int argc, char **argv) {
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             c->help = true;
             return MUP_OK;
+        }
+        if (strcmp(a, "--check-finite") == 0) {
+            c->check_finite = true;
+            continue;
         }
         if (!is_flag(a)) {
             if (a[0] == '-')

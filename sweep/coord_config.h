@@ -22,6 +22,7 @@ typedef struct {
         double factor;
     } coord;
     char out[MUP_SPEC_PATH_MAX];
+    bool check_finite;          /* --check-finite: the NaN detector (mup_graph_check_finite) */
     bool help;
 } mup_coord_config;
 

@@ -152,13 +152,11 @@ mup_status mup_coord_plot(const char *dir, const mup_coord_result *const *runs, 
     if (s)
         return s;
     write_data(f, runs, n_runs);
-    if (fclose(f) != 0)
-        return mup_error(MUP_ERR_IO, "cannot write %s/coord.dat", dir);
-    s = mup_plot_open(dir, "coord.gp", &f);
+    s = mup_plot_close(f, dir, "coord.dat");
+    s = s ? s : mup_plot_open(dir, "coord.gp", &f);
     if (s)
         return s;
     write_script(f, runs, n_runs, title);
-    if (fclose(f) != 0)
-        return mup_error(MUP_ERR_IO, "cannot write %s/coord.gp", dir);
-    return mup_plot_render(dir, "coord.gp");
+    s = mup_plot_close(f, dir, "coord.gp");
+    return s ? s : mup_plot_render(dir, "coord.gp");
 }

@@ -307,6 +307,10 @@ mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mu
     mup_status s = MUP_OK;
     if (j->writable) {
         s = make_dirs(dir);
+        /* a directory whose files can be appended to but where no new file can be made (the report's)
+         * is refused now, not after the training; access() also sees a read-only mount, even as root */
+        if (!s && access(dir, W_OK | X_OK) != 0)
+            s = mup_error(MUP_ERR_IO, "cannot write to the output directory %s: %s", dir, strerror(errno));
         j->fd_lock = s ? -1 : open(j->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (!s && j->fd_lock < 0)
             s = mup_error(MUP_ERR_IO, "cannot write to the output directory %s: %s", dir, strerror(errno));

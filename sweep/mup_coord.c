@@ -1,5 +1,6 @@
 /* mup-coord: the coordinate check of a model family from the command line (docs/coord-check.md). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +83,12 @@ static mup_status run_check(const mup_coord_config *c, const mup_run_data *d, mu
                             mup_coord_result *r) {
     builder b = {.spec = c->spec};
     b.spec.mup.parametrization = p;
+    b.spec.train.batch_size = c->coord.batch; /* what the memory check counts */
     fixed_batch(&b, d, c->coord.batch);
     mup_coord_opts o = {.widths = c->coord.widths, .n_widths = c->coord.n_widths, .steps = c->coord.steps,
                         .seeds = c->coord.seeds, .first_seed = (uint64_t)c->coord.seed,
-                        .optim = mup_run_optim_opts(&c->spec), .factor = c->coord.factor};
+                        .optim = mup_run_optim_opts(&c->spec), .factor = c->coord.factor,
+                        .check_finite = c->check_finite};
     o.optim.schedule = (mup_schedule){0}; /* a constant rate: the check is about the first steps */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -165,9 +168,19 @@ int main(int argc, char **argv) {
         mup_coord_config_usage(stdout);
         return EXIT_PASS;
     }
+    /* a write past `ulimit -f` is then an error (EFBIG) naming the file, not a silent death */
+    signal(SIGXFSZ, SIG_IGN);
     mup_run_data d = {0};
     if (mup_run_data_load(&d, &c.spec) != MUP_OK)
         return fail("");
+    /* the widest model first: one that cannot fit is refused before anything trains */
+    mup_run_spec widest = c.spec;
+    widest.width = c.coord.widths[c.coord.n_widths - 1];
+    widest.train.batch_size = c.coord.batch;
+    if (mup_run_memory_check(&widest, &d) != MUP_OK) {
+        mup_run_data_free(&d);
+        return fail("");
+    }
     mup_parametrization which[2];
     int n = 0;
     if (c.coord.param != MUP_COORD_PARAM_SP)

@@ -2,7 +2,7 @@
  * setting (µTransfer). docs/sweep.md is the user's guide; docs/sweep-config.md the config reference.
  *
  *   mup-sweep CONFIG.json --out DIR [--jobs N] [--threads T] [--resume] [--force]
- *                                   [--dry-run] [--worker] [--report-only]
+ *                                   [--dry-run] [--worker] [--report-only] [--check-finite]
  *
  * The flow: check everything (config, output directory, journal, data) before any training; train
  * the proxy runs (this process, N forked workers, or every MPI rank, all claiming runs through the
@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,12 @@
 typedef struct {
     const char *config, *out;
     int jobs, threads;
-    bool resume, force, dry_run, worker, report_only;
+    bool resume, force, dry_run, worker, report_only, check_finite;
 } options;
 
 static const char *const USAGE =
     "usage: mup-sweep CONFIG.json --out DIR [--jobs N] [--threads T] [--resume] [--force]\n"
-    "                 [--dry-run] [--worker] [--report-only]\n";
+    "                 [--dry-run] [--worker] [--report-only] [--check-finite]\n";
 
 static int help(void) {
     printf("%s\n"
@@ -48,7 +49,9 @@ static int help(void) {
            "  --dry-run       print the trials and the runs (and, with --out, what is done) and exit\n"
            "  --worker        train proxy runs until none is left to claim, then exit without the target or\n"
            "                  the report (for job arrays: a final plain run does the rest)\n"
-           "  --report-only   write the report from DIR's journal without training\n\n"
+           "  --report-only   write the report from DIR's journal without training\n"
+           "  --check-finite  debug: a run stops at its first NaN or inf, and its journaled message names\n"
+           "                  the op and the layer (slower)\n\n"
            "MPI: %s (under mpirun every rank is a worker; rank 0 writes the report).\n",
            USAGE, mup_ranks_built_with_mpi() ? "built in" : "not built in");
     return 0;
@@ -92,6 +95,8 @@ static int parse(int argc, char **argv, options *o) {
             o->worker = true;
         else if (strcmp(a, "--report-only") == 0)
             o->report_only = true;
+        else if (strcmp(a, "--check-finite") == 0)
+            o->check_finite = true;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "mup-sweep: unknown option %s%s\n%s", a, strcmp(a, "--out") == 0 ? " (needs DIR)" : "",
                     USAGE);
@@ -125,17 +130,6 @@ static int fail(void) {
     return 1;
 }
 
-/* Computes the transfer from the journal and, once every proxy run is journaled, gives the target runs
- * the chosen trial so that their records match. */
-static void choose(const mup_sweep_config *c, mup_run_list *l, mup_journal *j, mup_transfer *t) {
-    mup_transfer_compute(t, c, l, j);
-    bool proxies_done = true;
-    for (int i = 0; i < l->n_proxy && proxies_done; i++)
-        proxies_done = mup_journal_record(j, i) != NULL;
-    MUP_CHECK(mup_run_list_set_target(l, c, proxies_done ? t->best : -1));
-    mup_journal_rematch(j);
-}
-
 static int dry_run(const options *o, const mup_sweep_config *c, mup_run_list *l) {
     mup_plan_print(c, stdout);
     mup_journal *j = NULL;
@@ -144,7 +138,7 @@ static int dry_run(const options *o, const mup_sweep_config *c, mup_run_list *l)
     snprintf(path, sizeof path, "%s/journal.jsonl", o->out ? o->out : ".");
     if (o->out && access(path, F_OK) == 0) {
         if (mup_journal_open(o->out, c, l, MUP_JOURNAL_READ, o->force, &j) == MUP_OK)
-            choose(c, l, j, &t);
+            mup_transfer_choose(&t, c, l, j);
         else
             printf("# %s\n", mup_error_message());
     }
@@ -221,7 +215,7 @@ static int report(const options *o, const mup_sweep_config *c, mup_run_list *l, 
     mup_journal_refresh(j);
     mup_journal_unlock(j);
     mup_transfer t;
-    choose(c, l, j, &t);
+    mup_transfer_choose(&t, c, l, j);
     mup_status s = mup_sweep_report(o->out, c, l, j, &t);
     if (!s)
         print_outcome(o, c, l, j, &t);
@@ -249,15 +243,22 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
     if (!S->c->has_target)
         return 0;
     mup_transfer t;
-    choose(S->c, l, S->j, &t);
+    mup_transfer_choose(&t, S->c, l, S->j);
     if (t.best < 0 && lead)
         fprintf(stderr, "mup-sweep: no trial completed every seed at width %d: the target is not trained\n",
                 S->c->proxy_widths[t.select_width]);
-    if (t.best >= 0)
-        s = phase(S, o, R, l->n_proxy, l->n, true);
+    bool transferred = t.best >= 0;
     mup_transfer_free(&t);
+    if (transferred)
+        s = phase(S, o, R, l->n_proxy, l->n, true);
     if (!mup_ranks_agree(R, s == MUP_OK))
         return s ? fail() : 1;
+    left = transferred ? mup_sweep_count_left(S, l->n_proxy, l->n) : 0;
+    if (left > 0) {
+        if (lead)
+            fprintf(stderr, "mup-sweep: %d target runs are not done (their workers died); rerun to resume\n", left);
+        return 1;
+    }
     return 0;
 }
 
@@ -269,6 +270,7 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     /* a parent of forked workers computes with one thread, so that OpenMP starts no threads before fork */
     mup_set_num_threads(o->jobs > 1 ? 1 : S->threads);
     mup_sweep_init_worker(S, R->on ? R->rank : -1);
+    S->check_finite = o->check_finite;
     S->progress.tty = isatty(STDERR_FILENO) && R->size == 1;
     S->progress.own_only = R->size > 1;
     return mup_run_data_load(&S->data, &S->list->runs[0].spec);
@@ -307,6 +309,8 @@ int main(int argc, char **argv) {
     mup_ranks R;
     mup_ranks_start(&R, &argc, &argv);
     mup_set_log_fn(log_line, NULL);
+    /* a write past `ulimit -f` is then an error (EFBIG) naming the file, not a silent death */
+    signal(SIGXFSZ, SIG_IGN);
     options o;
     int code = parse(argc, argv, &o);
     if (code < 0 && R.size > 1 && o.jobs > 1) {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -15,6 +16,20 @@ mup_status mup_plot_open(const char *dir, const char *name, FILE **out) {
     *out = fopen(path, "w");
     if (!*out)
         return mup_error(MUP_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    return MUP_OK;
+}
+
+mup_status mup_plot_close(FILE *f, const char *dir, const char *name) {
+    /* a write that failed earlier leaves the error indicator; flushing again tells why */
+    errno = 0;
+    bool bad = fflush(f) != 0 || ferror(f);
+    int why = errno;
+    if (fclose(f) != 0) {
+        bad = true;
+        why = why ? why : errno;
+    }
+    if (bad)
+        return mup_error(MUP_ERR_IO, "cannot write %s/%s: %s", dir, name, strerror(why ? why : EIO));
     return MUP_OK;
 }
 

@@ -31,7 +31,8 @@ static _Noreturn void child(mup_sweep *S, int from, int to, bool wait, int threa
     _exit(s ? 1 : 0);
 }
 
-static void reap(pid_t *pids, int n, int *alive) {
+/* Counts the workers that stopped on an error of their own (they told it on stderr). */
+static void reap(pid_t *pids, int n, int *alive, int *failed) {
     for (int k = 0; k < n; k++) {
         int st;
         if (pids[k] <= 0 || waitpid(pids[k], &st, WNOHANG) != pids[k])
@@ -40,7 +41,7 @@ static void reap(pid_t *pids, int n, int *alive) {
             fprintf(stderr, "mup-sweep: worker %ld was killed by signal %d (%s); its run is free again\n",
                     (long)pids[k], WTERMSIG(st), strsignal(WTERMSIG(st)));
         else if (WEXITSTATUS(st) != 0)
-            fprintf(stderr, "mup-sweep: worker %ld stopped with status %d\n", (long)pids[k], WEXITSTATUS(st));
+            (*failed)++;
         pids[k] = 0;
         (*alive)--;
     }
@@ -57,7 +58,7 @@ mup_status mup_sweep_pool(mup_sweep *S, int from, int to, int jobs, int threads,
         return MUP_OK;
     threads = mup_sweep_pool_threads(S, workers, threads);
     pid_t *pids = mup_xcalloc((size_t)workers, sizeof *pids), parent = getpid();
-    int alive = 0;
+    int alive = 0, failed = 0;
     fflush(NULL);
     for (int k = 0; k < workers; k++) {
         pid_t p = fork();
@@ -72,12 +73,15 @@ mup_status mup_sweep_pool(mup_sweep *S, int from, int to, int jobs, int threads,
     }
     while (alive > 0) {
         nanosleep(&(struct timespec){0, MONITOR_NS}, NULL);
-        reap(pids, workers, &alive);
+        reap(pids, workers, &alive, &failed);
         mup_journal_lock(S->j);
         mup_journal_refresh(S->j);
         mup_journal_unlock(S->j);
         mup_sweep_progress_poll(S);
     }
     free(pids);
+    if (failed)
+        return mup_error(MUP_ERR_IO, "%d worker%s stopped on the error above; the journal keeps every finished run: "
+                         "rerun to resume", failed, failed == 1 ? "" : "s");
     return MUP_OK;
 }

@@ -1,10 +1,12 @@
 #include "recipe.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SYNTHETIC_TRAIN 10000
 #define SYNTHETIC_SEED 12345  /* the data never changes with the run's seed */
@@ -135,32 +137,107 @@ static void build_one(mup_run_model *m, mup_model *M, const mup_run_spec *s, con
     }
 }
 
-/* Parameters, gradients, optimizer state and (roughly) activations of one step, in bytes. */
-static double memory_estimate(const mup_run_spec *s, const mup_model *M) {
-    double params = (double)mup_model_num_floats(M) * sizeof(float);
+/* The weights that multiply every example (MLP) or token (GPT), from the spec alone: what the FLOPs
+ * and the memory estimate both count. */
+static double matmul_weights(const mup_run_spec *s, const mup_run_data *d) {
+    double w = s->width;
+    if (s->model.arch == MUP_ARCH_MLP)
+        return d->train.dim * w + (s->model.depth - 1) * w * w + w * d->train.n_classes;
+    double ffn = s->model.ffn_ratio > 0 ? s->model.ffn_ratio : 4;
+    return s->model.n_layer * (4.0 + 2.0 * ffn) * w * w + w * d->text_train.vocab;
+}
+
+double mup_run_memory_estimate(const mup_run_spec *s, const mup_run_data *d) {
+    double w = s->width, params = matmul_weights(s, d);
+    params += s->model.arch == MUP_ARCH_MLP ? s->model.depth * w + d->train.n_classes  /* biases */
+                                            : (s->model.block_size + 12.0 * s->model.n_layer) * w;  /* wpe, norms */
     double states = s->train.optimizer == MUP_OPTIM_SGD ? 1 : 2;
     double rows = s->model.arch == MUP_ARCH_MLP ? s->train.batch_size : (double)s->train.batch_size * s->model.block_size;
-    double per_row = s->model.arch == MUP_ARCH_MLP ? 6.0 * s->model.depth * s->width
-                                                   : s->model.n_layer * (30.0 * s->width + 3.0 * s->model.block_size);
-    return params * (2 + states) + rows * per_row * sizeof(float) * 2;
+    double per_row = s->model.arch == MUP_ARCH_MLP ? 6.0 * s->model.depth * w
+                                                   : s->model.n_layer * (30.0 * w + 3.0 * s->model.block_size);
+    return (params * (2 + states) + rows * per_row * 2) * sizeof(float);
+}
+
+/* "1.5 GiB" */
+static void format_bytes(char *buf, size_t len, double bytes) {
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 6)
+        bytes /= 1024, u++;
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+/* The memory of this machine, or of its control group (a container, a Slurm job) when less; 0: unknown. */
+static double machine_memory(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double bytes = pages > 0 && page > 0 ? (double)pages * page : 0;
+    static const char *const cgroup[] = {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(cgroup[i], "r");
+        double limit;
+        if (f && fscanf(f, "%lf", &limit) == 1 && limit > 0 && (bytes == 0 || limit < bytes))
+            bytes = limit;
+        if (f)
+            fclose(f);
+    }
+    return bytes;
+}
+
+/* MUP_MAX_MEMORY: bytes, or a number with K, M, G or T (powers of 1024; "8G", "8GB" and "8GiB" agree). */
+static mup_status memory_cap(const char *text, double *bytes) {
+    static const char units[] = "KMGT";
+    char *end;
+    double v = strtod(text, &end);
+    const char *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (u) {
+        v *= pow(1024, (double)(u - units + 1));
+        end++;
+        if (strcmp(end, "B") == 0 || strcmp(end, "iB") == 0)
+            end += strlen(end);
+    }
+    if (end == text || *end || !(v > 0) || !isfinite(v))
+        return mup_error(MUP_ERR_INVALID, "MUP_MAX_MEMORY=%s: expected a size in bytes, or with K, M, G or T "
+                         "(powers of 1024), such as 8G", text);
+    *bytes = v;
+    return MUP_OK;
+}
+
+mup_status mup_run_memory_check(const mup_run_spec *s, const mup_run_data *d) {
+    const char *cap = getenv("MUP_MAX_MEMORY");
+    double limit = 0, need = mup_run_memory_estimate(s, d);
+    char source[160], have[32], want[32];
+    if (cap && *cap) {
+        mup_status st = memory_cap(cap, &limit);
+        if (st)
+            return st;
+        format_bytes(have, sizeof have, limit);
+        snprintf(source, sizeof source, "MUP_MAX_MEMORY=%s (%s)", cap, have);
+    } else {
+        limit = machine_memory();
+        format_bytes(have, sizeof have, limit);
+        snprintf(source, sizeof source, "the memory of this machine (%s; set MUP_MAX_MEMORY to lower the cap)", have);
+    }
+    if (limit <= 0 || need <= limit)
+        return MUP_OK;
+    format_bytes(want, sizeof want, need);
+    return mup_error(MUP_ERR_NOMEM, "width %d needs about %s (%.0f bytes: parameters, gradients, optimizer state and "
+                     "the activations of a batch of %d), more than %s", s->width, want, need, s->train.batch_size,
+                     source);
 }
 
 mup_status mup_run_model_build(mup_run_model *m, const mup_run_spec *s, const mup_run_data *d) {
     MUP_ASSERT(d->loaded && s->width > 0, "mup_run_model_build: data not loaded or width %d", s->width);
+    *m = (mup_run_model){0};
+    mup_status st = mup_run_memory_check(s, d);
+    if (st != MUP_OK)
+        return st;
     *m = (mup_run_model){mup_model_new(), mup_model_new_shapes_only(), mup_model_new_shapes_only(), NULL, NULL};
     build_one(m, m->M, s, d, s->width, true);
-    const char *cap = getenv("MUP_MAX_MEMORY");
-    double need = memory_estimate(s, m->M);
-    if (cap && *cap && need > atof(cap)) {
-        mup_run_model_free(m);
-        return mup_error(MUP_ERR_NOMEM, "width %d needs about %.0f MB (parameters, gradients, optimizer state, "
-                         "activations), above MUP_MAX_MEMORY=%s bytes", s->width, need / 1e6, cap);
-    }
     build_one(m, m->base, s, d, s->mup.base_width, false);
     build_one(m, m->delta, s, d, mup_run_spec_delta_width(s), false);
     if (s->mup.parametrization == MUP_PARAMETRIZATION_SP)
         mup_model_set_parametrization(m->M, MUP_PARAMETRIZATION_SP);
-    mup_status st = mup_set_base_shapes(m->M, m->base, m->delta);
+    st = mup_set_base_shapes(m->M, m->base, m->delta);
     if (st != MUP_OK) {
         mup_run_model_free(m);
         return st;
@@ -234,12 +311,7 @@ double mup_run_objective(const mup_train_result *r, mup_objective o) {
 }
 
 double mup_run_step_flops(const mup_run_spec *s, const mup_run_data *d) {
-    double w = s->width;
-    if (s->model.arch == MUP_ARCH_MLP) {
-        double per_row = d->train.dim * w + (s->model.depth - 1) * w * w + w * d->train.n_classes;
-        return 3.0 * 2.0 * s->train.batch_size * per_row; /* forward + two backward GEMMs */
-    }
-    double T = s->model.block_size, ffn = (s->model.ffn_ratio > 0 ? s->model.ffn_ratio : 4);
-    double per_token = s->model.n_layer * ((4.0 + 2.0 * ffn) * w * w + 2.0 * T * w) + w * d->text_train.vocab;
-    return 3.0 * 2.0 * s->train.batch_size * T * per_token;
+    double rows = s->model.arch == MUP_ARCH_MLP ? s->train.batch_size : (double)s->train.batch_size * s->model.block_size;
+    double attention = s->model.arch == MUP_ARCH_MLP ? 0 : s->model.n_layer * 2.0 * s->model.block_size * s->width;
+    return 3.0 * 2.0 * rows * (matmul_weights(s, d) + attention); /* forward + two backward GEMMs */
 }

@@ -29,9 +29,17 @@ typedef struct {
     mup_gpt *gpt;
 } mup_run_model;
 
+/* Bytes a run of s takes (parameters, gradients, optimizer state and the activations of a step), from
+ * the spec and the data's sizes alone: nothing is built. */
+double mup_run_memory_estimate(const mup_run_spec *s, const mup_run_data *d);
+/* Refuses (MUP_ERR_NOMEM, naming the width and the bytes) a run whose estimate exceeds the memory cap:
+ * MUP_ERR_INVALID for a MUP_MAX_MEMORY that is not a size. The cap is MUP_MAX_MEMORY when set (bytes,
+ * or with K, M, G or T: powers of 1024), else the memory of the machine, or of its cgroup when less.
+ * It is per process: with several workers on a machine, give each its share. */
+mup_status mup_run_memory_check(const mup_run_spec *s, const mup_run_data *d);
+
 /* Builds the three models, sets base shapes (SP when the spec says so) and initialises from s->seed.
- * Refuses (MUP_ERR_NOMEM) a model whose memory estimate exceeds MUP_MAX_MEMORY bytes when that is
- * set. */
+ * Refuses what mup_run_memory_check refuses, before building anything. */
 mup_status mup_run_model_build(mup_run_model *m, const mup_run_spec *s, const mup_run_data *d);
 void mup_run_model_free(mup_run_model *m);
 

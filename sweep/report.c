@@ -162,9 +162,9 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
         free(v);
     }
     free(pts);
-    fclose(data);
-    fclose(best);
-    s = mup_plot_open(dir, "lr_transfer.gp", &gp);
+    s = mup_plot_close(data, dir, "lr_transfer.dat");
+    mup_status sb = mup_plot_close(best, dir, "lr_transfer_best.dat");
+    s = s ? s : sb ? sb : mup_plot_open(dir, "lr_transfer.gp", &gp);
     if (s)
         return s;
     mup_plot_header(gp, "lr_transfer.png", 900, 560);
@@ -183,8 +183,8 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
         fprintf(gp, "'lr_transfer.dat' index %d using 1:2 with points pt 5 ps 1.6 lc rgb 'black' "
                 "title 'target width %d', \\\n     ", t->n_widths, c->target.width);
     fprintf(gp, "'lr_transfer_best.dat' using 1:2 with points pt 6 ps 2.4 lw 2 lc rgb '#444444' title 'best of each width'\n");
-    fclose(gp);
-    return mup_plot_render(dir, "lr_transfer.gp");
+    s = mup_plot_close(gp, dir, "lr_transfer.gp");
+    return s ? s : mup_plot_render(dir, "lr_transfer.gp");
 }
 
 static mup_status plot_history(const char *dir, const mup_sweep_config *c, const mup_transfer *t) {
@@ -209,8 +209,8 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
             best = v;
         fprintf(data, isfinite(best) ? " %.9g\n" : " NaN\n", best);
     }
-    fclose(data);
-    s = mup_plot_open(dir, "history.gp", &gp);
+    s = mup_plot_close(data, dir, "history.dat");
+    s = s ? s : mup_plot_open(dir, "history.gp", &gp);
     if (s)
         return s;
     mup_plot_header(gp, "history.png", 900, 480);
@@ -226,8 +226,8 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
                 c->proxy_widths[w]);
     fprintf(gp, "'history.dat' using 1:%d with steps lw 2 lc rgb 'black' title 'best so far (width %d)'\n",
             t->n_widths + 2, c->proxy_widths[sel]);
-    fclose(gp);
-    return mup_plot_render(dir, "history.gp");
+    s = mup_plot_close(gp, dir, "history.gp");
+    return s ? s : mup_plot_render(dir, "history.gp");
 }
 
 /* ---- report.md ---- */
@@ -424,9 +424,7 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, "Each plot's gnuplot script (`.gp`) and data (`.dat`) are beside it: edit and rerun "
             "`gnuplot lr_transfer.gp` in this directory. Every run's curves are in `results.h5`, the raw records in "
             "`journal.jsonl`, the numbers above in `summary.json`.\n");
-    if (fclose(f) != 0)
-        return mup_error(MUP_ERR_IO, "cannot write %s/report.md", dir);
-    return MUP_OK;
+    return mup_plot_close(f, dir, "report.md");
 }
 
 mup_status mup_sweep_report(const char *dir, const mup_sweep_config *c, const mup_run_list *l,

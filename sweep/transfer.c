@@ -46,6 +46,15 @@ void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_
     t->best = t->best_trial[t->select_width];
 }
 
+void mup_transfer_choose(mup_transfer *t, const mup_sweep_config *c, mup_run_list *l, mup_journal *j) {
+    mup_transfer_compute(t, c, l, j);
+    bool proxies_done = true;
+    for (int i = 0; i < l->n_proxy && proxies_done; i++)
+        proxies_done = mup_journal_record(j, i) != NULL;
+    MUP_CHECK(mup_run_list_set_target(l, c, proxies_done ? t->best : -1));
+    mup_journal_rematch(j);
+}
+
 void mup_transfer_free(mup_transfer *t) {
     free(t->score);
     free(t->best_trial);
@@ -164,8 +173,7 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     mup_status s = mup_plot_open(dir, "summary.json", &f);
     if (!s) {
         fprintf(f, "%s\n", text);
-        if (fclose(f) != 0)
-            s = mup_error(MUP_ERR_IO, "cannot write %s/summary.json", dir);
+        s = mup_plot_close(f, dir, "summary.json");
     }
     cJSON_free(text);
     return s;

@@ -22,6 +22,9 @@ typedef struct {
 } mup_transfer;
 
 void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j);
+/* The transfer, and once every proxy run is journaled, the target runs given the chosen trial (their
+ * records then match): what a sweep rebuilds from its journal before the target phase or a report. */
+void mup_transfer_choose(mup_transfer *t, const mup_sweep_config *c, mup_run_list *l, mup_journal *j);
 void mup_transfer_free(mup_transfer *t);
 
 /* The target's outcome over its seeds: the mean objective (+inf unless all complete), and a status

@@ -50,7 +50,7 @@ static mup_status run_one(mup_sweep *S, int i) {
     const mup_sweep_run *run = &S->list->runs[i];
     mup_train_result r;
     /* a target run is long: on a terminal it gets the training loop's own progress bar */
-    mup_train_opts opts = {.label = run->id,
+    mup_train_opts opts = {.label = run->id, .check_finite = S->check_finite,
                            .progress = S->progress.tty && !S->progress.silent && run->phase == MUP_PHASE_TARGET};
     current_run = i;
     mup_status st = mup_run_train(&run->spec, &S->data, &opts, &r);

@@ -32,6 +32,7 @@ typedef struct {
     int threads;          /* OpenMP threads of each run */
     int cores;            /* the cores this process may use, shared out among forked workers */
     char worker[96];      /* "host:pid", with " rank R" under MPI */
+    bool check_finite;    /* runs train with the NaN detector (mup_train_opts.check_finite) */
     mup_sweep_progress progress;
 } mup_sweep;
 

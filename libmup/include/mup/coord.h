@@ -49,6 +49,7 @@ typedef struct {
     uint64_t first_seed;
     mup_optim_opts optim;  /* checked with mup_optim_opts_check */
     double factor;         /* allowed change of l1 per 4x of width; 0 means 1.2 */
+    bool check_finite;     /* debug: stop (MUP_ERR_DIVERGED) at the first NaN or inf, naming its op and layer */
 } mup_coord_opts;
 
 #define MUP_COORD_DEFAULT_FACTOR 1.2
@@ -93,7 +94,8 @@ typedef struct {
  * first model; after that the steps allocate nothing. Free *out with mup_coord_result_free (also
  * after an error). Errors: MUP_ERR_INVALID for options out of range or a model that taps no layer;
  * the builder's error, with the width and seed; MUP_ERR_SHAPE when a step taps other layers than the
- * first step of the first model did. */
+ * first step of the first model did; with check_finite, MUP_ERR_DIVERGED naming the width, seed, step,
+ * op and layer of the first NaN or inf. */
 mup_status mup_coord_run(mup_coord_build_fn build, void *ctx, const mup_coord_opts *opts, mup_coord_result *out);
 void mup_coord_result_free(mup_coord_result *r);
 

@@ -167,18 +167,24 @@ static mup_status run_model(recorder *rec, mup_coord_model *m, const mup_coord_o
     mup_graph *g = mup_model_graph(m->model);
     mup_graph_seed(g, rec->r->seeds[s]);
     mup_graph_set_tap(g, on_tap, rec);
+    mup_graph_check_finite(g, o->check_finite);
     rec->model = m->model;
     mup_status st = MUP_OK;
     for (int t = 0; t < o->steps && st == MUP_OK; t++) {
         g = mup_graph_begin(m->model);
         mup_tensor *loss = m->loss(m, g);
-        if (t + 1 < o->steps) {
+        if (t + 1 < o->steps)
             mup_backward(g, loss);
+        const char *bad = mup_graph_nonfinite(g);
+        if (bad)
+            st = mup_error(MUP_ERR_DIVERGED, "coord: width %d, seed %llu, step %d: %s", rec->r->widths[w],
+                           (unsigned long long)rec->r->seeds[s], t + 1, bad);
+        else if (t + 1 < o->steps)
             mup_optim_step(opt);
-        }
         mup_graph_end(g);
-        st = finish_step(rec, w, s, t);
+        st = st ? st : finish_step(rec, w, s, t);
     }
+    mup_graph_check_finite(g, false);
     mup_graph_set_tap(g, NULL, NULL);
     mup_optim_free(opt);
     return st;
