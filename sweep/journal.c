@@ -94,8 +94,8 @@ static void read_line(mup_journal *j, char *text, int line) {
     cJSON *obj = cJSON_Parse(text);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
     if (!cJSON_IsString(type)) {
-        warn(j, "%s:%d: garbled line skipped (a write cut short by a kill?); its run will be done again", j->path,
-             line);
+        warn(j, "%s:%d: garbled line skipped (a write cut short by a kill or a full disk?); its run will be done "
+             "again", j->path, line);
     } else if (strcmp(type->valuestring, "header") == 0) {
         const cJSON *fp = cJSON_GetObjectItemCaseSensitive(obj, "fingerprint");
         if (cJSON_IsString(fp))
@@ -143,8 +143,8 @@ void mup_journal_refresh(mup_journal *j) {
     }
     /* appends happen under the lock we hold: an unfinished last line is a writer killed mid-write */
     if (p < buf + got && j->warned_tail != j->offset) {
-        warn(j, "%s:%d: the last line is cut short (a write interrupted by a kill?); skipped, its run will be "
-             "done again", j->path, j->line + 1);
+        warn(j, "%s:%d: the last line is cut short (a write interrupted by a kill or a full disk?); skipped, its "
+             "run will be done again", j->path, j->line + 1);
         j->warned_tail = j->offset;
     }
     free(buf);

@@ -94,9 +94,10 @@ static mup_status run_check(const mup_coord_config *c, const mup_run_data *d, mu
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mup_status s = mup_coord_run(build, &b, &o, r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    fprintf(stderr, "mup-coord: %s: %d widths x %d seed%s x %d steps in %.1f s\n",
-            p == MUP_PARAMETRIZATION_MUP ? "µP" : "SP", o.n_widths, o.seeds, o.seeds == 1 ? "" : "s", o.steps,
-            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    if (s == MUP_OK) /* a check that stops says one line: its error */
+        fprintf(stderr, "mup-coord: %s: %d widths x %d seed%s x %d steps in %.1f s\n",
+                p == MUP_PARAMETRIZATION_MUP ? "µP" : "SP", o.n_widths, o.seeds, o.seeds == 1 ? "" : "s", o.steps,
+                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     free(b.x);
     free(b.ids);
     free(b.y);

@@ -147,15 +147,19 @@ static double matmul_weights(const mup_run_spec *s, const mup_run_data *d) {
     return s->model.n_layer * (4.0 + 2.0 * ffn) * w * w + w * d->text_train.vocab;
 }
 
+/* Examples (MLP) or tokens (GPT) of a step. */
+static double rows_per_step(const mup_run_spec *s) {
+    return s->model.arch == MUP_ARCH_MLP ? s->train.batch_size : (double)s->train.batch_size * s->model.block_size;
+}
+
 double mup_run_memory_estimate(const mup_run_spec *s, const mup_run_data *d) {
     double w = s->width, params = matmul_weights(s, d);
     params += s->model.arch == MUP_ARCH_MLP ? s->model.depth * w + d->train.n_classes  /* biases */
                                             : (s->model.block_size + 12.0 * s->model.n_layer) * w;  /* wpe, norms */
     double states = s->train.optimizer == MUP_OPTIM_SGD ? 1 : 2;
-    double rows = s->model.arch == MUP_ARCH_MLP ? s->train.batch_size : (double)s->train.batch_size * s->model.block_size;
     double per_row = s->model.arch == MUP_ARCH_MLP ? 6.0 * s->model.depth * w
                                                    : s->model.n_layer * (30.0 * w + 3.0 * s->model.block_size);
-    return (params * (2 + states) + rows * per_row * 2) * sizeof(float);
+    return (params * (2 + states) + rows_per_step(s) * per_row * 2) * sizeof(float);
 }
 
 /* "1.5 GiB" */
@@ -311,7 +315,6 @@ double mup_run_objective(const mup_train_result *r, mup_objective o) {
 }
 
 double mup_run_step_flops(const mup_run_spec *s, const mup_run_data *d) {
-    double rows = s->model.arch == MUP_ARCH_MLP ? s->train.batch_size : (double)s->train.batch_size * s->model.block_size;
-    double attention = s->model.arch == MUP_ARCH_MLP ? 0 : s->model.n_layer * 2.0 * s->model.block_size * s->width;
+    double rows = rows_per_step(s), attention = s->model.arch == MUP_ARCH_MLP ? 0 : s->model.n_layer * 2.0 * s->model.block_size * s->width;
     return 3.0 * 2.0 * rows * (matmul_weights(s, d) + attention); /* forward + two backward GEMMs */
 }

@@ -103,8 +103,8 @@ mup_status mup_results_write(const char *dir, const mup_sweep_config *c, const m
     }
     if (runs >= 0)
         H5Gclose(runs);
-    if (H5Fclose(f) < 0 && !s)
-        s = mup_error(MUP_ERR_IO, "cannot finish %s", tmp);
+    mup_status closed = mup_h5_close_written(f, tmp);
+    s = s ? s : closed;
     if (!s && rename(tmp, path) != 0)
         s = mup_error(MUP_ERR_IO, "cannot rename %s to %s", tmp, path);
     if (s) {

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "testing.h"
+#include "train/progress.h"
 
 extern char **environ;
 
@@ -275,4 +277,21 @@ Test(coord_tool, bad_input_exits_2_with_one_line) {
     fprintf(f, "{\"coord\": {\"widths\": [32, 64],\n \"steps\": }}\n");
     fclose(f);
     check_refused((const char *[]){"--config", config, NULL}, "bad.json:2:");
+}
+
+Test(coord_tool, a_width_too_big_for_the_machine_is_refused_at_once_naming_the_bytes) {
+    double t0 = mup_now();
+    check_refused((const char *[]){"--widths", "64,3000000", "--out", test_path("big"), NULL},
+                  "width 3000000 needs about");
+    cr_assert_lt(mup_now() - t0, 5.0, "the refusal took %.1f s: something was built or trained", mup_now() - t0);
+    tool_run r = run_tool((const char *[]){"--widths", "64,3000000", "--out", test_path("big"), NULL});
+    cr_assert(strstr(r.err, " bytes: parameters") && strstr(r.err, "memory of this machine"), "%s", r.err);
+    tool_run_free(&r);
+    cr_assert_neq(access(test_path("big"), F_OK), 0, "nothing is written");
+}
+
+Test(coord_tool, check_finite_names_the_op_and_layer_of_the_first_inf) {
+    const char *args[] = {"--optimizer", "sgd", "--lr", "1e30", "--widths", "64,128", "--steps", "3", "--seeds",
+                          "1", "--check-finite", "--out", test_path("nan"), NULL};
+    check_refused(args, "coord: width 64, seed 0: step 2: forward of op affine after layer fc1.act");
 }

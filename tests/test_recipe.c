@@ -114,3 +114,39 @@ Test(recipe, memory_cap_refuses_before_training) {
     mup_train_result_free(&r);
     mup_run_data_free(&d);
 }
+
+Test(recipe, the_memory_cap_takes_sizes_and_refuses_anything_else) {
+    mup_run_spec s = small_mlp();
+    mup_run_data d = {0};
+    cr_assert_eq(mup_run_data_load(&d, &s), MUP_OK);
+    double need = mup_run_memory_estimate(&s, &d);
+    cr_assert(need > 100e3 && need < 1e6, "width 64: %.0f bytes", need);
+    static const struct {
+        const char *cap;
+        mup_status want;
+    } cases[] = {{"1K", MUP_ERR_NOMEM}, {"1000", MUP_ERR_NOMEM}, {"8G", MUP_OK}, {"8GiB", MUP_OK}, {"0.5m", MUP_OK},
+                 {"1e9", MUP_OK}, {"eight", MUP_ERR_INVALID}, {"8Q", MUP_ERR_INVALID}, {"-1", MUP_ERR_INVALID},
+                 {"8GBs", MUP_ERR_INVALID}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("MUP_MAX_MEMORY", cases[i].cap, 1);
+        mup_status st = mup_run_memory_check(&s, &d);
+        cr_assert_eq(st, cases[i].want, "MUP_MAX_MEMORY=%s: %s", cases[i].cap, st ? mup_error_message() : "ok");
+        if (st)
+            cr_assert(strstr(mup_error_message(), cases[i].cap), "%s", mup_error_message());
+    }
+    unsetenv("MUP_MAX_MEMORY");
+    mup_run_data_free(&d);
+}
+
+Test(recipe, a_width_beyond_the_machine_is_refused_without_building_anything) {
+    unsetenv("MUP_MAX_MEMORY");
+    mup_run_spec s = small_mlp();
+    s.width = 1 << 22; /* 2^44 parameters in fc2: 64 TiB of them before their gradients */
+    mup_run_data d = {0};
+    mup_train_result r;
+    cr_assert_eq(mup_run_train(&s, &d, NULL, &r), MUP_ERR_NOMEM);
+    cr_assert(strstr(r.message, "width 4194304 needs about") && strstr(r.message, "memory of this machine"), "%s",
+              r.message);
+    mup_train_result_free(&r);
+    mup_run_data_free(&d);
+}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -528,4 +529,146 @@ Test(sweep_cli, two_mpi_ranks_give_the_results_of_one) {
     assert_same_objectives(&one, &two);
     for (int k = 0; k < two.n; k++)
         cr_assert(strstr(two.r[k].worker, " rank "), "run %s by %s", two.r[k].id, two.r[k].worker);
+}
+
+/* ---- the machine: a full disk, an unwritable directory, too little memory; the NaN detector ---- */
+
+/* Runs `mup-sweep args` as run() does, in a child process whose files may not grow past bytes (RLIMIT_FSIZE,
+ * what `ulimit -f` sets): a write past it fails with EFBIG as one on a full disk fails with ENOSPC. */
+static int run_limited(rlim_t bytes, const char *args, char **err) {
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct rlimit rl = {bytes, bytes};
+        _exit(setrlimit(RLIMIT_FSIZE, &rl) == 0 ? run("", args, NULL) : 99);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    *err = slurp(test_path("stderr.txt"));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static long file_size(const char *dir, const char *name) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+Test(sweep_cli, a_full_disk_stops_the_sweep_naming_the_file_and_a_resume_runs_every_run_once) {
+    /* a whole sweep first, to know the sizes: the limit cuts the journal in its fifth line */
+    char dir[512], args[2048], *err;
+    tiny_once(dir, args);
+    char *text = slurp(test_path("out/journal.jsonl"));
+    long cut = 0;
+    for (int line = 0; line < 4; line++)
+        cut = strchr(text + cut, '\n') - text + 1;
+    cut += (strchr(text + cut, '\n') - (text + cut)) / 2;
+    long whole = (long)strlen(text);
+    free(text);
+    snprintf(dir, sizeof dir, "%s", test_path("full"));
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
+    cr_assert_eq(run_limited((rlim_t)cut, args, &err), 1, "%s", err);
+    cr_assert(strstr(err, "journal.jsonl: File too large"), "the file and the reason are not named: %s", err);
+    free(err);
+    journal j;
+    read_journal(dir, &j);
+    cr_assert_eq(j.n, 3, "the records before the limit are kept");
+    cr_assert_eq(file_size(dir, "journal.jsonl"), cut, "the fourth record is written up to the limit");
+    cr_assert_eq(run("", args, &err), 0, "%s", err);
+    cr_assert(strstr(err, "cut short"), "%s", err);
+    free(err);
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS);
+    cr_assert_eq(j.garbled, 1);
+
+    /* room for the journal, not for results.h5: every run is kept, the report's file is named */
+    snprintf(dir, sizeof dir, "%s", test_path("report"));
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
+    cr_assert_eq(run_limited((rlim_t)whole + 4096, args, &err), 1, "%s", err);
+    cr_assert(strstr(err, "results.h5") && strstr(err, "File too large"), "%s", err);
+    free(err);
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS);
+    cr_assert_eq(j.garbled, 0);
+    strcat(args, " --report-only");
+    cr_assert_eq(sweep(args), 0);
+    cr_assert_gt(file_size(dir, "results.h5"), whole + 4096);
+}
+
+/* Runs `mup-sweep args` as a user who does not own the test's files: as root, the user nobody (mode bits
+ * do not stop root); otherwise this user. 77 when nobody cannot run the binary (a checkout under /root). */
+static int run_unprivileged(const char *args, char **err) {
+    unlink(test_path("stdout.txt"));
+    unlink(test_path("stderr.txt"));
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (chmod(test_tmpdir(), 0777) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(99);
+        _exit(access(bin(), X_OK) == 0 ? run("", args, NULL) : 77);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    *err = slurp(test_path("stderr.txt"));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(sweep_cli, an_output_directory_that_takes_no_new_file_is_refused_before_training) {
+    /* a sweep's journal (its header alone: every run to do) and lock stay writable, the directory does
+     * not: without the check, the sweep would train every run and then fail on summary.json */
+    char dir[512], args[2048], *err;
+    tiny_once(dir, args);
+    char *text = slurp(test_path("out/journal.jsonl"));
+    long header = strchr(text, '\n') - text + 1;
+    free(text);
+    char journal_path[600], lock_path[600];
+    snprintf(journal_path, sizeof journal_path, "%s/journal.jsonl", dir);
+    snprintf(lock_path, sizeof lock_path, "%s/journal.lock", dir);
+    cr_assert_eq(truncate(journal_path, header), 0);
+    if (geteuid() == 0)
+        cr_assert(chown(journal_path, 65534, 65534) == 0 && chown(lock_path, 65534, 65534) == 0);
+    cr_assert_eq(chmod(dir, 0555), 0);
+    int rc = run_unprivileged(args, &err);
+    chmod(dir, 0755);
+    if (rc == 77)
+        cr_skip("the user nobody cannot run %s", bin());
+    cr_assert_eq(rc, 1, "%s", err);
+    cr_assert(strstr(err, "cannot write to the output directory") && strstr(err, "Permission denied"), "%s", err);
+    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "more than one line: %s", err);
+    free(err);
+    cr_assert_eq(file_size(dir, "journal.jsonl"), header, "nothing was trained");
+}
+
+Test(sweep_cli, a_target_too_big_for_the_machine_fails_at_once_naming_the_bytes) {
+    unsetenv("MUP_MAX_MEMORY"); /* the cap is the machine's memory */
+    char dir[512], args[2048];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("big.json", "target.width", "3000000"), dir);
+    cr_assert_eq(sweep(args), 0);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, TINY_RUNS);
+    cr_assert_str_eq(find(&j, "target-w3000000-s0")->status, "failed");
+    char *text = slurp(test_path("out/journal.jsonl"));
+    cr_assert(strstr(text, "width 3000000 needs about") && strstr(text, " bytes: parameters") &&
+                  strstr(text, "memory of this machine"), "the failure does not name the bytes");
+    free(text);
+}
+
+Test(sweep_cli, check_finite_names_the_op_and_layer_where_a_run_diverged) {
+    const char *cfg = config("nan.json", "search.space", "{'lr': {'dist': 'log2uniform', 'low': 99, 'high': 100}}");
+    edit(cfg, "train.optimizer", "'sgd'");
+    char args[2048];
+    for (int check = 0; check < 2; check++) {
+        const char *dir = test_path(check ? "checked" : "plain");
+        snprintf(args, sizeof args, "'%s' --out '%s' --threads 1%s", cfg, dir, check ? " --check-finite" : "");
+        cr_assert_eq(sweep(args), 0);
+        char path[600];
+        snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+        char *text = slurp(path);
+        bool named = strstr(text, "forward of op affine after layer fc1.act") != NULL;
+        cr_assert_eq(named, check, "the op and layer are named %s --check-finite", check ? "without" : "with");
+        free(text);
+    }
 }

@@ -177,14 +177,12 @@ static mup_status run_model(recorder *rec, mup_coord_model *m, const mup_coord_o
             mup_backward(g, loss);
         const char *bad = mup_graph_nonfinite(g);
         if (bad)
-            st = mup_error(MUP_ERR_DIVERGED, "coord: width %d, seed %llu, step %d: %s", rec->r->widths[w],
-                           (unsigned long long)rec->r->seeds[s], t + 1, bad);
+            st = mup_error(MUP_ERR_DIVERGED, "step %d: %s", t + 1, bad); /* run_one names the width and seed */
         else if (t + 1 < o->steps)
             mup_optim_step(opt);
         mup_graph_end(g);
         st = st ? st : finish_step(rec, w, s, t);
     }
-    mup_graph_check_finite(g, false);
     mup_graph_set_tap(g, NULL, NULL);
     mup_optim_free(opt);
     return st;

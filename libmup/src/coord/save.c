@@ -146,8 +146,8 @@ mup_status mup_coord_save_h5(const char *path, const mup_coord_result *const *ru
     H5Tclose(vt);
     H5Tclose(pstr);
     H5Tclose(lstr);
-    if (H5Fclose(f) < 0 && s == MUP_OK)
-        s = mup_error(MUP_ERR_IO, "cannot close %s", path);
+    mup_status closed = mup_h5_close_written(f, path);
+    s = s ? s : closed;
     return s ? mup_error_context(s, "%s: ", path) : MUP_OK;
 }
 

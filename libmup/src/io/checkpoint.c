@@ -91,10 +91,8 @@ mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, c
     if (s != MUP_OK)
         return mup_error_context(s, "checkpoint: ");
     s = write_all(f, M, opt, meta);
-    if (s == MUP_OK && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
-        s = mup_error(MUP_ERR_IO, "cannot flush");
-    if (H5Fclose(f) < 0 && s == MUP_OK)
-        s = mup_error(MUP_ERR_IO, "cannot close (disk full?)");
+    mup_status closed = mup_h5_close_written(f, tmp);
+    s = s ? s : closed;
     if (s == MUP_OK && rename(tmp, path) != 0)
         s = mup_error(MUP_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
     if (s != MUP_OK) {

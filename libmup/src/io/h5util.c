@@ -5,7 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-void mup_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void mup_h5_quiet(void) {
+    /* libhdf5 (1.10) crashes in its exit handler (H5F__close_cb) on a file whose close failed, as on a full
+     * disk. Without that handler nothing is lost: libmup closes every file where it opened it. The call
+     * only counts before HDF5 starts, which the first call here precedes. */
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 mup_status mup_h5_open(const char *path, bool write, hid_t *file) {
     mup_h5_quiet();
@@ -43,6 +49,24 @@ mup_status mup_h5_create(const char *path, hid_t *file) {
     if (*file < 0)
         return mup_error(MUP_ERR_IO, "%s: cannot create HDF5 file", path);
     return MUP_OK;
+}
+
+/* What the system said about the last failed write, for a message: ": No space left on device". */
+static const char *write_reason(int err) {
+    static _Thread_local char buf[128];
+    snprintf(buf, sizeof buf, "%s%s", err ? ": " : " (disk full or file not writable?)", err ? strerror(err) : "");
+    return buf;
+}
+
+mup_status mup_h5_close_written(hid_t file, const char *path) {
+    /* HDF5 caches metadata: most of a small file reaches the disk only now */
+    errno = 0;
+    bool ok = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0;
+    int err = errno;
+    ok = H5Fclose(file) >= 0 && ok;
+    if (ok)
+        return MUP_OK;
+    return mup_error(MUP_ERR_IO, "cannot write %s%s", path, write_reason(err ? err : errno));
 }
 
 bool mup_h5_exists(hid_t loc, const char *name) { return H5Lexists(loc, name, H5P_DEFAULT) > 0; }
@@ -120,15 +144,17 @@ static mup_status write_as(hid_t loc, const char *name, hid_t file_type, hid_t m
         h[i] = (hsize_t)dims[i];
     if (mup_h5_exists(loc, name))
         H5Ldelete(loc, name, H5P_DEFAULT);
+    errno = 0;
     hid_t sp = H5Screate_simple(ndim, h, NULL);
     hid_t d = sp < 0 ? -1 : H5Dcreate2(loc, name, file_type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t r = d < 0 ? -1 : H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    int err = errno;
     if (d >= 0)
         H5Dclose(d);
     if (sp >= 0)
         H5Sclose(sp);
     if (r < 0)
-        return mup_error(MUP_ERR_IO, "cannot write dataset '%s' (disk full or file not writable?)", name);
+        return mup_error(MUP_ERR_IO, "cannot write dataset '%s'%s", name, write_reason(err));
     return MUP_OK;
 }
 

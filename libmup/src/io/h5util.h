@@ -20,6 +20,9 @@ mup_status mup_h5_open(const char *path, bool write, hid_t *file);
 mup_status mup_h5_open_checked(const char *path, hid_t *file);
 /* Creates (truncates) a file with checksummed metadata (superblock version >= 2). */
 mup_status mup_h5_create(const char *path, hid_t *file);
+/* Flushes and closes a file written through mup_h5_create: MUP_ERR_IO naming path and the system's
+ * reason (ENOSPC: disk full, EFBIG: file size limit) when the last writes fail. */
+mup_status mup_h5_close_written(hid_t file, const char *path);
 /* Opens a group, or creates it when create is true and it is missing. */
 mup_status mup_h5_group(hid_t loc, const char *name, bool create, hid_t *group);
 bool mup_h5_exists(hid_t loc, const char *name);
