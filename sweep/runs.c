@@ -316,8 +316,9 @@ mup_status mup_run_record_parse(const mup_sweep_config *c, const cJSON *obj, mup
     double seed = get_number(obj, "seed", NAN);
     if (!cJSON_IsString(id) || strlen(id->valuestring) >= MUP_RUN_ID_MAX || phase < 0 || status < 0 ||
         !get_int(obj, "width", &r->width) || !get_int(obj, "trial", &r->trial) ||
-        !get_int(obj, "seed_index", &r->seed_index) || !(seed >= 0) || !cJSON_IsObject(spec))
-        return mup_error(MUP_ERR_FORMAT, "a run record lacks its id, phase, status, width, trial, seed or spec");
+        !get_int(obj, "seed_index", &r->seed_index) || !(seed >= 0 && seed <= 0x1p53) || !cJSON_IsObject(spec))
+        return mup_error(MUP_ERR_FORMAT, "a run record lacks its id, phase, status, width, trial, seed (an integer "
+                         "in [0, 2^53]) or spec");
     mup_run_spec s;
     mup_status st = mup_run_spec_from_json(&s, spec);
     if (st)
