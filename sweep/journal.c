@@ -12,6 +12,8 @@
 #include "internal.h"
 
 #define PATH_LEN 4200
+/* what closes a line cut short before the next record: never the end of a JSON value */
+#define CUT_MARK " (cut short)\n"
 
 struct mup_journal {
     const mup_sweep_config *c;
@@ -91,7 +93,8 @@ static void match_record(mup_journal *j, int r, int line) {
 static void read_line(mup_journal *j, char *text, int line) {
     if (strspn(text, " \t\r") == strlen(text))
         return;
-    cJSON *obj = cJSON_Parse(text);
+    /* the whole line or nothing: a cut line closed by CUT_MARK may hold a whole record before it */
+    cJSON *obj = cJSON_ParseWithOpts(text, NULL, true);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
     if (!cJSON_IsString(type)) {
         warn(j, "%s:%d: garbled line skipped (a write cut short by a kill or a full disk?); its run will be done "
@@ -187,11 +190,11 @@ static mup_status append_locked(mup_journal *j, const char *line) {
     char last = '\n';
     if (fstat(j->fd, &st) == 0 && st.st_size > 0 && pread(j->fd, &last, 1, st.st_size - 1) != 1)
         last = '\n';
-    /* a line cut short by a kill is closed first, so that it stays one garbled line of its own */
-    size_t len = strlen(line);
-    char *buf = mup_xmalloc(len + 2);
-    size_t at = last != '\n';
-    buf[0] = '\n';
+    /* a line cut short by a kill or a full disk is closed first, so that it stays one garbled line of its
+     * own; the mark keeps it garbled when only its newline was lost */
+    size_t len = strlen(line), at = last != '\n' ? strlen(CUT_MARK) : 0;
+    char *buf = mup_xmalloc(len + at + 1);
+    memcpy(buf, CUT_MARK, at);
     memcpy(buf + at, line, len + 1);
     mup_status s = write_all(j->fd, buf, len + at, j->path);
     free(buf);

@@ -3,8 +3,9 @@
  * Line 1 is a header: {"type": "header", "fingerprint": ..., "config": {canonical config}}. Every
  * other line is one finished run (runs.h), written by one write() and an fsync() while holding the
  * journal lock, so a kill at any moment loses at most the runs in flight. Reading tolerates a line
- * cut short by a kill (or any line that does not parse): it is skipped with a warning and its run is
- * done again. A later header (written by --force) replaces the fingerprint; a record counts for a run
+ * cut short by a kill or a full disk (or any line that is not one JSON object alone): it is skipped
+ * with a warning and its run is done again; the next append closes it with " (cut short)" and a
+ * newline, so that a whole record that lost only its newline never becomes a second record. A later header (written by --force) replaces the fingerprint; a record counts for a run
  * of the current list only when its id and its whole spec match, so records of a changed config are
  * never mistaken for the new one's.
  *

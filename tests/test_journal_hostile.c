@@ -153,3 +153,31 @@ Test(journal_hostile, nul_bytes_and_a_huge_line_are_skipped) {
     mup_journal_close(j);
     free(huge);
 }
+
+Test(journal_hostile, a_record_that_lost_only_its_newline_stays_skipped_once_closed) {
+    /* found by tests/fault/inject-sweep: a write cut one byte short (a full disk at that byte) leaves a
+     * whole record without its newline; it is skipped as cut short and its run redone, and the newline
+     * the next append adds before its own record must not turn it into a second record of the run */
+    mup_journal *j = read_with("", 0);
+    mup_journal_close(j);
+    const char *dir = test_path("sweep");
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    char *line = record(2);
+    FILE *f = fopen(path, "ab");
+    fwrite(line, 1, strlen(line) - 1, f);
+    fclose(f);
+    cr_assert_eq(mup_journal_open(dir, config, &list, MUP_JOURNAL_RESUME, false, &j), MUP_OK);
+    cr_assert_null(mup_journal_record(j, 2), "a line without its newline is not a record yet");
+    cr_assert_eq(mup_journal_append(j, line, -1), MUP_OK);
+    mup_journal_close(j);
+    warnings = 0;
+    cr_assert_eq(mup_journal_open(dir, config, &list, MUP_JOURNAL_READ, false, &j), MUP_OK);
+    cr_assert_not_null(mup_journal_record(j, 2));
+    cr_assert_eq(warnings, 1, "the closed line is garbled, not a second record of the run");
+    mup_journal_close(j);
+    char *text = test_read_file(path, NULL);
+    cr_assert(strstr(text, "} (cut short)\n"), "the cut line is closed with its mark");
+    free(text);
+    free(line);
+}

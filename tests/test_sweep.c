@@ -117,7 +117,7 @@ static void read_journal(const char *dir, journal *j) {
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
     char *text = slurp(path), *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        cJSON *o = cJSON_Parse(line);
+        cJSON *o = cJSON_ParseWithOpts(line, NULL, true); /* a record is the whole line */
         const cJSON *type = cJSON_GetObjectItem(o, "type");
         if (!cJSON_IsString(type)) {
             j->garbled++;

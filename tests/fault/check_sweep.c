@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
     if (!f)
         problem("%s is missing", path);
     while (f && getline(&line, &cap, f) > 0) {
-        cJSON *o = cJSON_Parse(line);
+        cJSON *o = cJSON_ParseWithOpts(line, NULL, true); /* a record is the whole line */
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
