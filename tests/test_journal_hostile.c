@@ -68,7 +68,8 @@ static mup_journal *read_with(const char *hostile, size_t len) {
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
     remove(path);
     mup_journal *j;
-    cr_assert_eq(mup_journal_open(dir, config, &list, MUP_JOURNAL_CREATE, false, &j), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_journal_open(dir, config, &list, MUP_JOURNAL_CREATE, false, &j), MUP_OK, "%s",
+                 mup_error_message());
     mup_journal_close(j);
     char *a = record(0), *b = record(1);
     FILE *f = fopen(path, "ab");
