@@ -5,9 +5,10 @@
  * journal lock, so a kill at any moment loses at most the runs in flight. Reading tolerates a line
  * cut short by a kill or a full disk (or any line that is not one JSON object alone): it is skipped
  * with a warning and its run is done again; the next append closes it with " (cut short)" and a
- * newline, so that a whole record that lost only its newline never becomes a second record. A later header (written by --force) replaces the fingerprint; a record counts for a run
- * of the current list only when its id and its whole spec match, so records of a changed config are
- * never mistaken for the new one's.
+ * newline, so that a whole record that lost only its newline never becomes a second record. A later
+ * header (written by --force) replaces the fingerprint; a record counts for a run of the current list
+ * only when its id and its whole spec match, so records of a changed config are never mistaken for
+ * the new one's.
  *
  * DIR/journal.lock carries fcntl locks, which the kernel (or the NFS lock manager) drops when their
  * process dies: byte 0 is the journal lock, held while reading new lines and claiming, and while
