@@ -1,5 +1,6 @@
 #include "fuzz_common.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,12 +8,29 @@
 
 #include "mup/error.h"
 
+static char dir[64];
+
+/* A harness that ends well leaves nothing behind (its files are flat in dir); one that crashes leaves
+ * its last input's files. */
+static void remove_dir(void) {
+    DIR *d = opendir(dir);
+    char path[512];
+    for (struct dirent *e; d && (e = readdir(d));) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
 const char *fuzz_dir(void) {
-    static char dir[64];
     if (!dir[0]) {
         snprintf(dir, sizeof dir, "/tmp/mup-fuzz-XXXXXX");
         if (!mkdtemp(dir))
             abort();
+        atexit(remove_dir);
     }
     return dir;
 }
