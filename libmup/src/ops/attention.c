@@ -37,14 +37,15 @@ static void head_forward(float *out, float *att, float *logits, const float *qkv
         float mx = p[0];
         for (int s = 1; s <= t; s++)
             mx = p[s] > mx ? p[s] : mx;
+        for (int s = 0; s <= t; s++) /* a loop of its own, so that it vectorises */
+            p[s] = mup_expf(p[s] - mx);
         float sum = 0.0f;
-        for (int s = 0; s <= t; s++) {
-            p[s] = expf(p[s] - mx);
+        for (int s = 0; s <= t; s++)
             sum += p[s];
-        }
         float inv = 1.0f / sum;
-        for (int s = 0; s < T; s++)
-            p[s] = s <= t ? p[s] * inv : 0.0f;
+        for (int s = 0; s <= t; s++)
+            p[s] *= inv;
+        memset(p + t + 1, 0, (size_t)(T - t - 1) * sizeof *p);
     }
     mup_gemm(false, false, T, d, T, 1.0f, att, T, v, ld, 0.0f, out + (long)b * T * C + h * d, C);
 }
