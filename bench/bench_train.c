@@ -4,8 +4,9 @@
  *   bench_train --serve                  commands on stdin, one reply line each:
  *       info                             threads and BLAS
  *       case mlp|gpt WIDTH               build the model, warm up; "ok flops=F params=P"
- *       step K                           K training steps; "seconds"
- *       sgemm K                          K rounds of the step's GEMMs on raw cblas_sgemm; "seconds"
+ *       step K T                         K training steps on T threads; "seconds"
+ *       sgemm K T                        K rounds of the step's GEMMs on raw cblas_sgemm, OpenBLAS's
+ *                                        own pool at T threads; "seconds"
  *       quit
  *   bench_train --memory mlp|gpt WIDTH   a few steps in a fresh process, then the memory figures
  *   bench_train mlp|gpt WIDTH [STEPS]    steps in a loop, for perf/callgrind; prints steps/s
@@ -217,7 +218,7 @@ static void serve(void) {
     bench_case c = {0};
     gemm_bufs b = {0};
     char line[256], model[16];
-    int n;
+    int n, threads;
     setvbuf(stdout, NULL, _IOLBF, 0);
     while (fgets(line, sizeof line, stdin)) {
         if (sscanf(line, "case %15s %d", model, &n) == 2) {
@@ -226,14 +227,14 @@ static void serve(void) {
             case_new(&c, model, n);
             b = bufs_new(&c);
             printf("ok flops=%.6g params=%ld\n", step_flops(&c), mup_model_num_elements(c.M));
-        } else if (sscanf(line, "step %d", &n) == 1 && c.M) {
+        } else if (sscanf(line, "step %d %d", &n, &threads) == 2 && c.M && threads > 0) {
+            mup_set_num_threads(threads);
             double t0 = now();
             for (int i = 0; i < n; i++)
                 step(&c);
             printf("%.9f\n", now() - t0);
-        } else if (sscanf(line, "sgemm %d", &n) == 1 && c.M) {
-            /* OpenBLAS's own pool at libmup's thread count, as a user calling cblas would run it */
-            openblas_set_num_threads(mup_num_threads());
+        } else if (sscanf(line, "sgemm %d %d", &n, &threads) == 2 && c.M && threads > 0) {
+            openblas_set_num_threads(threads);
             double t0 = now();
             for (int i = 0; i < n; i++)
                 run_sgemms(&c, &b);
@@ -241,7 +242,7 @@ static void serve(void) {
             openblas_set_num_threads(1);
             printf("%.9f\n", t);
         } else if (strncmp(line, "info", 4) == 0) {
-            printf("%d threads, %s\n", mup_num_threads(), mup_blas_info());
+            printf("%d threads by default, %s\n", mup_num_threads(), mup_blas_info());
         } else if (strncmp(line, "quit", 4) == 0) {
             break;
         } else {

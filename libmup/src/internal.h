@@ -6,8 +6,6 @@
 #include <omp.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "mup/graph.h"
 #include "mup/rng.h"
@@ -103,30 +101,6 @@ void mup_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 /* p (C) = softmax(x (C)), numerically stable; p may be NULL when only the normaliser is wanted.
  * Returns log Σ exp x, in double. (softmax.c; cross entropy shares it.) */
 double mup_softmax_row(float *p, const float *x, int C);
-
-/* e^x in float with libm's accuracy (relative error below 1e-7, Cephes' polynomial after a
- * Cody-Waite reduction by ln 2), written so that loops calling it vectorise: libm's expf is an
- * opaque call. Results below 2^-126 (x < -87.3, subnormals) flush to 0; x above 88.3 is taken as
- * 88.3 (the callers pass x <= 0); NaN stays NaN. */
-static inline float mup_expf(float x) {
-    x = x < -88.0f ? -88.0f : x;
-    x = x > 88.3f ? 88.3f : x;
-    float m = x * 1.44269504088896341f + 12582912.0f; /* 1.5·2^23 + n, n = round(x / ln 2) */
-    float n = m - 12582912.0f;
-    float r = x - n * 0.693359375f + n * 2.12194440e-4f; /* x - n ln 2, in two parts */
-    /* e^r = 1 + r + r² q(r), q of degree 5 evaluated in pairs (Estrin): a shorter dependency chain
-     * than Horner's, which is what bounds these loops */
-    float r2 = r * r;
-    float q = (1.9875691500e-4f * r + 1.3981999507e-3f) * (r2 * r2) +
-              (8.3334519073e-3f * r + 4.1665795894e-2f) * r2 + (1.6666665459e-1f * r + 5.0000001201e-1f);
-    float p = q * r2 + r + 1.0f;
-    uint32_t mbits; /* n sits in m's low bits: 2^n from them, with no float-to-int conversion */
-    memcpy(&mbits, &m, sizeof mbits);
-    uint32_t bits = (mbits - 0x4B400000u + 127u) << 23; /* n = -127 gives the bits of +0 */
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 /* Work (in multiply-adds or elements) below which a loop is not worth an OpenMP region. */
 #define MUP_PARALLEL_MIN 32768L

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "internal.h"
+#include "vecmath.h"
 #include "mup/ops.h"
 
 #define SQRT1_2 0.70710678118654752f  /* 1 / sqrt(2) */
