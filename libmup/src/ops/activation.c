@@ -83,18 +83,38 @@ static inline float normal_cdf(float x) {
     return (1.0f - neg) + (2.0f * neg - 1.0f) * tail; /* tail or 1 - tail, both exact selects */
 }
 
-static void gelu_backward(mup_graph *g, const mup_node *n) {
-    mup_tensor *a = n->in[0];
-    float *restrict da = mup_grad(g, a);
-    const float *restrict x = a->data, *restrict y = n->out->data, *restrict dout = n->out->grad; /* (N) */
-    long N = a->size;
-    MUP_PARALLEL_FOR(N, i, N, {
+/* y (n) = gelu(x (n)) */
+MUP_CLONES static void gelu_span(float *restrict y, const float *restrict x, long n) {
+    for (long i = 0; i < n; i++)
+        y[i] = x[i] * normal_cdf(x[i]);
+}
+
+/* dx (n) += dy (n) gelu'(x (n)), y (n) = gelu(x) */
+MUP_CLONES static void gelu_backward_span(float *restrict dx, const float *restrict x, const float *restrict y,
+                                          const float *restrict dy, long n) {
+    for (long i = 0; i < n; i++) {
         /* Φ(x) = y / x recovers the forward's Φ without computing it again; Φ(0) = 1/2.
          * Both loads are unconditional so that the select vectorises. */
         float xi = x[i], yi = y[i];
         float cdf = xi != 0.0f ? yi / xi : 0.5f;
         float pdf = INV_SQRT_2PI * mup_expf(-0.5f * xi * xi);
-        da[i] += dout[i] * (cdf + xi * pdf);
+        dx[i] += dy[i] * (cdf + xi * pdf);
+    }
+}
+
+/* Elements per call of a span kernel */
+#define GELU_SPAN 4096L
+
+static long span_len(long N, long k) { return N - k * GELU_SPAN < GELU_SPAN ? N - k * GELU_SPAN : GELU_SPAN; }
+
+static void gelu_backward(mup_graph *g, const mup_node *n) {
+    mup_tensor *a = n->in[0];
+    float *da = mup_grad(g, a);
+    const float *x = a->data, *y = n->out->data, *dout = n->out->grad; /* (N) */
+    long N = a->size;
+    MUP_PARALLEL_FOR(N, k, (N + GELU_SPAN - 1) / GELU_SPAN, {
+        long o = k * GELU_SPAN;
+        gelu_backward_span(da + o, x + o, y + o, dout + o, span_len(N, k));
     });
 }
 
@@ -102,11 +122,11 @@ static const mup_op op_gelu = {"gelu", gelu_backward};
 
 mup_tensor *mup_gelu(mup_graph *g, mup_tensor *a) {
     mup_tensor *out = mup_graph_like(g, a);
-    float *restrict y = out->data;
-    const float *restrict x = a->data; /* (N) */
+    float *y = out->data;
+    const float *x = a->data; /* (N) */
     long N = a->size;
-    MUP_PARALLEL_FOR(N, i, N, {
-        y[i] = x[i] * normal_cdf(x[i]);
+    MUP_PARALLEL_FOR(N, k, (N + GELU_SPAN - 1) / GELU_SPAN, {
+        gelu_span(y + k * GELU_SPAN, x + k * GELU_SPAN, span_len(N, k));
     });
     mup_graph_record(g, &op_gelu, out, a, NULL, NULL);
     return out;

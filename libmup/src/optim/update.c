@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "optim_impl.h"
+#include "vecmath.h"
 
 void mup_sgd_update(float *restrict p, const float *restrict g, float *restrict buf, long n, float lr, float wd,
                     float momentum) {
@@ -20,7 +21,7 @@ void mup_sgd_update(float *restrict p, const float *restrict g, float *restrict 
     }
 }
 
-void mup_adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
+MUP_CLONES void mup_adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
                      const mup_adam_coefs *c) {
     /* locals: through c the compiler would reload every coefficient for every element */
     const float wd = c->wd, lerp1 = c->lerp1, beta2 = c->beta2, lerp2 = c->lerp2, bc2_sqrt = c->bc2_sqrt,
