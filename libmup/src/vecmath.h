@@ -13,8 +13,9 @@
 
 /* Compute-bound kernels are compiled twice, for AVX2 and for the baseline x86-64 the project
  * builds for, and the dynamic loader picks one per machine (an ifunc). Both clones do the same
- * operations in the same order, so they give the same bits, eight floats at a time instead of four:
- * the "avx2" target leaves FMA off, and ISO C mode (-std=c11) does not contract a * b + c anyway. */
+ * operations in the same order, so they give the same bits, eight floats at a time instead of four
+ * (the "avx2" target has no FMA, so no a * b + c is fused). Use it on static functions: clang
+ * resolves the clones only for callers in the same file. */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
 #define MUP_CLONES __attribute__((target_clones("avx2", "default")))
 #else

@@ -21,8 +21,10 @@ void mup_sgd_update(float *restrict p, const float *restrict g, float *restrict 
     }
 }
 
-MUP_CLONES void mup_adam_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
-                     const mup_adam_coefs *c) {
+/* Static, the clones and their resolver stay in this file: clang resolves target_clones only for
+ * callers that see the attribute. */
+MUP_CLONES static void adam_span(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
+                                 long n, const mup_adam_coefs *c) {
     /* locals: through c the compiler would reload every coefficient for every element */
     const float wd = c->wd, lerp1 = c->lerp1, beta2 = c->beta2, lerp2 = c->lerp2, bc2_sqrt = c->bc2_sqrt,
                 eps = c->eps, shrink = c->shrink, step_size = c->step_size;
@@ -35,4 +37,8 @@ MUP_CLONES void mup_adam_update(float *restrict p, const float *restrict g, floa
         float denom = sqrtf(vi) / bc2_sqrt + eps;
         p[i] = p[i] * shrink - step_size * (mi / denom);
     }
+}
+
+void mup_adam_update(float *p, const float *g, float *m, float *v, long n, const mup_adam_coefs *c) {
+    adam_span(p, g, m, v, n, c);
 }
