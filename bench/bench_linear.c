@@ -1,6 +1,8 @@
 /* Linear layer forward + backward (y = x Wᵀ + b, then dx, dW, db) against the same three GEMMs
  * called straight on OpenBLAS at its own best thread count, side by side in one run.
- * Prints one line per width: GFLOP/s of each and their ratio. */
+ * Prints one line per width: GFLOP/s of each and their ratio.
+ *
+ *   bench_linear [BATCH] [SECONDS_PER_ROUND] [ROUNDS] */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -16,10 +18,13 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Repeats fn until at least min_s seconds have passed; returns seconds per call (best of 3 rounds). */
+/* Repeats fn until at least min_s seconds have passed; returns seconds per call (best of the rounds:
+ * on a machine that other programs share, the best round is the one that ran undisturbed). */
+static int rounds = 3;
+
 static double time_it(void (*fn)(void *), void *ctx, double min_s) {
     double best = 1e30;
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < rounds; round++) {
         int reps = 0;
         double t0 = now(), t;
         do {
@@ -59,6 +64,7 @@ static void run_sgemm(void *p) {
 int main(int argc, char **argv) {
     int N = argc > 1 ? atoi(argv[1]) : 128;
     double min_s = argc > 2 ? atof(argv[2]) : 0.3;
+    rounds = argc > 3 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 3;
     int threads = mup_num_threads();
     printf("# linear forward+backward, batch %d, %d threads; %s\n", N, threads, mup_blas_info());
     printf("# width  libmup_gflops  sgemm_gflops  ratio\n");

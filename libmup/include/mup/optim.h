@@ -72,14 +72,16 @@ mup_optim *mup_adam_new(mup_model *M, mup_optim_opts opts);   /* ... ADAM */
 mup_optim *mup_adamw_new(mup_model *M, mup_optim_opts opts);  /* ... ADAMW */
 void mup_optim_free(mup_optim *o);
 
-/* One update from the model's gradients: measure the gradient norm and clip (if set), schedule,
- * update, step += 1. */
+/* One update from the model's gradients: measure the gradient norm and clip (if clip_norm is set),
+ * schedule, update, step += 1. */
 void mup_optim_step(mup_optim *o);
 
 const mup_optim_opts *mup_optim_options(const mup_optim *o);
 void mup_optim_set_lr(mup_optim *o, float lr);
 int mup_optim_step_count(const mup_optim *o);
-/* The global gradient norm the last step saw (before clipping). */
+/* The global gradient norm the last step saw (before clipping); 0 before the first step. Without
+ * clipping it is measured from the gradients when asked, so ask before the next mup_graph_begin
+ * (which zeroes them). */
 double mup_optim_last_grad_norm(const mup_optim *o);
 /* The learning rate the given parameter gets at the current step. */
 double mup_optim_param_lr(const mup_optim *o, int param_index);

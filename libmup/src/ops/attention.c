@@ -11,12 +11,13 @@
 #include <string.h>
 
 #include "internal.h"
+#include "vecmath.h"
 #include "mup/error.h"
 #include "mup/ops.h"
 
-/* Floats per thread's (T, T) scratch block, rounded up so that every block has the arena's 64-byte
- * alignment and each thread hands sgemm identically aligned memory. */
-static long block_floats(int T) { return ((long)T * T + 15) / 16 * 16; }
+/* Floats of a scratch block, rounded up so that every block has the arena's 64-byte alignment and
+ * each thread hands sgemm identically aligned memory. */
+static long padded(long floats) { return (floats + 15) / 16 * 16; }
 
 typedef struct {
     int B, T, C, H, d;
@@ -33,18 +34,13 @@ static void head_forward(float *out, float *att, float *logits, const float *qkv
     if (logits)
         memcpy(logits, att, (size_t)T * T * sizeof *att);
     for (int t = 0; t < T; t++) {
-        float *p = att + (long)t * T;
-        float mx = p[0];
-        for (int s = 1; s <= t; s++)
-            mx = p[s] > mx ? p[s] : mx;
-        float sum = 0.0f;
-        for (int s = 0; s <= t; s++) {
-            p[s] = expf(p[s] - mx);
-            sum += p[s];
-        }
-        float inv = 1.0f / sum;
-        for (int s = 0; s < T; s++)
-            p[s] = s <= t ? p[s] * inv : 0.0f;
+        float *p = att + (long)t * T, mx = mup_max_lanes(p, t + 1);
+        for (int s = 0; s <= t; s++)
+            p[s] = mup_expf(p[s] - mx);
+        float inv = 1.0f / mup_sum_lanes(p, NULL, t + 1);
+        for (int s = 0; s <= t; s++)
+            p[s] *= inv;
+        memset(p + t + 1, 0, (size_t)(T - t - 1) * sizeof *p);
     }
     mup_gemm(false, false, T, d, T, 1.0f, att, T, v, ld, 0.0f, out + (long)b * T * C + h * d, C);
 }
@@ -56,10 +52,11 @@ static void head_forward(float *out, float *att, float *logits, const float *qkv
  * dS are computed in double and re-centred, and the head's dK is re-centred over keys. */
 
 /* One (b, h) pair. dqkv (B,T,3C) +=, dout (B,T,C), att the pair's (T,T), qkv (B,T,3C),
- * ds scratch (T,T), dk scratch (T,d) */
+ * ds scratch (T,T), dk scratch (T,d), mean scratch (d) */
 static void head_backward(float *dqkv, const float *dout, const float *att, const float *qkv,
-                          float *ds, float *dks, const attn_dims *a, int b, int h) {
+                          float *ds, float *dks, double *mean, const attn_dims *a, int b, int h) {
     int T = a->T, C = a->C, d = a->d, ld = 3 * C;
+    float scale = a->scale;
     long off = (long)b * T * ld + h * d;
     const float *q = qkv + off, *k = q + C, *v = q + 2 * C, *go = dout + (long)b * T * C + h * d;
     float *dq = dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
@@ -67,26 +64,27 @@ static void head_backward(float *dqkv, const float *dout, const float *att, cons
     for (int t = 0; t < T; t++) {
         const float *p = att + (long)t * T;
         float *r = ds + (long)t * T;
-        double dot = 0.0, sum = 0.0;
+        double dot = mup_sum_lanes_d(p, r, t + 1);
         for (int s = 0; s <= t; s++)
-            dot += (double)p[s] * r[s];
-        for (int s = 0; s <= t; s++) {
-            r[s] = (float)(a->scale * p[s] * (r[s] - dot));
-            sum += r[s];
-        }
-        for (int s = 0; s < T; s++)
-            r[s] = s <= t ? (float)(r[s] - sum * p[s]) : 0.0f;
+            r[s] = (float)(scale * p[s] * (r[s] - dot));
+        double sum = mup_sum_lanes_d(r, NULL, t + 1);
+        for (int s = 0; s <= t; s++)
+            r[s] = (float)(r[s] - sum * p[s]);
+        memset(r + t + 1, 0, (size_t)(T - t - 1) * sizeof *r);
     }
     mup_gemm(false, false, T, d, T, 1.0f, ds, T, k, ld, 1.0f, dq, ld);
     mup_gemm(true, false, T, d, T, 1.0f, ds, T, q, ld, 0.0f, dks, d);
-    for (int c = 0; c < d; c++) {
-        double mean = 0.0;
-        for (int s = 0; s < T; s++)
-            mean += dks[(long)s * d + c];
-        mean /= T;
-        for (int s = 0; s < T; s++)
-            dk[(long)s * ld + c] += (float)(dks[(long)s * d + c] - mean);
-    }
+    /* dK re-centred over keys: column means in double, the rows walked in order (each column summed
+     * in key order) so that the loops run along rows and vectorise */
+    memset(mean, 0, (size_t)d * sizeof *mean);
+    for (int s = 0; s < T; s++)
+        for (int c = 0; c < d; c++)
+            mean[c] += dks[(long)s * d + c];
+    for (int c = 0; c < d; c++)
+        mean[c] /= T;
+    for (int s = 0; s < T; s++)
+        for (int c = 0; c < d; c++)
+            dk[(long)s * ld + c] += (float)(dks[(long)s * d + c] - mean[c]);
     mup_gemm(true, false, T, d, T, 1.0f, att, T, go, C, 1.0f, dv, ld);
 }
 
@@ -100,12 +98,14 @@ static void attention_backward(mup_graph *g, const mup_node *n) {
     attn_dims a = node_dims(n);
     float *dqkv = mup_grad(g, n->in[0]);
     const float *att = n->saved, *dout = n->out->grad, *qkv = n->in[0]->data;
-    long TT = (long)a.T * a.T, per = block_floats(a.T) + ((long)a.T * a.d + 15) / 16 * 16;
+    /* per thread: ds (T, T), dk (T, d), the d column means in double */
+    long TT = (long)a.T * a.T, per = padded(TT) + padded((long)a.T * a.d) + padded(2L * a.d);
     float *scratch = mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *scratch);
     int pairs = a.B * a.H;
     MUP_PARALLEL_FOR((long)pairs * TT * a.d, bh, pairs, {
-        float *mine = scratch + omp_get_thread_num() * per;
-        head_backward(dqkv, dout, att + bh * TT, qkv, mine, mine + block_floats(a.T), &a, bh / a.H, bh % a.H);
+        float *ds = scratch + omp_get_thread_num() * per, *dks = ds + padded(TT);
+        double *mean = (double *)(dks + padded((long)a.T * a.d));
+        head_backward(dqkv, dout, att + bh * TT, qkv, ds, dks, mean, &a, bh / a.H, bh % a.H);
     });
 }
 
@@ -126,7 +126,7 @@ mup_tensor *mup_attention(mup_graph *g, mup_tensor *qkv, int n_head, float scale
     mup_tensor *logits = g->tap && name ? mup_graph_tensor(g, 4, (int[]){a.B, a.H, a.T, a.T}) : NULL;
     mup_node *n = mup_graph_record(g, &op_attention, y, qkv, NULL, NULL);
     /* probabilities are kept for backward; without a node each thread reuses one (T, T) block */
-    long per = block_floats(a.T);
+    long per = padded(TT);
     float *att = n ? mup_graph_alloc(g, (size_t)pairs * TT * sizeof *att)
                    : mup_graph_alloc(g, (size_t)omp_get_max_threads() * per * sizeof *att);
     MUP_PARALLEL_FOR((long)pairs * TT * a.d, bh, pairs, {

@@ -45,6 +45,9 @@ mup_tensor *mup_matmul(mup_graph *g, mup_tensor *a, mup_tensor *b, bool trans_a,
 
 /* ---- affine: y (N, O) = alpha * x (N, I) wᵀ (O, I) + bias (O) ---- */
 
+/* Columns of the bias gradient per task */
+#define BIAS_COLS 128
+
 static void affine_backward(mup_graph *g, const mup_node *n) {
     mup_tensor *x = n->in[0], *w = n->in[1], *bias = n->in[2];
     const float *dy = n->out->grad;
@@ -57,12 +60,18 @@ static void affine_backward(mup_graph *g, const mup_node *n) {
         mup_gemm(true, false, O, I, N, alpha, dy, O, x->data, I, 1.0f, mup_grad(g, w), I);
     if (bias && bias->requires_grad) {
         float *db = mup_grad(g, bias);
-        /* rows summed in order, each output column independent: deterministic at any thread count */
-        MUP_PARALLEL_FOR((long)N * O, o, O, {
-            double s = 0.0; /* double: a bias whose gradient cancels (attention keys) stays near 0 */
-            for (int r = 0; r < N; r++)
-                s += dy[(long)r * O + o];
-            db[o] += (float)s;
+        /* Each column's rows are summed in order whatever the blocking (deterministic at any thread
+         * count); a block of columns walks the rows, so the inner loop runs along a row and vectorises. */
+        MUP_PARALLEL_FOR((long)N * O, k, (O + BIAS_COLS - 1) / BIAS_COLS, {
+            int lo = (int)k * BIAS_COLS, cols = O - lo < BIAS_COLS ? O - lo : BIAS_COLS;
+            double s[BIAS_COLS] = {0}; /* double: a bias whose gradient cancels (attention keys) stays near 0 */
+            for (int r = 0; r < N; r++) {
+                const float *row = dy + (long)r * O + lo;
+                for (int c = 0; c < cols; c++)
+                    s[c] += row[c];
+            }
+            for (int c = 0; c < cols; c++)
+                db[lo + c] += (float)s[c];
         });
     }
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "internal.h"
+#include "vecmath.h"
 #include "mup/model.h"
 #include "mup/optim.h"
 #include "mup/threads.h"
@@ -11,21 +12,6 @@
 /* Fixed sizes make the summation order a function of the slab length alone. */
 #define CHUNK 4096L          /* floats summed by one thread into one partial */
 #define BLOCK 256            /* partials per parallel region (kept on the stack: no allocation) */
-#define LANES 8              /* independent accumulators in a chunk, so the loop vectorises */
-
-static double chunk_sumsq(const float *x, long n) {
-    double lane[LANES] = {0};
-    long i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++)
-            lane[j] += (double)x[i + j] * x[i + j];
-    for (int j = 0; i < n; i++, j++)
-        lane[j] += (double)x[i] * x[i];
-    double s = 0.0;
-    for (int j = 0; j < LANES; j++)
-        s += lane[j];
-    return s;
-}
 
 double mup_grad_norm(mup_model *M) {
     mup_threads_init();
@@ -38,7 +24,8 @@ double mup_grad_norm(mup_model *M) {
         double partial[BLOCK];
         MUP_PARALLEL_FOR((long)nb * CHUNK, b, nb, {
             long start = (c0 + b) * CHUNK;
-            partial[b] = chunk_sumsq(g + start, n - start < CHUNK ? n - start : CHUNK);
+            const float *x = g + start;
+            partial[b] = mup_sum_lanes_d(x, x, n - start < CHUNK ? n - start : CHUNK);
         });
         for (int b = 0; b < nb; b++)
             total += partial[b];

@@ -22,6 +22,7 @@ struct mup_optim {
     float *state[MAX_STATE];      /* each mup_model_num_floats floats */
     int step;
     double last_norm;
+    bool norm_measured;           /* false: the last step did not clip, so its norm is measured when asked */
 };
 
 static bool finite_nonneg(float x) { return isfinite(x) && x >= 0.0f; }
@@ -128,14 +129,24 @@ void mup_optim_free(mup_optim *o) {
     free(o);
 }
 
+/* A step is one parallel region: every parameter is cut into as many shares as there are threads
+ * and share k of each goes to thread k (a region per parameter would cost a fork and a join each,
+ * and most of a GPT's parameters are small). The updates are elementwise, so no split changes a bit. */
+static long share_start(const mup_param *p, long k, int shares) { return p->t.size * k / shares; }
+
 static void step_sgd(mup_optim *o, double factor) {
     const mup_optim_opts *op = &o->opts;
     float *buf = o->n_state ? o->state[0] : NULL;
-    for (int i = 0; i < o->n_params; i++) {
-        mup_param *p = mup_model_param(o->M, i);
-        float lr = (float)(op->lr * factor * o->lr_mult[i]), wd = (float)(op->weight_decay * o->wd_mult[i]);
-        mup_sgd_update(p->t.data, p->t.grad, buf ? buf + p->offset : NULL, p->t.size, lr, wd, op->momentum);
-    }
+    int shares = omp_get_max_threads();
+    MUP_PARALLEL_FOR(mup_model_num_floats(o->M), k, shares, {
+        for (int i = 0; i < o->n_params; i++) {
+            mup_param *p = mup_model_param(o->M, i);
+            float lr = (float)(op->lr * factor * o->lr_mult[i]), wd = (float)(op->weight_decay * o->wd_mult[i]);
+            long lo = share_start(p, k, shares), hi = share_start(p, k + 1, shares);
+            mup_sgd_update(p->t.data + lo, p->t.grad + lo, buf ? buf + p->offset + lo : NULL, hi - lo, lr, wd,
+                           op->momentum);
+        }
+    });
 }
 
 static void step_adam(mup_optim *o, double factor) {
@@ -143,28 +154,35 @@ static void step_adam(mup_optim *o, double factor) {
     int t = o->step + 1;
     double bc1 = 1.0 - pow(o->beta1, t), bc2 = 1.0 - pow(o->beta2, t);
     bool adamw = op->kind == MUP_OPTIM_ADAMW;
-    mup_adam_coefs c = {
+    const mup_adam_coefs common = {
         .beta2 = (float)o->beta2,
         .lerp1 = (float)(1.0 - o->beta1),
         .lerp2 = (float)(1.0 - o->beta2),
         .bc2_sqrt = (float)sqrt(bc2),
         .eps = (float)o->eps,
     };
-    for (int i = 0; i < o->n_params; i++) {
-        mup_param *p = mup_model_param(o->M, i);
-        double lr = op->lr * factor * o->lr_mult[i], wd = op->weight_decay * o->wd_mult[i];
-        c.step_size = (float)(lr / bc1);
-        c.wd = adamw ? 0.0f : (float)wd;
-        c.shrink = (float)(!adamw ? 1.0 : op->independent_wd ? 1.0 - factor * wd : 1.0 - lr * wd);
-        mup_adam_update(p->t.data, p->t.grad, o->state[0] + p->offset, o->state[1] + p->offset,
-                        p->t.size, &c);
-    }
+    int shares = omp_get_max_threads();
+    MUP_PARALLEL_FOR(mup_model_num_floats(o->M), k, shares, {
+        mup_adam_coefs c = common;
+        for (int i = 0; i < o->n_params; i++) {
+            mup_param *p = mup_model_param(o->M, i);
+            double lr = op->lr * factor * o->lr_mult[i], wd = op->weight_decay * o->wd_mult[i];
+            c.step_size = (float)(lr / bc1);
+            c.wd = adamw ? 0.0f : (float)wd;
+            c.shrink = (float)(!adamw ? 1.0 : op->independent_wd ? 1.0 - factor * wd : 1.0 - lr * wd);
+            long lo = share_start(p, k, shares), hi = share_start(p, k + 1, shares), off = p->offset + lo;
+            mup_adam_update(p->t.data + lo, p->t.grad + lo, o->state[0] + off, o->state[1] + off, hi - lo, &c);
+        }
+    });
 }
 
 void mup_optim_step(mup_optim *o) {
     mup_threads_init();
-    o->last_norm = o->opts.clip_norm > 0.0f ? mup_clip_grad_norm(o->M, o->opts.clip_norm)
-                                            : mup_grad_norm(o->M);
+    /* without clipping the update does not need the norm: measuring it on every step would cost a
+     * pass over the gradients (an eighth of Adam's memory traffic) that few callers want */
+    o->norm_measured = o->opts.clip_norm > 0.0f;
+    if (o->norm_measured)
+        o->last_norm = mup_clip_grad_norm(o->M, o->opts.clip_norm);
     double factor = mup_schedule_factor(&o->opts.schedule, o->step);
     if (o->opts.kind == MUP_OPTIM_SGD)
         step_sgd(o, factor);
@@ -187,7 +205,9 @@ void mup_optim_set_step_count(mup_optim *o, int steps) {
     o->step = steps;
 }
 
-double mup_optim_last_grad_norm(const mup_optim *o) { return o->last_norm; }
+double mup_optim_last_grad_norm(const mup_optim *o) {
+    return o->norm_measured || o->step == 0 ? o->last_norm : mup_grad_norm(o->M);
+}
 
 double mup_optim_param_lr(const mup_optim *o, int param_index) {
     MUP_ASSERT(param_index >= 0 && param_index < o->n_params,

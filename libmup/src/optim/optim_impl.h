@@ -1,5 +1,6 @@
-/* The optimizers' update kernels, shared by the files of libmup/src/optim/. Each updates one
- * parameter's span of the slabs elementwise in float, as PyTorch's single-tensor path does. */
+/* The optimizers' update kernels, shared by the files of libmup/src/optim/. Each updates a span of
+ * one parameter in the slabs elementwise in float, as PyTorch's single-tensor path does, in the
+ * calling thread. */
 #ifndef MUP_OPTIM_IMPL_H
 #define MUP_OPTIM_IMPL_H
 
