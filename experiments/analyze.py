@@ -3,12 +3,14 @@
 
     analyze.py lr-transfer OUT RESULTS   (OUT/<model>-<param>/journal.jsonl -> RESULTS/lr-transfer/)
     analyze.py tuning-cost OUT RESULTS   (OUT/direct-2048, OUT/proxy-128-K -> RESULTS/tuning-cost/)
+    analyze.py coord RESULTS             (RESULTS/coord/<model>/verdict.txt -> RESULTS/coord/result.json)
 
 Only the standard library: the journals are JSON lines (docs/sweep.md), the plots are gnuplot's.
 """
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -168,7 +170,7 @@ def tuning_cost(out, results):
                 "set title 'Best width-2048 validation loss against tuning compute'\n"
                 "set logscale x\nset grid lc rgb '#dddddd'\nset xlabel 'tuning compute (multiply-add FLOPs, "
                 "target training included)'\nset ylabel 'validation loss of the width-2048 model'\n"
-                "set key top right\n"
+                "set key top right\nset autoscale fix\nset offsets graph 0.05, graph 0.05, graph 0.08, graph 0.08\n"
                 "plot 'direct.dat' using 1:3 with linespoints lw 2 pt 7 title 'random search at width 2048', \\\n"
                 "     '' using 1:3:(sprintf('%d', $4)) with labels offset 0,1 notitle, \\\n"
                 "     'proxy.dat' using 1:3 with linespoints lw 2 pt 5 title 'search at width 128, transfer', \\\n"
@@ -177,7 +179,40 @@ def tuning_cost(out, results):
     print(json.dumps(points, indent=2))
 
 
+# ---- experiment 3: coordinate checks ----
+
+# a row of mup-coord's verdict table: parametrization, layer, step, slope, growth per 4x of width, verdict
+VERDICT_ROW = re.compile(r"^(µP|SP)\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(PASS|FAIL)")
+
+
+def coord(results):
+    summary = {}
+    for model in ("mlp", "gpt"):
+        rows = defaultdict(list)
+        with open(os.path.join(results, "coord", model, "verdict.txt")) as f:
+            for line in f:
+                m = VERDICT_ROW.match(line)
+                if m:
+                    rows["mup" if m[1] == "µP" else "sp"].append((m[2], float(m[5]), m[6] == "PASS"))
+        summary[model] = {
+            param: {
+                "verdict": "PASS" if all(ok for _, _, ok in rs) else "FAIL",
+                "layer_steps_within": sum(ok for _, _, ok in rs),
+                "layer_steps": len(rs),
+                "largest_growth_per_4x_width": max(g for _, g, _ in rs),
+                "failing_layers": sorted({layer for layer, _, ok in rs if not ok}),
+            }
+            for param, rs in rows.items()
+        }
+    with open(os.path.join(results, "coord", "result.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    print(json.dumps(summary, indent=2))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 4 or sys.argv[1] not in ("lr-transfer", "tuning-cost"):
+    commands = {"lr-transfer": lr_transfer, "tuning-cost": tuning_cost, "coord": coord}
+    arity = {"lr-transfer": 2, "tuning-cost": 2, "coord": 1}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands or len(sys.argv) != 2 + arity[sys.argv[1]]:
         sys.exit(__doc__)
-    {"lr-transfer": lr_transfer, "tuning-cost": tuning_cost}[sys.argv[1]](sys.argv[2], sys.argv[3])
+    commands[sys.argv[1]](*sys.argv[2:])
