@@ -81,6 +81,36 @@ Test(graph, wrap_has_no_grad_and_ops_skip_tape) {
     mup_graph_free(g);
 }
 
+/* The backward pass hands each intermediate gradient back once its producer has run, and later
+ * gradients of the same size reuse it: a chain of 32 tanh holds its 33 activations and a few
+ * gradients, not 33 of each; the leaf keeps its gradient, with the chain rule's value (a reused
+ * buffer starts from zero). */
+Test(graph, backward_reuses_dead_gradients) {
+    enum { N = 4096, DEPTH = 32 };
+    mup_graph *g = mup_graph_new();
+    mup_graph_reset(g, true);
+    mup_tensor *x = test_leaf(1, (int[]){N}, 5, false);
+    mup_tensor *h[DEPTH + 1] = {x};
+    for (int k = 1; k <= DEPTH; k++)
+        h[k] = mup_tanh(g, h[k - 1]);
+    mup_tensor *loss = mup_sum(g, h[DEPTH]);
+    size_t before = mup_graph_bytes_used(g);
+    mup_backward(g, loss);
+    size_t grads = mup_graph_bytes_used(g) - before;
+    cr_assert_leq(grads, 3u * N * sizeof(float), "the backward pass took %zu bytes, %d gradients' worth", grads,
+                  (int)(grads / (N * sizeof(float))));
+    for (int k = 1; k <= DEPTH; k++)
+        cr_assert_null(h[k]->grad, "the gradient of tanh %d outlived the backward pass", k);
+    for (int i = 0; i < N; i++) {
+        double want = 1.0;
+        for (int k = 1; k <= DEPTH; k++)
+            want *= 1.0 - (double)h[k]->data[i] * h[k]->data[i];
+        cr_assert_float_eq(x->grad[i], want, 1e-5 * want + 1e-7, "element %d: %g, want %g", i, x->grad[i], want);
+    }
+    test_leaf_free(x);
+    mup_graph_free(g);
+}
+
 Test(errors, status_message_roundtrip) {
     mup_status s = mup_error(MUP_ERR_IO, "cannot open %s", "x.h5");
     cr_assert_eq(s, MUP_ERR_IO);

@@ -25,6 +25,7 @@ char *mup_xstrdup(const char *s);
 /* ---- the arena ---- */
 
 typedef struct mup_arena_block mup_arena_block;
+typedef struct mup_arena_free mup_arena_free;
 
 typedef struct {
     char *base;              /* the main block */
@@ -32,9 +33,15 @@ typedef struct {
     mup_arena_block *extra;  /* overflow blocks of this step, merged into the main one at rewind */
     size_t extra_used;       /* bytes handed out from overflow blocks this step */
     size_t high_water;
+    mup_arena_free *free;    /* buffers handed back this step, newest first */
 } mup_arena;
 
 void *mup_arena_alloc(mup_arena *a, size_t bytes);
+/* A buffer handed back before the step ends (a gradient the backward pass is done with), kept for
+ * mup_arena_reuse; the arena still owns it and rewinding forgets it. */
+void mup_arena_give_back(mup_arena *a, void *p, size_t bytes);
+/* The newest buffer handed back with the same size, else a new one. */
+void *mup_arena_reuse(mup_arena *a, size_t bytes);
 void mup_arena_rewind(mup_arena *a);
 void mup_arena_release(mup_arena *a);
 
@@ -84,7 +91,8 @@ struct mup_graph {
 mup_node *mup_graph_record(mup_graph *g, const mup_op *op, mup_tensor *out,
                            mup_tensor *a, mup_tensor *b, mup_tensor *c);
 
-/* The gradient buffer of t, allocated and zeroed in the arena on first use. */
+/* The gradient buffer of t, taken zeroed from the arena on first use (reusing one the backward pass
+ * handed back, when one of the same size is free). */
 float *mup_grad(mup_graph *g, mup_tensor *t);
 
 /* A tensor with the same shape as t. */

@@ -3,7 +3,9 @@
  *
  * Every op computes its output at once (eager) and, when gradients are wanted, appends a node to
  * the tape. mup_backward walks the tape in reverse; backward kernels accumulate (+=) into their
- * inputs' gradients, so residual connections and shared weights need no special case.
+ * inputs' gradients, so residual connections and shared weights need no special case. An
+ * intermediate tensor's gradient is handed back to the arena as soon as the walk is past its
+ * producer: after mup_backward only leaves (parameters, inputs) hold gradients.
  * The arena is rewound, never freed, by mup_graph_begin/mup_graph_reset: after the first step a
  * training loop performs no heap allocation. Tensors made by a graph are valid until its next
  * rewind. */

@@ -133,10 +133,19 @@ mup_node *mup_graph_record(mup_graph *g, const mup_op *op, mup_tensor *out,
 
 float *mup_grad(mup_graph *g, mup_tensor *t) {
     if (!t->grad) {
-        t->grad = mup_arena_alloc(&g->arena, (size_t)t->size * sizeof(float));
+        t->grad = mup_arena_reuse(&g->arena, (size_t)t->size * sizeof(float));
         memset(t->grad, 0, (size_t)t->size * sizeof(float));
     }
     return t->grad;
+}
+
+/* Every consumer of a node's output comes later on the tape, so once the node's own backward has
+ * run, nothing reads the output's gradient again: it goes back to the arena for the gradients of
+ * earlier activations. A step then holds its activations once and only the gradients in flight,
+ * not a second copy of every activation. Leaves (parameters, inputs) keep their gradients. */
+static void release_grad(mup_graph *g, mup_tensor *t) {
+    mup_arena_give_back(&g->arena, t->grad, (size_t)t->size * sizeof(float));
+    t->grad = NULL;
 }
 
 static void walk(mup_graph *g) {
@@ -147,6 +156,7 @@ static void walk(mup_graph *g) {
         for (int k = 0; g->check_finite && k < MUP_NODE_INPUTS && n->in[k]; k++)
             if (n->in[k]->requires_grad)
                 check_values(g, n->in[k]->grad, n->in[k]->size, "backward", n->op->name);
+        release_grad(g, n->out);
     }
 }
 
