@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
+#include "clock.h"
 #include "mup/mup.h"
 
 typedef struct {
@@ -59,12 +59,6 @@ static const shape shapes[] = {
 #define N_POL 5
 #define MAX_ROUNDS 1001
 static const char *pol_name[N_POL] = {"one", "rows", "cols", "blas", "mup"};
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void sgemm(const shape *s, int M, int N, const float *A, const float *B, float *C, int lda, int ldb, int ldc) {
     cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans, M, N, s->K,

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "clock.h"
 #include "mup/mup.h"
 
 #define MLP_BATCH 128
@@ -53,12 +53,6 @@ typedef struct {
     int n_gemm;
     double act_floats;     /* the forward pass's op outputs, each kept once: the "activations" */
 } bench_case;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void add_gemm(bench_case *c, bool ta, bool tb, int M, int N, int K, int count, float beta) {
     if (c->n_gemm == MAX_GEMMS) {
