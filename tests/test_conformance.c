@@ -17,7 +17,7 @@
 
 static const char *conf_dir(void) {
     const char *d = getenv("MUP_CONFORMANCE_DIR");
-    return d && *d ? d : MUP_DEFAULT_CONFORMANCE_DIR; /* ../shared/conformance beside the source root */
+    return d && *d ? d : MUP_DEFAULT_CONFORMANCE_DIR; /* tests/conformance in the source tree */
 }
 
 static const char *conf_file(const char *name) {

@@ -1,4 +1,4 @@
-/* µP behaviour: the properties MUP_RULES.md says every implementation must have, the µP-aware init
+/* µP behaviour: the properties docs/rules/MUP_RULES.md says every implementation must have, the µP-aware init
  * functions, and the errors of mup_set_base_shapes. */
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* Initialisation. Each parameter carries an init spec (mup_init_spec in model.h) that
  * mup_model_init draws from; the µP-aware kinds scale with the parameter's infshape exactly as
- * MUP_RULES.md states (matrix-like normal/uniform/trunc_normal: std x m^-1/2; xavier from the base
+ * docs/rules/MUP_RULES.md states (matrix-like normal/uniform/trunc_normal: std x m^-1/2; xavier from the base
  * fans; kaiming by fan mode), so they give the plain result at the base width. */
 #ifndef MUP_INIT_H
 #define MUP_INIT_H

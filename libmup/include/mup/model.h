@@ -123,7 +123,7 @@ float *mup_model_grads(mup_model *M);
 /* ---- µP ---- */
 
 /* Gives every parameter its infshape, class, role, multipliers and init rescale, from the base and
- * delta builds (see MUP_RULES.md). delta == NULL: width dimensions are those that differ between
+ * delta builds (see docs/rules/MUP_RULES.md). delta == NULL: width dimensions are those that differ between
  * base and M. base == NULL: standard parametrization (every multiplier 1, SP attention scale).
  * If M is already initialised its default-initialised parameters are rescaled now, else
  * mup_model_init applies the rescale as it draws. Errors: MUP_ERR_SHAPE naming the parameter

@@ -9,7 +9,7 @@
  *   Adam   g' = g + wd_i p; m = β1 m + (1-β1) g'; v = β2 v + (1-β2) g'²;
  *          p -= lr_i / (1-β1^t) × m / (sqrt(v) / sqrt(1-β2^t) + ε)
  *   AdamW  p *= 1 - lr_i wd_i (independent_wd: p *= 1 - f wd_i), then Adam with g' = g.
- * The µP multipliers keep lr_i × wd_i the same at every width (MUP_RULES.md). independent_wd is the
+ * The µP multipliers keep lr_i × wd_i the same at every width (docs/rules/MUP_RULES.md). independent_wd is the
  * reference's decoupled_wd=True: the decay is not multiplied by the learning rate, so wd is not
  * scaled with width; it still follows the schedule (Loshchilov & Hutter's η_t), so a decay that
  * anneals the rate anneals the shrink too. The schedule multiplies every parameter's rate, never

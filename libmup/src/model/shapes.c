@@ -1,5 +1,5 @@
 /* mup_set_base_shapes: infer each parameter's width dimensions, then its class, role, multipliers
- * and init rescale, exactly as MUP_RULES.md states them. */
+ * and init rescale, exactly as docs/rules/MUP_RULES.md states them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +47,7 @@ static mup_status check_role(mup_param *p) {
     return MUP_OK;
 }
 
-/* Multipliers from the width dimensions: MUP_RULES.md, "Learning rate and weight decay per class". */
+/* Multipliers from the width dimensions: docs/rules/MUP_RULES.md, "Learning rate and weight decay per class". */
 static void set_multipliers(mup_param *p, bool mup) {
     p->cls = p->ninf == 2 ? MUP_CLASS_MATRIX : p->ninf == 1 ? MUP_CLASS_VECTOR : MUP_CLASS_SCALAR;
     p->width_mult = p->fanin_mult = p->fanout_mult = 1.0;
@@ -72,7 +72,7 @@ static void set_multipliers(mup_param *p, bool mup) {
     }
 }
 
-/* The one-time rescale of PyTorch's default init: MUP_RULES.md, "Initialisation". */
+/* The one-time rescale of PyTorch's default init: docs/rules/MUP_RULES.md, "Initialisation". */
 static double default_rescale(const mup_param *p) {
     switch (p->kind) {
     case MUP_KIND_BIAS:
