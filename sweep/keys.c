@@ -95,7 +95,12 @@ bool mup_key_in_range(const mup_key *k, double v) {
 
 void mup_key_format_allowed(const mup_key *k, char *buf, size_t n) {
     switch (k->type) {
-    case MUP_KEY_INT:
+    case MUP_KEY_INT: /* an int holds the value: the bounds the table leaves open end at INT_MAX */
+        if (k->range.hi > INT_MAX) {
+            snprintf(buf, n, "%c%.0f, %d]", k->range.lo_open ? '(' : '[', fmax(k->range.lo, -INT_MAX), INT_MAX);
+            return;
+        }
+        /* fall through */
     case MUP_KEY_FLOAT:
         snprintf(buf, n, "%c%g, %g%c", k->range.lo_open ? '(' : '[', k->range.lo, k->range.hi,
                  k->range.hi_open ? ')' : ']');

@@ -29,17 +29,43 @@ typedef struct {
     mup_gpt *gpt;
 } mup_run_model;
 
-/* Bytes a run of s takes (parameters, gradients, optimizer state and the activations of a step), from
- * the spec and the data's sizes alone: nothing is built. */
-double mup_run_memory_estimate(const mup_run_spec *s, const mup_run_data *d);
-/* Refuses (MUP_ERR_NOMEM, naming the width and the bytes) a run whose estimate exceeds the memory cap:
- * MUP_ERR_INVALID for a MUP_MAX_MEMORY that is not a size. The cap is MUP_MAX_MEMORY when set (bytes,
- * or with K, M, G or T: powers of 1024), else the memory of the machine, or of its cgroup when less.
- * It is per process: with several workers on a machine, give each its share. */
+/* What a run of s allocates, in bytes, part by part. The model's parts come from a shapes-only build
+ * of it (the builders themselves, at one and two layers for deeper models), the rest from the sizes
+ * that the spec and the data give. */
+typedef struct {
+    double params;        /* value and gradient slabs; the parameter registries of the three builds */
+    double optimizer;     /* the optimizer's state slabs (none, momentum, or Adam's two moments) */
+    double activations;   /* the step arena: a training step with attention's (B, H, T, T) probabilities and
+                             the gradients in flight, or an evaluation batch, whichever is larger, and the
+                             arena's growth during its first step */
+    double batches;       /* the task's batch buffers */
+    double curve;         /* the result: one loss per step, and the evaluations */
+    double data;          /* the training and validation sets, held while training */
+    double data_loading;  /* the peak while loading: the set before its split and the split's copy, the
+                             files' bytes, the synthetic teacher */
+    double total;         /* the larger of data_loading and data plus everything the run adds */
+} mup_run_memory;
+
+/* The estimate for a run of s at s->width, with d's sizes when d holds s's data, else the spec's
+ * (exact for synthetic data and Fashion-MNIST; a text corpus that is not loaded counts a full
+ * vocabulary and no data). d may be NULL. Nothing is allocated beyond shapes-only builds. Checks first
+ * what mup_run_spec_check checks, then what needs the data (a text split whose parts are longer than
+ * a block; a model whose tensors the registry can count): errors name the key and its limit. */
+mup_status mup_run_memory_estimate(const mup_run_spec *s, const mup_run_data *d, mup_run_memory *m);
+
+/* The memory cap: MUP_MAX_MEMORY when set (bytes, or with K, M, G or T: powers of 1024; anything else,
+ * a space included, is MUP_ERR_INVALID), else the memory of the machine, or of its cgroup when less
+ * (0 when unknown: no cap). source (len bytes) says where it came from, for messages. It is per process:
+ * with several workers on a machine, give each its share. */
+mup_status mup_run_memory_cap(double *bytes, char *source, size_t len);
+
+/* The pre-flight check of one run, without training and before anything is loaded (d may be NULL, as
+ * for mup_run_memory_estimate): the estimate's checks, then MUP_ERR_NOMEM naming the width, the bytes
+ * and each part when the estimate exceeds the cap; MUP_ERR_INVALID for a malformed MUP_MAX_MEMORY. */
 mup_status mup_run_memory_check(const mup_run_spec *s, const mup_run_data *d);
 
 /* Builds the three models, sets base shapes (SP when the spec says so) and initialises from s->seed.
- * Refuses what mup_run_memory_check refuses, before building anything. */
+ * Refuses what mup_run_memory_check refuses, before building anything. d must be loaded. */
 mup_status mup_run_model_build(mup_run_model *m, const mup_run_spec *s, const mup_run_data *d);
 void mup_run_model_free(mup_run_model *m);
 
@@ -47,14 +73,17 @@ mup_optim_opts mup_run_optim_opts(const mup_run_spec *s);
 /* The task for the model and data (borrowed; free the task first). */
 mup_task *mup_run_task_new(const mup_run_spec *s, const mup_run_model *m, const mup_run_data *d);
 
-/* Builds, trains and frees: the whole run. opts may add a log or progress (steps and eval_every come
+/* Builds, trains and frees: the whole run; mup_run_memory_check runs before the data is loaded and
+ * again, with its sizes, before the model is built. opts may add a log or progress (steps and eval_every come
  * from the spec). A diverged run returns MUP_ERR_DIVERGED with its result filled in. */
 mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train_opts *opts, mup_train_result *r);
 
 /* The value a sweep minimises; +inf for a run that did not complete. */
 double mup_run_objective(const mup_train_result *r, mup_objective o);
 
-/* Multiply-add FLOPs of one training step (forward and backward), for compute accounting. */
+/* FLOPs of one training step (forward and backward: two per multiply-add, three GEMMs per weight), from
+ * the weights of a shapes-only build and attention's products; for compute accounting. s must pass
+ * mup_run_spec_check; d as for mup_run_memory_estimate. */
 double mup_run_step_flops(const mup_run_spec *s, const mup_run_data *d);
 
 #endif

@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "mup/data.h"
+
 /* Enum keys store the library's own enums through an int: the names below are indexed by value. */
 _Static_assert(sizeof(mup_arch) == sizeof(int) && sizeof(mup_activation) == sizeof(int) &&
                    sizeof(mup_parametrization) == sizeof(int) && sizeof(mup_optim_kind) == sizeof(int) &&
@@ -197,18 +199,127 @@ mup_status mup_run_spec_set(mup_run_spec *s, const mup_key *k, double v) {
 
 double mup_run_spec_get(const mup_run_spec *s, const mup_key *k) { return mup_key_get(k, s); }
 
+/* delta_width or 2 × base_width, in 64 bits: what the check compares with INT_MAX. */
+static int64_t delta_width64(const mup_run_spec *s) {
+    return s->mup.delta_width > 0 ? s->mup.delta_width : 2 * (int64_t)s->mup.base_width;
+}
+
 int mup_run_spec_delta_width(const mup_run_spec *s) {
-    return s->mup.delta_width > 0 ? s->mup.delta_width : 2 * s->mup.base_width;
+    int64_t d = delta_width64(s);
+    MUP_ASSERT(d <= INT_MAX, "delta width %lld: the spec was not checked (mup_run_spec_check)", (long long)d);
+    return (int)d;
+}
+
+int64_t mup_run_spec_synthetic_size(const mup_run_spec *s) {
+    int64_t train = s->data.train_size;
+    if (s->model.arch == MUP_ARCH_GPT) /* the training characters and a ninth more for validation */
+        return train > 0 ? train + train / 9 : MUP_SPEC_SYNTHETIC_TEXT;
+    return (train > 0 ? train : MUP_SPEC_SYNTHETIC_TRAIN) +
+           (s->data.val_size > 0 ? s->data.val_size : MUP_SPEC_DEFAULT_VAL);
 }
 
 /* Every width a GPT is built at must split into whole heads. */
-static mup_status check_heads(const mup_run_spec *s, const char *what, int width) {
+static mup_status check_heads(const mup_run_spec *s, const char *what, int64_t width) {
     if (s->model.head_dim > 0 && width % s->model.head_dim != 0)
-        return mup_error(MUP_ERR_INVALID, "model.head_dim: %d does not divide %s %d", s->model.head_dim,
-                         what, width);
+        return mup_error(MUP_ERR_INVALID, "model.head_dim: %d does not divide %s %lld", s->model.head_dim,
+                         what, (long long)width);
     if (s->model.head_dim == 0 && width % s->model.n_head != 0)
-        return mup_error(MUP_ERR_INVALID, "model.n_head: %d does not divide %s %d", s->model.n_head, what,
-                         width);
+        return mup_error(MUP_ERR_INVALID, "model.n_head: %d does not divide %s %lld", s->model.n_head, what,
+                         (long long)width);
+    return MUP_OK;
+}
+
+/* The GPT at one width: qkv is 3 × width wide and fc ffn_ratio × width, and attention runs
+ * batch_size × heads (batch, head) pairs, each an int in the library. */
+static mup_status check_gpt_width(const mup_run_spec *s, const char *key, int64_t width) {
+    int64_t factor = s->model.ffn_ratio > 3 ? s->model.ffn_ratio : 3;
+    if (width * factor > INT_MAX)
+        return mup_error(MUP_ERR_INVALID, "%s: %lld makes a GPT layer %lld wide (%s × width), more than %d: "
+                         "at most %lld", key, (long long)width, (long long)(width * factor),
+                         factor == 3 ? "3 for qkv" : "model.ffn_ratio", INT_MAX, (long long)(INT_MAX / factor));
+    int64_t heads = s->model.head_dim > 0 ? width / s->model.head_dim : s->model.n_head;
+    if (heads * s->train.batch_size > INT_MAX)
+        return mup_error(MUP_ERR_INVALID, "train.batch_size: %d sequences of %lld heads at %s %lld are more than "
+                         "%d (batch, head) pairs: at most %lld", s->train.batch_size, (long long)heads, key,
+                         (long long)width, INT_MAX, (long long)(INT_MAX / heads));
+    return check_heads(s, key, width);
+}
+
+/* The widths every run is built at: base and delta (shapes only) and the run's own. */
+static mup_status check_widths(const mup_run_spec *s) {
+    int64_t delta = delta_width64(s);
+    if (delta > INT_MAX)
+        return mup_error(MUP_ERR_INVALID, "mup.base_width: %d makes the delta width 2 × base_width = %lld, more "
+                         "than %d (give mup.delta_width, or at most %d)", s->mup.base_width, (long long)delta,
+                         INT_MAX, INT_MAX / 2);
+    if (s->model.arch != MUP_ARCH_GPT)
+        return MUP_OK;
+    if ((int64_t)s->train.batch_size * s->model.block_size > INT_MAX)
+        return mup_error(MUP_ERR_INVALID, "train.batch_size: %d sequences of model.block_size %d are %lld tokens "
+                         "a step, more than %d: at most %d", s->train.batch_size, s->model.block_size,
+                         (long long)s->train.batch_size * s->model.block_size, INT_MAX,
+                         INT_MAX / s->model.block_size);
+    mup_status st = check_gpt_width(s, "mup.base_width", s->mup.base_width);
+    if (!st)
+        st = check_gpt_width(s, s->mup.delta_width > 0 ? "mup.delta_width" : "the delta width", delta);
+    if (!st && s->width > 0)
+        st = check_gpt_width(s, "width", s->width);
+    return st;
+}
+
+const char *mup_format_bytes(char *buf, size_t len, double bytes) {
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 6)
+        bytes /= 1024, u++;
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    return buf;
+}
+
+/* Each array that loading generates or keeps stays within MUP_DATA_MAX_BYTES, the library's cap. */
+static mup_status check_data(const mup_run_spec *s) {
+    char have[32], cap[32];
+    mup_format_bytes(cap, sizeof cap, (double)MUP_DATA_MAX_BYTES);
+    bool gpt = s->model.arch == MUP_ARCH_GPT;
+    if (s->data.dataset == MUP_DATASET_FASHION_MNIST) {
+        if (s->data.val_size >= MUP_SPEC_FASHION_TRAIN)
+            return mup_error(MUP_ERR_INVALID, "data.val_size: %d leaves no training examples (Fashion-MNIST's "
+                             "training file has %d): at most %d", s->data.val_size, MUP_SPEC_FASHION_TRAIN,
+                             MUP_SPEC_FASHION_TRAIN - 1);
+        int val = s->data.val_size > 0 ? s->data.val_size : MUP_SPEC_DEFAULT_VAL;
+        if (s->data.train_size > MUP_SPEC_FASHION_TRAIN - val)
+            return mup_error(MUP_ERR_INVALID, "data.train_size: %d is more than the %d examples Fashion-MNIST's "
+                             "training file keeps beside %d for validation", s->data.train_size,
+                             MUP_SPEC_FASHION_TRAIN - val, val);
+        return MUP_OK;
+    }
+    if (gpt && s->data.dataset == MUP_DATASET_SYNTHETIC && s->data.synthetic_classes > MUP_SPEC_TEXT_VOCAB_MAX)
+        return mup_error(MUP_ERR_INVALID, "data.synthetic_classes: %d is more than the %d symbols of a character "
+                         "vocabulary", s->data.synthetic_classes, MUP_SPEC_TEXT_VOCAB_MAX);
+    int64_t n = s->data.dataset == MUP_DATASET_SYNTHETIC ? mup_run_spec_synthetic_size(s)
+                                                         : (int64_t)s->data.train_size + s->data.val_size;
+    int64_t row = gpt ? (int64_t)sizeof(int32_t) : (int64_t)s->data.synthetic_dim * (int64_t)sizeof(float);
+    if (n * row > MUP_DATA_MAX_BYTES) {
+        const char *key = s->data.train_size >= s->data.val_size ? "data.train_size" : "data.val_size";
+        if (!gpt && s->data.train_size == 0 && s->data.val_size == 0)
+            key = "data.synthetic_dim";
+        return mup_error(MUP_ERR_INVALID, "%s: %lld %s (data.train_size %d, data.val_size %d%s) take %s, more than "
+                         "the library's data cap of %s: at most %lld %s", key, (long long)n,
+                         gpt ? "tokens" : "examples", s->data.train_size, s->data.val_size,
+                         gpt ? "" : ", of data.synthetic_dim features",
+                         mup_format_bytes(have, sizeof have, (double)n * (double)row), cap,
+                         (long long)(MUP_DATA_MAX_BYTES / row), gpt ? "tokens" : "examples");
+    }
+    if (gpt || s->data.dataset != MUP_DATASET_SYNTHETIC)
+        return MUP_OK;
+    /* the teacher: W1 (hidden, dim) and W2 (classes, hidden) in double */
+    int64_t per = MUP_SPEC_TEACHER_HIDDEN * (int64_t)sizeof(double);
+    int64_t teacher = ((int64_t)s->data.synthetic_classes + s->data.synthetic_dim) * per;
+    if (teacher > MUP_DATA_MAX_BYTES)
+        return mup_error(MUP_ERR_INVALID, "data.synthetic_classes: %d classes over data.synthetic_dim %d features "
+                         "need a %s teacher, more than the library's data cap of %s: classes + features at "
+                         "most %lld", s->data.synthetic_classes, s->data.synthetic_dim,
+                         mup_format_bytes(have, sizeof have, (double)teacher), cap, (long long)(MUP_DATA_MAX_BYTES / per));
     return MUP_OK;
 }
 
@@ -224,14 +335,8 @@ mup_status mup_run_spec_check(const mup_run_spec *s) {
         return mup_error(MUP_ERR_INVALID,
                          "mup.delta_width: must differ from mup.base_width (%d) for µP to tell which "
                          "dimensions grow", s->mup.base_width);
-    if (s->model.arch != MUP_ARCH_GPT)
-        return MUP_OK;
-    mup_status st = check_heads(s, "mup.base_width", s->mup.base_width);
-    if (!st)
-        st = check_heads(s, "the delta width", mup_run_spec_delta_width(s));
-    if (!st && s->width > 0)
-        st = check_heads(s, "width", s->width);
-    return st;
+    mup_status st = check_widths(s);
+    return st ? st : check_data(s);
 }
 
 cJSON *mup_run_spec_to_json(const mup_run_spec *s) {

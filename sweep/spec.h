@@ -83,11 +83,33 @@ mup_status mup_run_spec_set(mup_run_spec *s, const mup_key *k, double v);
 double mup_run_spec_get(const mup_run_spec *s, const mup_key *k);
 
 /* What a run needs beyond each key's own range: warmup within the steps, a delta width other than
- * the base width, and for GPT head counts that divide the base, delta and run widths. */
+ * the base width, for GPT head counts that divide the base, delta and run widths, and sizes that the
+ * library can hold: every product it computes in an int (2 × base_width, 3 × width, ffn_ratio × width,
+ * batch_size × block_size, batch_size × heads) at most INT_MAX, and every data array it generates or
+ * keeps (examples, tokens, the synthetic teacher) within MUP_DATA_MAX_BYTES. Sizes are computed in 64
+ * bits; each error names the key and the largest value allowed. What needs the data or the memory cap
+ * is checked by mup_run_memory_check (recipe.h). */
 mup_status mup_run_spec_check(const mup_run_spec *s);
 
-/* delta_width, or twice base_width when it is 0. */
+/* delta_width, or twice base_width when it is 0 (mup_run_spec_check keeps it within INT_MAX). */
 int mup_run_spec_delta_width(const mup_run_spec *s);
+
+/* The data section's defaults and fixed sizes, which mup_run_spec_check and the recipe share. */
+#define MUP_SPEC_SYNTHETIC_TRAIN 10000     /* synthetic classification: training examples by default */
+#define MUP_SPEC_DEFAULT_VAL 5000          /* classification: validation examples by default */
+#define MUP_SPEC_SYNTHETIC_TEXT 200000     /* synthetic text: tokens by default */
+#define MUP_SPEC_FASHION_TRAIN 60000       /* examples in Fashion-MNIST's training file */
+#define MUP_SPEC_FASHION_DIM 784
+#define MUP_SPEC_FASHION_CLASSES 10
+#define MUP_SPEC_TEXT_VOCAB_MAX 256        /* a character vocabulary: one symbol per byte */
+#define MUP_SPEC_TEACHER_HIDDEN 32         /* the synthetic teacher's hidden units (data/synthetic.c) */
+#define MUP_SPEC_EVAL_ROWS 1000            /* classification: rows of an evaluation batch (train/tasks.c) */
+
+/* "1.5 GiB", "512 bytes": a size for messages, into buf. */
+const char *mup_format_bytes(char *buf, size_t len, double bytes);
+
+/* Examples (classification) or tokens (text) that loading s's synthetic data generates, in 64 bits. */
+int64_t mup_run_spec_synthetic_size(const mup_run_spec *s);
 
 /* The spec as JSON: {"model": {...}, "mup": {...}, "train": {...}, "data": {...}, "width": W,
  * "seed": S} with every key. The caller frees it with cJSON_Delete. */

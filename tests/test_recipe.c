@@ -119,12 +119,15 @@ Test(recipe, the_memory_cap_takes_sizes_and_refuses_anything_else) {
     mup_run_spec s = small_mlp();
     mup_run_data d = {0};
     cr_assert_eq(mup_run_data_load(&d, &s), MUP_OK);
-    double need = mup_run_memory_estimate(&s, &d);
-    cr_assert(need > 100e3 && need < 1e6, "width 64: %.0f bytes", need);
+    mup_run_memory m;
+    cr_assert_eq(mup_run_memory_estimate(&s, &d, &m), MUP_OK, "%s", mup_error_message());
+    cr_assert(m.total > 1e6 && m.total < 1e7, "width 64: %.0f bytes", m.total);
     static const struct {
         const char *cap;
         mup_status want;
-    } cases[] = {{"1K", MUP_ERR_NOMEM}, {"1000", MUP_ERR_NOMEM}, {"8G", MUP_OK}, {"8GiB", MUP_OK}, {"0.5m", MUP_OK},
+    } cases[] = {{"1K", MUP_ERR_NOMEM}, {"1000", MUP_ERR_NOMEM}, {"8G", MUP_OK}, {"8G ", MUP_ERR_INVALID},
+                 {" 8G", MUP_ERR_INVALID}, {"abc", MUP_ERR_INVALID}, {"0x1p33", MUP_ERR_INVALID}, {"inf", MUP_ERR_INVALID},
+                 {"nan", MUP_ERR_INVALID}, {"0", MUP_ERR_INVALID}, {"G", MUP_ERR_INVALID}, {"8GiB", MUP_OK}, {"4m", MUP_OK},
                  {"1e9", MUP_OK}, {"eight", MUP_ERR_INVALID}, {"8Q", MUP_ERR_INVALID}, {"-1", MUP_ERR_INVALID},
                  {"8GBs", MUP_ERR_INVALID}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

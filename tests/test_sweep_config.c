@@ -163,7 +163,7 @@ Test(sweep_config, enum_values_not_allowed_list_the_allowed) {
 Test(sweep_config, values_outside_their_range) {
     expect_invalid(with("train.lr", "0"), "train.lr: 0 is out of range (allowed: (0, inf))");
     expect_invalid(with("train.beta2", "1"), "train.beta2: 1 is out of range (allowed: [0, 1))");
-    expect_invalid(with("model.depth", "0"), "model.depth: 0 is out of range (allowed: [1, inf))");
+    expect_invalid(with("model.depth", "0"), "model.depth: 0 is out of range (allowed: [1, 2147483647])");
     expect_invalid(with("model.depth", "1e10"), "model.depth: 1e+10 is out of range");
     expect_invalid(with("train.min_lr_factor", "1.5"), "train.min_lr_factor: 1.5 is out of range (allowed: [0, 1])");
     expect_invalid(with("search.trials", "0"), "search.trials: 0 is out of range");
@@ -173,12 +173,12 @@ Test(sweep_config, values_outside_their_range) {
 }
 
 Test(sweep_config, widths_must_be_positive) {
-    expect_invalid(with("proxy_widths", "[0]"), "proxy_widths[0]: 0 is out of range (allowed: [1, inf))");
+    expect_invalid(with("proxy_widths", "[0]"), "proxy_widths[0]: 0 is out of range (allowed: [1, 2147483647])");
     expect_invalid(with("proxy_widths", "[64, -128]"), "proxy_widths[1]: -128 is out of range");
     expect_invalid(with("proxy_widths", "[]"), "proxy_widths: empty");
     expect_invalid(with("proxy_widths", "[64, 64]"), "proxy_widths[1]: repeats proxy_widths[0]");
     expect_invalid(with("proxy_widths", NULL), "proxy_widths: missing");
-    expect_invalid(with("target.width", "0"), "target.width: 0 is out of range (allowed: [1, inf))");
+    expect_invalid(with("target.width", "0"), "target.width: 0 is out of range (allowed: [1, 2147483647])");
     expect_invalid(with("target.width", NULL), "target.width: missing");
     expect_invalid(with("mup.base_width", "0"), "mup.base_width: 0 is out of range");
 }
@@ -213,7 +213,7 @@ Test(sweep_config, search_range_inside_the_keys_range) {
     expect_invalid(with("search.space.lr", "{'dist': 'log2uniform', 'low': -14, 'high': 2000}"),
                    "search.space.lr.high: 2^2000 = inf is outside train.lr's allowed range");
     expect_invalid(with("search.space.depth", "{'dist': 'int', 'low': 0, 'high': 3}"),
-                   "search.space.depth.low: 0 is outside model.depth's allowed range [1, inf)");
+                   "search.space.depth.low: 0 is outside model.depth's allowed range [1, 2147483647]");
     expect_invalid(with("search.space.depth", "{'dist': 'choice', 'values': [1, 2, 0]}"),
                    "search.space.depth.values[2]: 0 is out of range");
 }
@@ -252,7 +252,7 @@ Test(sweep_config, grid_needs_points) {
     expect_invalid(text, "search.trials: 5 does not match the grid's 6 points");
     expect_invalid(q("{'search': {'sampler': 'grid', 'space': {'lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2,"
                      " 'grid': 1}}}, 'proxy_widths': [32]}"),
-                   "search.space.lr.grid: 1 is out of range (allowed: [2, inf))");
+                   "search.space.lr.grid: 1 is out of range (allowed: [2, 2147483647])");
     expect_invalid(q("{'search': {'sampler': 'grid', 'space': {'depth': {'dist': 'int', 'low': 1, 'high': 3,"
                      " 'grid': 4}}}, 'proxy_widths': [32]}"),
                    "search.space.depth.grid: 4 distinct points do not fit in the 3 integers from 1 to 3");
