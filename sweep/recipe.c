@@ -232,6 +232,14 @@ static double rows_per_step(const mup_run_spec *s) {
     return s->model.arch == MUP_ARCH_MLP ? s->train.batch_size : (double)s->train.batch_size * s->model.block_size;
 }
 
+/* The step arena's main block is regrown to 9/8 of the largest step, and a block is never smaller
+ * than 1 MiB (core/arena.c). */
+#define ARENA_GROWTH 1.125
+#define ARENA_MIN_BLOCK (1 << 20)
+/* The structures of the model, task, optimizer and loop beyond their arrays: under 100 KiB in every
+ * case tests/test_memory.c measures. */
+#define STRUCTURES (256 << 10)
+
 /* Bytes the step arena takes: a training step (activations, the values ops save for backward and the
  * gradients in flight) or an evaluation batch (activations only), whichever is larger. */
 static double arena_bytes(const mup_run_spec *s, const data_dims *dm) {
@@ -255,13 +263,12 @@ static double arena_bytes(const mup_run_spec *s, const data_dims *dm) {
         /* attention's backward scratch per thread, not handed back: dS (T, T), dK (T, d), d means in double */
         double scratch = threads * (T * T + T * d + 4 * d);
         /* token and position embeddings, their sum, lnf and its statistics, logits, softmax, row losses;
-         * in flight the logits' gradient and one block's widest */
+         * in flight the logits' gradient, a block's widest and the residual stream's few */
         double ends = N * ((3 + im) * W + 2 + 2 * V + 2);
-        train = L * (layer + scratch) + ends + N * (V + (3 + r) * W);
+        train = L * (layer + scratch) + ends + N * (V + (7 + r) * W);
         eval = L * ((10 + 2 * r) * N * W + 4 * N + drop) + threads * T * T + N * ((3 + im) * W + 2 + V + 2);
     }
-    /* the arena's growth: overflow blocks of up to the step's own size during the first step */
-    return 2.0 * fmax(train, eval) * sizeof(float);
+    return fmax(train, eval) * sizeof(float);
 }
 
 static double memory_of(const mup_run_spec *s, const data_dims *dm, mup_run_memory *m) {
@@ -277,13 +284,13 @@ static double memory_of(const mup_run_spec *s, const data_dims *dm, mup_run_memo
         .params = sh.floats * 2 * sizeof(float) +
                   (sh.tensors + base.tensors + delta.tensors) * (sizeof(mup_param) + sizeof(mup_param *)),
         .optimizer = states * sh.floats * sizeof(float) + sh.tensors * 2 * sizeof(double),
-        .activations = arena_bytes(s, dm),
+        .activations = fmax(ARENA_GROWTH * arena_bytes(s, dm), ARENA_MIN_BLOCK),
         .batches = batch_rows * row,
         .curve = s->train.steps * (double)sizeof(float) + evals * (sizeof(int) + 2 * sizeof(double)),
         .data = held,
         .data_loading = all + fmax(fmax(dm->teacher_bytes, dm->raw_bytes), all),
     };
-    double run = m->params + m->optimizer + m->activations + m->batches + m->curve;
+    double run = m->params + m->optimizer + m->activations + m->batches + m->curve + STRUCTURES;
     m->total = fmax(m->data_loading, m->data + run);
     return m->total;
 }
@@ -464,6 +471,12 @@ mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train
     }
     mup_optim *opt = mup_optim_new(m.M, oo);
     mup_task *task = mup_run_task_new(s, &m, d);
+    /* The arena sized at the estimate before the first step: grown in the step instead, its overflow
+     * blocks can reach twice or more what the step uses (332 MiB for 122 MiB at head_dim 1, block 512). */
+    data_dims dm = dims_of(s, d);
+    mup_graph *g = mup_graph_begin_eval(m.M);
+    mup_graph_alloc(g, (size_t)arena_bytes(s, &dm));
+    mup_graph_end(g);
     mup_graph_seed(mup_model_graph(m.M), s->seed);
     mup_train_opts o = opts ? *opts : (mup_train_opts){0};
     o.steps = s->train.steps;

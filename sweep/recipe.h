@@ -43,7 +43,8 @@ typedef struct {
     double data;          /* the training and validation sets, held while training */
     double data_loading;  /* the peak while loading: the set before its split and the split's copy, the
                              files' bytes, the synthetic teacher */
-    double total;         /* the larger of data_loading and data plus everything the run adds */
+    double total;         /* the larger of data_loading and data plus everything the run adds (with 256 KiB
+                             for the structures around the arrays) */
 } mup_run_memory;
 
 /* The estimate for a run of s at s->width, with d's sizes when d holds s's data, else the spec's
@@ -74,7 +75,8 @@ mup_optim_opts mup_run_optim_opts(const mup_run_spec *s);
 mup_task *mup_run_task_new(const mup_run_spec *s, const mup_run_model *m, const mup_run_data *d);
 
 /* Builds, trains and frees: the whole run; mup_run_memory_check runs before the data is loaded and
- * again, with its sizes, before the model is built. opts may add a log or progress (steps and eval_every come
+ * again, with its sizes, before the model is built, and the step arena is sized at the estimate before
+ * the first step (grown inside a step, its overflow blocks can hold twice what the step uses). opts may add a log or progress (steps and eval_every come
  * from the spec). A diverged run returns MUP_ERR_DIVERGED with its result filled in. */
 mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train_opts *opts, mup_train_result *r);
 
