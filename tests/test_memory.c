@@ -170,7 +170,7 @@ static mup_run_spec gpt(int width, int head_dim, int block, int batch) {
 
 Test(memory, mlp_narrow_small_batch) { check("mlp w64 depth2 batch32", mlp(64, 2, 32)); }
 
-Test(memory, mlp_wide) { check("mlp w1024 depth3 batch256", mlp(1024, 3, 256)); }
+Test(memory, mlp_wide) { check("mlp w512 depth3 batch256", mlp(512, 3, 256)); }
 
 Test(memory, mlp_sgd_long_curve) {
     mup_run_spec s = mlp(256, 2, 64);
@@ -191,7 +191,10 @@ Test(memory, mlp_sgd_long_curve) {
 }
 
 Test(memory, gpt_head_dim_1_block_512, .timeout = 60) {
-    check("gpt w32 head_dim1 block512 batch2", gpt(32, 1, 512, 2));
+    mup_run_spec s = gpt(32, 1, 512, 1);
+    s.train.steps = s.train.eval_every = 2;
+    s.train.eval_batches = 1;
+    check("gpt w32 head_dim1 block512 batch1", s);
 }
 
 Test(memory, gpt_heads_of_16_block_64) { check("gpt w64 head_dim16 block64 batch8", gpt(64, 16, 64, 8)); }

@@ -1,6 +1,7 @@
 /* Sweep configs and run specs: every rejection names its key path, valid configs round-trip, the
  * fingerprint follows values and ignores layout, and the committed reference matches the tables. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -448,6 +449,87 @@ Test(run_spec, check_gpt_heads) {
     cr_assert_eq(mup_run_spec_check(&s), MUP_ERR_INVALID);
     s.width = 80;
     cr_assert_eq(mup_run_spec_check(&s), MUP_OK, "%s", mup_error_message());
+}
+
+/* A spec refused with a message naming key and containing needle (the real limit); one line. */
+static void expect_spec_error(const mup_run_spec *s, const char *key, const char *needle) {
+    cr_assert_eq(mup_run_spec_check(s), MUP_ERR_INVALID, "accepted; expected an error on %s", key);
+    const char *msg = mup_error_message();
+    cr_assert(strncmp(msg, key, strlen(key)) == 0, "message \"%s\" does not start with %s", msg, key);
+    cr_assert(strstr(msg, needle), "message \"%s\" lacks \"%s\"", msg, needle);
+    cr_assert_null(strchr(msg, '\n'), "message spans lines: %s", msg);
+    cr_assert_null(strstr(msg, "-2"), "a negative size in \"%s\"", msg);
+}
+
+/* Sizes that pass each key's range but not what the library computes with them (64-bit products
+ * against INT_MAX and the data cap), each refused before anything is allocated. */
+Test(run_spec, sizes_within_what_the_library_computes) {
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    s.data.dataset = MUP_DATASET_SYNTHETIC;
+    s.width = 128;
+    cr_assert_eq(mup_run_spec_check(&s), MUP_OK, "%s", mup_error_message());
+
+    mup_run_spec t = s; /* train_size + val_size overflowed an int, and the error printed a negative n */
+    t.data.train_size = INT_MAX;
+    expect_spec_error(&t, "data.train_size", "2147488647 examples");
+    cr_assert(strstr(mup_error_message(), "at most 4194304 examples"), "%s", mup_error_message());
+    t = s;
+    t.data.synthetic_dim = 1 << 20; /* 15000 default examples of 2^20 features: 60 GB */
+    expect_spec_error(&t, "data.synthetic_dim", "at most 256 examples");
+    t = s; /* 10^8 classes: a 25.6 GB teacher */
+    t.data.synthetic_classes = 100000000;
+    expect_spec_error(&t, "data.synthetic_classes", "classes + features at most 4194304");
+    t = s; /* 2 x base_width overflowed when no delta was given */
+    t.mup.base_width = 1 << 30;
+    expect_spec_error(&t, "mup.base_width", "at most 1073741823");
+    t.mup.delta_width = 64; /* with a delta the base may be that wide: its build holds only shapes */
+    cr_assert_eq(mup_run_spec_check(&t), MUP_OK, "%s", mup_error_message());
+
+    mup_run_spec g = s;
+    g.model.arch = MUP_ARCH_GPT;
+    g.data.synthetic_classes = 64;
+    cr_assert_eq(mup_run_spec_check(&g), MUP_OK, "%s", mup_error_message());
+    t = g;
+    t.data.synthetic_classes = 300;
+    expect_spec_error(&t, "data.synthetic_classes", "256 symbols");
+    t = g;
+    t.model.ffn_ratio = 2;
+    t.width = 1 << 30; /* qkv: 3 x width, wider than fc at ffn_ratio 2 */
+    expect_spec_error(&t, "width", "at most 715827882");
+    t = g;
+    t.model.ffn_ratio = 1 << 25; /* fc: ffn_ratio x width, at the base width already */
+    expect_spec_error(&t, "mup.base_width", "model.ffn_ratio");
+    t = g;
+    t.train.batch_size = 1 << 26; /* 2^26 sequences of 64 tokens */
+    expect_spec_error(&t, "train.batch_size", "at most 33554431");
+    t = g;
+    t.model.block_size = 1;
+    t.model.head_dim = 1;
+    t.train.batch_size = 1 << 26; /* 2^26 sequences x 256 heads at the delta width */
+    expect_spec_error(&t, "train.batch_size", "(batch, head) pairs");
+    t = g;
+    t.data.train_size = 1 << 30; /* tokens: 4 bytes each */
+    expect_spec_error(&t, "data.train_size", "at most 268435456 tokens");
+
+    mup_run_spec f = s;
+    f.data.dataset = MUP_DATASET_FASHION_MNIST;
+    f.data.val_size = 60000;
+    expect_spec_error(&f, "data.val_size", "at most 59999");
+    f.data.val_size = 0;
+    f.data.train_size = 58000;
+    expect_spec_error(&f, "data.train_size", "55000 examples");
+}
+
+/* An int key's range shows the int's own limit, and a value past it is refused with that limit. */
+Test(run_spec, int_keys_state_their_real_limit) {
+    mup_run_spec s;
+    mup_run_spec_defaults(&s);
+    const mup_key *steps;
+    cr_assert_eq(mup_spec_key_lookup("steps", "", &steps), MUP_OK);
+    cr_assert_eq(mup_run_spec_set(&s, steps, 1e12), MUP_ERR_INVALID);
+    cr_assert(strstr(mup_error_message(), "train.steps: 1e+12 is out of range (allowed: [1, 2147483647])"), "%s",
+              mup_error_message());
 }
 
 Test(run_spec, print_lists_every_key) {
