@@ -87,6 +87,8 @@ bool mup_key_is_numeric(const mup_key *k) { return k->type == MUP_KEY_INT || k->
 bool mup_key_in_range(const mup_key *k, double v) {
     if (!mup_key_is_numeric(k))
         return true;
+    if (k->type == MUP_KEY_INT && fabs(v) > INT_MAX)
+        return false;
     const mup_key_range *r = &k->range;
     bool lo_ok = r->lo_open ? v > r->lo : v >= r->lo;
     bool hi_ok = r->hi_open ? v < r->hi : v <= r->hi;

@@ -84,8 +84,8 @@ mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train
 double mup_run_objective(const mup_train_result *r, mup_objective o);
 
 /* FLOPs of one training step (forward and backward: two per multiply-add, three GEMMs per weight), from
- * the weights of a shapes-only build and attention's products; for compute accounting. s must pass
- * mup_run_spec_check; d as for mup_run_memory_estimate. */
+ * the weights of a shapes-only build and attention's products; for compute accounting. 0 for a spec
+ * that fails mup_run_spec_check (a hostile journal's); d as for mup_run_memory_estimate. */
 double mup_run_step_flops(const mup_run_spec *s, const mup_run_data *d);
 
 #endif
