@@ -271,6 +271,15 @@ static double arena_bytes(const mup_run_spec *s, const data_dims *dm) {
     return fmax(train, eval) * sizeof(float);
 }
 
+/* The module structs a builder allocates per layer: models/gpt.c's block, models/mlp.c's layer and
+ * activation name. The target's are kept through the run; the base's and delta's are freed at once. */
+static double layer_struct_bytes(const mup_run_spec *s) {
+    if (s->model.arch == MUP_ARCH_MLP)
+        return sizeof(mup_linear) + MUP_NAME_MAX;
+    return 2.0 * sizeof(mup_layernorm_layer) + sizeof(mup_attention_layer) + 2.0 * sizeof(mup_linear) +
+           2.0 * MUP_NAME_MAX;
+}
+
 static double memory_of(const mup_run_spec *s, const data_dims *dm, mup_run_memory *m) {
     model_shape sh = model_shape_of(s, dm, s->width), base = model_shape_of(s, dm, s->mup.base_width),
                 delta = model_shape_of(s, dm, mup_run_spec_delta_width(s));
@@ -282,7 +291,8 @@ static double memory_of(const mup_run_spec *s, const data_dims *dm, mup_run_memo
     double batch_rows = gpt ? rows_per_step(s) * 2 : fmax(s->train.batch_size, MUP_SPEC_EVAL_ROWS);
     *m = (mup_run_memory){
         .params = sh.floats * 2 * sizeof(float) +
-                  (sh.tensors + base.tensors + delta.tensors) * (sizeof(mup_param) + sizeof(mup_param *)),
+                  (sh.tensors + base.tensors + delta.tensors) * (sizeof(mup_param) + sizeof(mup_param *)) +
+                  2.0 * spec_depth(s) * layer_struct_bytes(s),
         .optimizer = states * sh.floats * sizeof(float) + sh.tensors * 2 * sizeof(double),
         .activations = fmax(ARENA_GROWTH * arena_bytes(s, dm), ARENA_MIN_BLOCK),
         .batches = batch_rows * row,
