@@ -334,10 +334,11 @@ Test(sweep_cli, a_diverging_learning_rate_is_recorded_and_the_sweep_goes_on) {
 Test(sweep_cli, a_failing_run_is_recorded_as_failed_and_the_sweep_goes_on) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s", test_path("out"));
-    /* the memory cap admits width 16 (about 60 kB) and refuses 32 (about 130 kB) */
+    /* the memory cap admits width 16 (1 442 496 bytes, most of it the arena's 1 MiB block) and refuses
+     * 32 (1 460 928 bytes) */
     char args[2048], *err;
     snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
-    int rc = run("MUP_MAX_MEMORY=90000", args, &err);
+    int rc = run("MUP_MAX_MEMORY=1450000", args, &err);
     cr_assert_eq(rc, 0, "%s", err);
     free(err);
     journal j;
