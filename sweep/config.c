@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "json.h"
+#include "runs.h"
 #include "sampler.h"
 #include "sobol.h"
 
@@ -15,7 +16,8 @@ static const char *const objective_names[] = {"val_loss", "train_loss", "val_err
 const char *mup_sampler_name(mup_sampler_kind s) { return sampler_names[s]; }
 const char *mup_objective_name(mup_objective o) { return objective_names[o]; }
 
-/* The grid's trials are computed, and a config may not ask for more runs than this. */
+/* The grid's trials are computed, and a config may not ask for more trials than this; the runs they
+ * make (trials x proxy widths x seeds + target seeds) are bounded by MUP_RUNS_MAX (runs.c). */
 #define MAX_TRIALS 1000000
 
 #define C mup_sweep_config
@@ -28,16 +30,19 @@ static const mup_key config_keys[] = {
     MUP_KEY_ENUM("search", "sampler", C, search.sampler, MUP_SAMPLER_RANDOM, sampler_names,
                  "method strategy algorithm",
                  "independent random draws, a scrambled Sobol sequence (better spread), or the full grid"),
-    MUP_KEY_INT("search", "trials", C, search.trials, 0, MUP_RANGE_FROM(1), "n_trials num_trials samples",
+    MUP_KEY_INT("search", "trials", C, search.trials, 0, ((mup_key_range){1, MAX_TRIALS, false, false}),
+                "n_trials num_trials samples",
                 "settings to try; needed by random and sobol (a power of two suits sobol); grid computes it "
                 "as the product of the keys' points, so leave it out or give that number"),
-    MUP_KEY_INT("search", "seeds", C, search.seeds, 1, MUP_RANGE_FROM(1), "n_seeds repeats",
+    MUP_KEY_INT("search", "seeds", C, search.seeds, 1, ((mup_key_range){1, MUP_RUNS_MAX, false, false}),
+                "n_seeds repeats",
                 "runs of each setting at each proxy width, each with its own seed"),
     MUP_KEY_INT("search", "seed", C, search.seed, 0, MUP_RANGE_NONNEG, "random_seed sampler_seed",
                 "seed of the sampler: the same seed gives the same trials"),
     MUP_KEY_INT("target", "width", C, target.width, 0, MUP_RANGE_FROM(1), "d_model size",
                 "width of the target model that is trained with the best setting"),
-    MUP_KEY_INT("target", "seeds", C, target.seeds, 1, MUP_RANGE_FROM(1), "n_seeds repeats",
+    MUP_KEY_INT("target", "seeds", C, target.seeds, 1, ((mup_key_range){1, MUP_RUNS_MAX, false, false}),
+                "n_seeds repeats",
                 "target runs, each with its own seed"),
 };
 #undef C
@@ -88,9 +93,6 @@ static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
         if (!given)
             return mup_error(MUP_ERR_INVALID, "search.trials: missing (the %s sampler needs a number of trials)",
                              sampler_names[c->search.sampler]);
-        if (c->search.trials > MAX_TRIALS)
-            return mup_error(MUP_ERR_INVALID, "search.trials: %d is more than the %d a sweep may run",
-                             c->search.trials, MAX_TRIALS);
         if (c->search.sampler == MUP_SAMPLER_SOBOL && c->search.n_dims > MUP_SOBOL_MAX_DIMS)
             return mup_error(MUP_ERR_INVALID, "search.space: the sobol sampler takes at most %d keys, got %d",
                              MUP_SOBOL_MAX_DIMS, c->search.n_dims);

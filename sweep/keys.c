@@ -97,12 +97,10 @@ bool mup_key_in_range(const mup_key *k, double v) {
 
 void mup_key_format_allowed(const mup_key *k, char *buf, size_t n) {
     switch (k->type) {
-    case MUP_KEY_INT: /* an int holds the value: the bounds the table leaves open end at INT_MAX */
-        if (k->range.hi > INT_MAX) {
-            snprintf(buf, n, "%c%.0f, %d]", k->range.lo_open ? '(' : '[', fmax(k->range.lo, -INT_MAX), INT_MAX);
-            return;
-        }
-        /* fall through */
+    case MUP_KEY_INT: /* an int holds the value: a bound the table leaves open ends at INT_MAX */
+        snprintf(buf, n, "%c%.0f, %.0f%c", k->range.lo_open ? '(' : '[', fmax(k->range.lo, -INT_MAX),
+                 fmin(k->range.hi, INT_MAX), k->range.hi_open && k->range.hi <= INT_MAX ? ')' : ']');
+        return;
     case MUP_KEY_FLOAT:
         snprintf(buf, n, "%c%g, %g%c", k->range.lo_open ? '(' : '[', k->range.lo, k->range.hi,
                  k->range.hi_open ? ')' : ']');
@@ -125,9 +123,11 @@ mup_status mup_key_set(const mup_key *k, void *base, double v, const char *path)
     case MUP_KEY_INT:
         if (!isfinite(v) || v != floor(v))
             return mup_error(MUP_ERR_INVALID, "%s: expected an integer, got %g", path, v);
-        if (fabs(v) > INT_MAX || !mup_key_in_range(k, v)) {
+        if (!mup_key_in_range(k, v)) {
+            char given[32];
+            snprintf(given, sizeof given, fabs(v) < 1e15 ? "%.0f" : "%g", v); /* every digit of a size */
             mup_key_format_allowed(k, allowed, sizeof allowed);
-            return mup_error(MUP_ERR_INVALID, "%s: %g is out of range (allowed: %s)", path, v, allowed);
+            return mup_error(MUP_ERR_INVALID, "%s: %s is out of range (allowed: %s)", path, given, allowed);
         }
         *(int *)field(k, base) = (int)v;
         return MUP_OK;
