@@ -2,12 +2,12 @@
  *
  * PyTorch's update rules, per parameter i with f = the schedule's factor at the step and t the
  * 1-based step number:
- *   lr_i = lr × f × (SGD: sgd_lr_mult; Adam, AdamW: adam_lr_mult)
+ *   lr_i = lr × f × (SGD: sgd_lr_mult; Adam, AdamW: adam_lr_mult × mup_model_depth_lr_mult)
  *   wd_i = weight_decay × (SGD: sgd_wd_mult; Adam, AdamW: adam_wd_mult; AdamW independent_wd: 1)
  *   SGD    g' = g + wd_i p; buf = g' at the first step, then buf = momentum buf + g'; p -= lr_i buf
  *          (momentum 0: p -= lr_i g', and no state)
  *   Adam   g' = g + wd_i p; m = β1 m + (1-β1) g'; v = β2 v + (1-β2) g'²;
- *          p -= lr_i / (1-β1^t) × m / (sqrt(v) / sqrt(1-β2^t) + ε)
+ *          p -= lr_i / (1-β1^t) × m / (sqrt(v) / sqrt(1-β2^t) + ε × mup_model_eps_mult)
  *   AdamW  p *= 1 - lr_i wd_i (independent_wd: p *= 1 - f wd_i), then Adam with g' = g.
  * The µP multipliers keep lr_i × wd_i the same at every width (docs/rules/MUP_RULES.md). independent_wd is the
  * reference's decoupled_wd=True: the decay is not multiplied by the learning rate, so wd is not
@@ -63,8 +63,11 @@ typedef struct mup_optim mup_optim;
  * For options read from a configuration; mup_optim_new asserts it. */
 mup_status mup_optim_opts_check(const mup_optim_opts *opts);
 
-/* The model must have base shapes (mup_set_base_shapes; base NULL for SP): asserts otherwise,
- * naming the first parameter. Allocates the model's slabs if needed and the state slabs now;
+/* mup_optim_opts_check, then what the options need of the model: MUP_ERR_STATE when it has no base
+ * shapes, MUP_ERR_INVALID for depth scaling on under SGD (DEPTH_RULES.md defines it for Adam(W)). */
+mup_status mup_optim_check(const mup_model *M, const mup_optim_opts *opts);
+
+/* Asserts mup_optim_check. Allocates the model's slabs if needed and the state slabs now;
  * a step allocates nothing. */
 mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts);
 mup_optim *mup_sgd_new(mup_model *M, mup_optim_opts opts);    /* opts.kind set to SGD */
@@ -83,6 +86,8 @@ int mup_optim_step_count(const mup_optim *o);
  * clipping it is measured from the gradients when asked, so ask before the next mup_graph_begin
  * (which zeroes them). */
 double mup_optim_last_grad_norm(const mup_optim *o);
+/* The eps Adam adds, after eps scaling (mup_depth_opts.eps_scaling); the options keep the user's. */
+double mup_optim_eps(const mup_optim *o);
 /* The learning rate the given parameter gets at the current step. */
 double mup_optim_param_lr(const mup_optim *o, int param_index);
 

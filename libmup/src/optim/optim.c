@@ -14,7 +14,8 @@
 struct mup_optim {
     mup_model *M;
     mup_optim_opts opts;
-    double beta1, beta2, eps;     /* defaults resolved, in double as PyTorch's hyperparameters */
+    double beta1, beta2, eps;     /* defaults resolved, in double as PyTorch's hyperparameters; eps
+                                   * with its depth/width scaling (the options keep the user's) */
     int n_params;
     double *lr_mult, *wd_mult;    /* per parameter: the µP multipliers this optimizer uses */
     int n_state;
@@ -58,6 +59,20 @@ mup_status mup_optim_opts_check(const mup_optim_opts *o) {
     return MUP_OK;
 }
 
+mup_status mup_optim_check(const mup_model *M, const mup_optim_opts *opts) {
+    mup_status s = mup_optim_opts_check(opts);
+    if (s != MUP_OK)
+        return s;
+    int n = mup_model_num_params(M);
+    if (!mup_model_has_base_shapes(M))
+        return mup_error(MUP_ERR_STATE, "optimizer: the model has no base shapes (first parameter \"%s\"): call "
+                         "mup_set_base_shapes first (base NULL for SP)", n ? mup_model_param(M, 0)->name : "none");
+    if (opts->kind == MUP_OPTIM_SGD && mup_model_depth(M).on)
+        return mup_error(MUP_ERR_INVALID, "optimizer: depth scaling is defined for Adam and AdamW, not SGD "
+                         "(docs/rules/DEPTH_RULES.md, rule 6)");
+    return MUP_OK;
+}
+
 static void add_state(mup_optim *o, const char *name, long n_floats) {
     size_t bytes = (size_t)n_floats * sizeof(float);
     o->state_name[o->n_state] = name;
@@ -68,11 +83,8 @@ static void add_state(mup_optim *o, const char *name, long n_floats) {
 
 mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
     MUP_ASSERT(M, "mup_optim_new: model is NULL");
+    MUP_ASSERT(mup_optim_check(M, &opts) == MUP_OK, "mup_optim_new: %s", mup_error_message());
     int n = mup_model_num_params(M);
-    MUP_ASSERT(mup_model_has_base_shapes(M),
-               "mup_optim_new: the model has no base shapes (first parameter \"%s\"): call "
-               "mup_set_base_shapes first (base NULL for SP)", n ? mup_model_param(M, 0)->name : "none");
-    MUP_ASSERT(mup_optim_opts_check(&opts) == MUP_OK, "mup_optim_new: %s", mup_error_message());
     mup_threads_init();
     mup_optim *o = mup_xcalloc(1, sizeof *o);
     o->M = M;
@@ -82,6 +94,7 @@ mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
     opts.beta1 = (float)o->beta1;
     opts.beta2 = (float)o->beta2;
     opts.eps = (float)o->eps;
+    o->eps *= mup_model_eps_mult(M);
     o->opts = opts;
     o->n_params = n;
     o->lr_mult = mup_xcalloc((size_t)n, sizeof(double));
@@ -89,7 +102,7 @@ mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
     for (int i = 0; i < n; i++) {
         const mup_param *p = mup_model_param(M, i);
         bool sgd = opts.kind == MUP_OPTIM_SGD;
-        o->lr_mult[i] = sgd ? p->sgd_lr_mult : p->adam_lr_mult;
+        o->lr_mult[i] = sgd ? p->sgd_lr_mult : p->adam_lr_mult * mup_model_depth_lr_mult(M, p);
         o->wd_mult[i] = opts.independent_wd ? 1.0 : sgd ? p->sgd_wd_mult : p->adam_wd_mult;
     }
     mup_model_values(M); /* the slabs, so that every parameter's data and grad are set */
@@ -214,6 +227,8 @@ double mup_optim_param_lr(const mup_optim *o, int param_index) {
                "mup_optim_param_lr: parameter %d of %d", param_index, o->n_params);
     return o->opts.lr * mup_schedule_factor(&o->opts.schedule, o->step) * o->lr_mult[param_index];
 }
+
+double mup_optim_eps(const mup_optim *o) { return o->eps; }
 
 int mup_optim_num_state(const mup_optim *o) { return o->n_state; }
 
