@@ -449,21 +449,108 @@ static void check_arch_shapes(const char *arch_name, const cJSON *entry) {
     mup_model_free(D);
 }
 
-Test(conformance, shapes_classes_and_multipliers) {
-    FILE *fp = fopen(conf_file("shapes.json"), "rb");
-    cr_assert(fp, "cannot open %s (set MUP_CONFORMANCE_DIR)", conf_file("shapes.json"));
+static char *read_text(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    cr_assert(fp, "cannot open %s (set MUP_CONFORMANCE_DIR)", path);
     fseek(fp, 0, SEEK_END);
     long len = ftell(fp);
     rewind(fp);
     char *text = calloc(1, (size_t)len + 1);
     cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
     fclose(fp);
+    return text;
+}
+
+Test(conformance, shapes_classes_and_multipliers) {
+    char *text = read_text(conf_file("shapes.json"));
     cJSON *root = cJSON_Parse(text);
     cr_assert(root, "shapes.json does not parse");
     const cJSON *entry;
     int n = 0;
     cJSON_ArrayForEach(entry, root) {
         check_arch_shapes(entry->string, entry);
+        n++;
+    }
+    cr_assert_gt(n, 0);
+    cJSON_Delete(root);
+    free(text);
+}
+
+/* ---- depth.json ---- */
+
+static int param_dim(const cJSON *plist, const char *name, int d) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, plist) {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name")), name) == 0)
+            return (int)cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(it, "shape"), d)->valuedouble;
+    }
+    return -1;
+}
+
+/* The GPT of a depth.json case, its sizes read from the parameters' shapes (the case lists no config). */
+static mup_gpt *depth_case_gpt(mup_model *M, const cJSON *c, int width) {
+    const cJSON *plist = cJSON_GetObjectItemCaseSensitive(c, "params");
+    int target = (int)jnum(c, "target_width");
+    mup_gpt_config g = {.vocab = param_dim(plist, "wte.weight", 0), .block_size = param_dim(plist, "wpe.weight", 0),
+                        .width = width, .n_head = 1, .n_layer = (int)jnum(c, "depth"),
+                        .ffn_ratio = param_dim(plist, "blocks.0.fc.weight", 0) / target,
+                        .tied = param_dim(plist, "readout.weight", 0) < 0};
+    cr_assert(g.vocab > 0 && g.block_size > 0 && g.ffn_ratio > 0, "depth.json: wte, wpe or blocks.0.fc missing");
+    return mup_gpt_new(M, &g);
+}
+
+static void check_depth_case(const char *name, const cJSON *c) {
+    mup_model *M = mup_model_new(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
+    mup_gpt *gm = depth_case_gpt(M, c, (int)jnum(c, "target_width"));
+    mup_gpt *gb = depth_case_gpt(B, c, (int)jnum(c, "base_width"));
+    mup_gpt *gd = depth_case_gpt(D, c, (int)jnum(c, "delta_width"));
+    H5_OK(mup_set_base_shapes(M, B, D));
+    const cJSON *eps_scaling = cJSON_GetObjectItemCaseSensitive(c, "eps_scaling");
+    H5_OK(mup_model_set_depth(M, (mup_depth_opts){.on = true, .alpha = jnum(c, "alpha"),
+                                                  .base_depth = (int)jnum(c, "base_depth"),
+                                                  .eps_scaling = cJSON_IsTrue(eps_scaling)}));
+    cr_assert_float_eq(mup_model_residual_mult(M), jnum(c, "residual_mult"), 1e-12, "%s: residual_mult %g, file %g",
+                       name, mup_model_residual_mult(M), jnum(c, "residual_mult"));
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "optimizer"));
+    mup_optim_opts o = {.lr = 1.0f, .eps = 1e-8f,
+                        .kind = kind && strstr(kind, "adamw") ? MUP_OPTIM_ADAMW : MUP_OPTIM_ADAM};
+    cr_assert(mup_optim_check(M, &o) == MUP_OK, "%s: %s", name, mup_error_message());
+    mup_optim *opt = mup_optim_new(M, o);
+    const cJSON *it;
+    int n = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(c, "params")) {
+        const char *pname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name"));
+        int i = 0;
+        while (i < mup_model_num_params(M) && strcmp(mup_model_param(M, i)->name, pname) != 0)
+            i++;
+        cr_assert_lt(i, mup_model_num_params(M), "%s: parameter %s is not in the rebuilt model", name, pname);
+        const mup_param *p = mup_model_param(M, i);
+        cr_assert_float_eq(mup_optim_param_lr(opt, i), jnum(it, "lr_mult"), 1e-9, "%s: %s lr_mult %g, file %g", name,
+                           pname, mup_optim_param_lr(opt, i), jnum(it, "lr_mult"));
+        cr_assert_float_eq(p->adam_wd_mult, jnum(it, "wd_mult"), 1e-12, "%s: %s wd_mult", name, pname);
+        cr_assert_float_eq(mup_optim_eps(opt) / 1e-8, jnum(it, "eps_mult"), 1e-6, "%s: %s eps_mult %g, file %g", name,
+                           pname, mup_optim_eps(opt) / 1e-8, jnum(it, "eps_mult"));
+        n++;
+    }
+    cr_assert_eq(n, mup_model_num_params(M), "%s: %d parameters in the file, %d rebuilt", name, n,
+                 mup_model_num_params(M));
+    mup_optim_free(opt);
+    mup_gpt_free(gm);
+    mup_gpt_free(gb);
+    mup_gpt_free(gd);
+    mup_model_free(M);
+    mup_model_free(B);
+    mup_model_free(D);
+}
+
+Test(conformance, depth_multipliers) {
+    char *text = read_text(conf_file("depth.json"));
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root, "depth.json does not parse");
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, root) {
+        check_depth_case(c->string, c);
         n++;
     }
     cr_assert_gt(n, 0);
