@@ -147,3 +147,26 @@ Test(depth, residual_mlp_forward_scales_each_branch) {
     mup_mlp_free(m);
     mup_model_free(M);
 }
+
+/* A checkpoint records the depth settings; a resume under other ones is refused, since every update
+ * would differ. */
+Test(depth, checkpoints_keep_the_settings) {
+    mup_mlp *m, *m2;
+    mup_model *M = residual_mlp(16, 4, &m), *R = residual_mlp(16, 4, &m2);
+    mup_depth_opts d = {.on = true, .alpha = 0.5, .base_depth = 1, .eps_scaling = true};
+    cr_assert_eq(mup_model_set_depth(M, d), MUP_OK);
+    const char *path = test_path("depth.ckpt.h5");
+    cr_assert_eq(mup_checkpoint_save(path, M, NULL, NULL), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_checkpoint_load(path, R, NULL, NULL), MUP_ERR_STATE, "loaded under depth scaling off");
+    cr_assert(strstr(mup_error_message(), "saved with depth scaling on (alpha 0.5"), "%s", mup_error_message());
+    d.alpha = 1.0;
+    cr_assert_eq(mup_model_set_depth(R, d), MUP_OK);
+    cr_assert_eq(mup_checkpoint_load(path, R, NULL, NULL), MUP_ERR_STATE, "loaded under another alpha");
+    d.alpha = 0.5;
+    cr_assert_eq(mup_model_set_depth(R, d), MUP_OK);
+    cr_assert_eq(mup_checkpoint_load(path, R, NULL, NULL), MUP_OK, "%s", mup_error_message());
+    mup_mlp_free(m);
+    mup_mlp_free(m2);
+    mup_model_free(M);
+    mup_model_free(R);
+}
