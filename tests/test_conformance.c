@@ -1,7 +1,7 @@
-/* Conformance with the reference PyTorch `mup` package: rebuild every model recorded in
- * $MUP_CONFORMANCE_DIR/{shapes.json, steps.h5} from the sizes in the files (never from constants
- * here) and compare shapes, multipliers, logits, gradients, losses and final parameters within the
- * tolerances of the conformance README. */
+/* Conformance with the reference PyTorch `mup` package, and with the depth rules: rebuild every model
+ * recorded in $MUP_CONFORMANCE_DIR/{shapes.json, steps.h5, depth.json, depth.h5} from the sizes in
+ * the files (never from constants here) and compare shapes, multipliers, logits, gradients, losses
+ * and final parameters within the tolerances of the conformance README. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
@@ -102,6 +102,11 @@ static double attr_f(hid_t g, const char *name) {
     double v;
     H5_OK(mup_h5_attr_read_f64(g, name, &v));
     return v;
+}
+
+/* An attribute that only some files' groups carry (depth.h5's runs have no momentum). */
+static double attr_or(hid_t g, const char *name, double dflt) {
+    return H5Aexists(g, name) > 0 ? attr_f(g, name) : dflt;
 }
 
 /* The recorded sizes, from an HDF5 group's attributes or a JSON object: num(src, key) reads one. */
@@ -214,19 +219,57 @@ static mup_tensor *step_loss(mup_model *M, net n, const arch_spec *a, const batc
     return mup_cross_entropy(g, forward(g, n, a, b), b->y);
 }
 
+/* steps.h5 names the µ-optimizers musgd, muadam, muadamw; depth.h5 adam and adamw (with the µ
+ * multipliers too). */
 static mup_optim *optim_from_run(mup_model *M, hid_t run, int *steps) {
     char kind[32];
     H5_OK(mup_h5_attr_read_str(run, "optimizer", kind, sizeof kind));
-    mup_optim_opts o = {.lr = (float)attr_f(run, "lr"), .momentum = (float)attr_f(run, "momentum"),
+    const char *k = strncmp(kind, "mu", 2) == 0 ? kind + 2 : kind;
+    mup_optim_opts o = {.lr = (float)attr_f(run, "lr"), .momentum = (float)attr_or(run, "momentum", 0.0),
                         .weight_decay = (float)attr_f(run, "weight_decay"), .beta1 = (float)attr_f(run, "beta1"),
                         .beta2 = (float)attr_f(run, "beta2"), .eps = (float)attr_f(run, "eps")};
     *steps = (int)attr_f(run, "steps");
-    if (strcmp(kind, "musgd") == 0)
+    if (strcmp(k, "sgd") == 0)
         return mup_sgd_new(M, o);
-    if (strcmp(kind, "muadam") == 0)
+    if (strcmp(k, "adam") == 0)
         return mup_adam_new(M, o);
-    cr_assert_str_eq(kind, "muadamw", "unknown optimizer '%s' in the conformance file", kind);
+    cr_assert_str_eq(k, "adamw", "unknown optimizer '%s' in the conformance file", kind);
     return mup_adamw_new(M, o);
+}
+
+/* depth.h5 groups carry the depth settings; their runs say whether eps scales. */
+static void depth_from_group(mup_model *M, hid_t g, hid_t run, const char *gname) {
+
+    if (H5Aexists(g, "depth_alpha") <= 0)
+        return;
+    mup_depth_opts d = {.on = true, .alpha = attr_f(g, "depth_alpha"), .base_depth = (int)attr_f(g, "base_depth"),
+                        .eps_scaling = run >= 0 && attr_or(run, "eps_scaling", 0.0) != 0.0};
+    H5_OK(mup_model_set_depth(M, d));
+    cr_assert_float_eq(mup_model_residual_mult(M), attr_f(g, "residual_mult"), 1e-12, "%s: residual_mult %g, file %g",
+                       gname, mup_model_residual_mult(M), attr_f(g, "residual_mult"));
+    cr_assert_float_eq((double)mup_model_num_blocks(M) / d.base_depth, attr_f(g, "depth_mult"), 1e-12,
+                       "%s: depth_mult", gname);
+}
+
+/* depth.h5's runs list each parameter's lr and wd multipliers and effective eps. */
+static void check_run_multipliers(const mup_model *M, const mup_optim *opt, hid_t run, const char *what) {
+    if (!mup_h5_exists(run, "lr_mult"))
+        return;
+    int n = mup_model_num_params(M);
+    double *lr = read_f64(run, "lr_mult", n), *wd = read_f64(run, "wd_mult", n), *eps = read_f64(run, "eps_eff", n);
+    double user_lr = mup_optim_options(opt)->lr;
+    for (int i = 0; i < n; i++) {
+        const mup_param *p = mup_model_param(M, i);
+        cr_assert_float_eq(mup_optim_param_lr(opt, i) / user_lr, lr[i], 1e-6 * lr[i], "%s: %s lr_mult %g, file %g",
+                           what, p->name, mup_optim_param_lr(opt, i) / user_lr, lr[i]);
+        cr_assert_float_eq(p->adam_wd_mult, wd[i], 1e-12, "%s: %s wd_mult %g, file %g", what, p->name,
+                           p->adam_wd_mult, wd[i]);
+        cr_assert_float_eq(mup_optim_eps(opt), eps[i], 1e-6 * eps[i], "%s: %s eps %g, file %g", what, p->name,
+                           mup_optim_eps(opt), eps[i]);
+    }
+    free(lr);
+    free(wd);
+    free(eps);
 }
 
 static void check_group(hid_t file, const char *gname) {
@@ -247,6 +290,7 @@ static void check_group(hid_t file, const char *gname) {
     if (strcmp(par, "sp") == 0)
         mup_model_set_parametrization(M, MUP_PARAMETRIZATION_SP);
     H5_OK(mup_set_base_shapes(M, B, D));
+    depth_from_group(M, g, -1, gname);
     load_params(M, init);
     batch b = read_batch(g, &a);
 
@@ -278,8 +322,12 @@ static void check_group(hid_t file, const char *gname) {
         hid_t run;
         H5_OK(mup_h5_group(runs, rl.names[r], false, &run));
         load_params(M, init);
+        depth_from_group(M, g, run, gname);
         int steps;
         mup_optim *opt = optim_from_run(M, run, &steps);
+        char what[512];
+        snprintf(what, sizeof what, "%s/%s", gname, rl.names[r]);
+        check_run_multipliers(M, opt, run, what);
         float *losses = malloc((size_t)(steps + 1) * sizeof *losses);
         for (int s = 0; s < steps; s++) {
             mup_tensor *l = step_loss(M, n, &a, &b, true);
@@ -288,7 +336,6 @@ static void check_group(hid_t file, const char *gname) {
             mup_optim_step(opt);
         }
         losses[steps] = step_loss(M, n, &a, &b, false)->data[0];
-        char what[512];
         snprintf(what, sizeof what, "%s/%s loss", gname, rl.names[r]);
         want = read_f64(run, "loss", steps + 1);
         expect_close(what, losses, want, steps + 1, REL_ATOL, REL_RTOL);
@@ -319,15 +366,21 @@ static void check_group(hid_t file, const char *gname) {
     H5Gclose(g);
 }
 
-Test(conformance, steps_logits_gradients_losses_and_parameters) {
+static void check_steps_file(const char *name) {
     hid_t f;
-    H5_OK(mup_h5_open(conf_file("steps.h5"), false, &f));
+    H5_OK(mup_h5_open(conf_file(name), false, &f));
     name_list groups = list_names(f);
-    cr_assert_gt(groups.n, 0, "steps.h5 has no groups");
+    cr_assert_gt(groups.n, 0, "%s has no groups", name);
     for (int i = 0; i < groups.n; i++)
         check_group(f, groups.names[i]);
     H5Fclose(f);
 }
+
+Test(conformance, steps_logits_gradients_losses_and_parameters) { check_steps_file("steps.h5"); }
+
+/* Depth-µP and CompleteP: the branch multiplier in the forward pass, the depth factor on the learning
+ * rates and the eps scaling, through two Adam(W) steps. */
+Test(conformance, depth_steps_logits_gradients_losses_and_parameters) { check_steps_file("depth.h5"); }
 
 /* ---- shapes.json ---- */
 
@@ -396,21 +449,108 @@ static void check_arch_shapes(const char *arch_name, const cJSON *entry) {
     mup_model_free(D);
 }
 
-Test(conformance, shapes_classes_and_multipliers) {
-    FILE *fp = fopen(conf_file("shapes.json"), "rb");
-    cr_assert(fp, "cannot open %s (set MUP_CONFORMANCE_DIR)", conf_file("shapes.json"));
+static char *read_text(const char *path) {
+    FILE *fp = fopen(path, "rb");
+    cr_assert(fp, "cannot open %s (set MUP_CONFORMANCE_DIR)", path);
     fseek(fp, 0, SEEK_END);
     long len = ftell(fp);
     rewind(fp);
     char *text = calloc(1, (size_t)len + 1);
     cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
     fclose(fp);
+    return text;
+}
+
+Test(conformance, shapes_classes_and_multipliers) {
+    char *text = read_text(conf_file("shapes.json"));
     cJSON *root = cJSON_Parse(text);
     cr_assert(root, "shapes.json does not parse");
     const cJSON *entry;
     int n = 0;
     cJSON_ArrayForEach(entry, root) {
         check_arch_shapes(entry->string, entry);
+        n++;
+    }
+    cr_assert_gt(n, 0);
+    cJSON_Delete(root);
+    free(text);
+}
+
+/* ---- depth.json ---- */
+
+static int param_dim(const cJSON *plist, const char *name, int d) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, plist) {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name")), name) == 0)
+            return (int)cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(it, "shape"), d)->valuedouble;
+    }
+    return -1;
+}
+
+/* The GPT of a depth.json case, its sizes read from the parameters' shapes (the case lists no config). */
+static mup_gpt *depth_case_gpt(mup_model *M, const cJSON *c, int width) {
+    const cJSON *plist = cJSON_GetObjectItemCaseSensitive(c, "params");
+    int target = (int)jnum(c, "target_width");
+    mup_gpt_config g = {.vocab = param_dim(plist, "wte.weight", 0), .block_size = param_dim(plist, "wpe.weight", 0),
+                        .width = width, .n_head = 1, .n_layer = (int)jnum(c, "depth"),
+                        .ffn_ratio = param_dim(plist, "blocks.0.fc.weight", 0) / target,
+                        .tied = param_dim(plist, "readout.weight", 0) < 0};
+    cr_assert(g.vocab > 0 && g.block_size > 0 && g.ffn_ratio > 0, "depth.json: wte, wpe or blocks.0.fc missing");
+    return mup_gpt_new(M, &g);
+}
+
+static void check_depth_case(const char *name, const cJSON *c) {
+    mup_model *M = mup_model_new(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
+    mup_gpt *gm = depth_case_gpt(M, c, (int)jnum(c, "target_width"));
+    mup_gpt *gb = depth_case_gpt(B, c, (int)jnum(c, "base_width"));
+    mup_gpt *gd = depth_case_gpt(D, c, (int)jnum(c, "delta_width"));
+    H5_OK(mup_set_base_shapes(M, B, D));
+    const cJSON *eps_scaling = cJSON_GetObjectItemCaseSensitive(c, "eps_scaling");
+    H5_OK(mup_model_set_depth(M, (mup_depth_opts){.on = true, .alpha = jnum(c, "alpha"),
+                                                  .base_depth = (int)jnum(c, "base_depth"),
+                                                  .eps_scaling = cJSON_IsTrue(eps_scaling)}));
+    cr_assert_float_eq(mup_model_residual_mult(M), jnum(c, "residual_mult"), 1e-12, "%s: residual_mult %g, file %g",
+                       name, mup_model_residual_mult(M), jnum(c, "residual_mult"));
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "optimizer"));
+    mup_optim_opts o = {.lr = 1.0f, .eps = 1e-8f,
+                        .kind = kind && strstr(kind, "adamw") ? MUP_OPTIM_ADAMW : MUP_OPTIM_ADAM};
+    cr_assert(mup_optim_check(M, &o) == MUP_OK, "%s: %s", name, mup_error_message());
+    mup_optim *opt = mup_optim_new(M, o);
+    const cJSON *it;
+    int n = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(c, "params")) {
+        const char *pname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name"));
+        int i = 0;
+        while (i < mup_model_num_params(M) && strcmp(mup_model_param(M, i)->name, pname) != 0)
+            i++;
+        cr_assert_lt(i, mup_model_num_params(M), "%s: parameter %s is not in the rebuilt model", name, pname);
+        const mup_param *p = mup_model_param(M, i);
+        cr_assert_float_eq(mup_optim_param_lr(opt, i), jnum(it, "lr_mult"), 1e-9, "%s: %s lr_mult %g, file %g", name,
+                           pname, mup_optim_param_lr(opt, i), jnum(it, "lr_mult"));
+        cr_assert_float_eq(p->adam_wd_mult, jnum(it, "wd_mult"), 1e-12, "%s: %s wd_mult", name, pname);
+        cr_assert_float_eq(mup_optim_eps(opt) / 1e-8, jnum(it, "eps_mult"), 1e-6, "%s: %s eps_mult %g, file %g", name,
+                           pname, mup_optim_eps(opt) / 1e-8, jnum(it, "eps_mult"));
+        n++;
+    }
+    cr_assert_eq(n, mup_model_num_params(M), "%s: %d parameters in the file, %d rebuilt", name, n,
+                 mup_model_num_params(M));
+    mup_optim_free(opt);
+    mup_gpt_free(gm);
+    mup_gpt_free(gb);
+    mup_gpt_free(gd);
+    mup_model_free(M);
+    mup_model_free(B);
+    mup_model_free(D);
+}
+
+Test(conformance, depth_multipliers) {
+    char *text = read_text(conf_file("depth.json"));
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root, "depth.json does not parse");
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, root) {
+        check_depth_case(c->string, c);
         n++;
     }
     cr_assert_gt(n, 0);

@@ -11,6 +11,10 @@ static mup_tensor *f_add(mup_graph *g, mup_tensor **in, void *ctx) {
     return mup_add(g, in[0], in[1]);
 }
 
+static mup_tensor *f_add_scaled(mup_graph *g, mup_tensor **in, void *ctx) {
+    return mup_add_scaled(g, in[0], in[1], *(float *)ctx);
+}
+
 static mup_tensor *f_mul(mup_graph *g, mup_tensor **in, void *ctx) {
     (void)ctx;
     return mup_mul(g, in[0], in[1]);
@@ -23,6 +27,31 @@ static mup_tensor *f_scale(mup_graph *g, mup_tensor **in, void *ctx) {
 Test(add, gradcheck_same_shape) {
     gc_input in[2] = {{.ndim = 2, .shape = {3, 7}}, {.ndim = 2, .shape = {3, 7}}};
     GC_EXPECT(gradcheck(f_add, NULL, 2, in, 1));
+}
+
+Test(add_scaled, gradcheck) {
+    float s = 0.35f;
+    gc_input in[2] = {{.ndim = 3, .shape = {2, 3, 5}}, {.ndim = 3, .shape = {2, 3, 5}}};
+    GC_EXPECT(gradcheck(f_add_scaled, &s, 2, in, 11));
+}
+
+Test(add_scaled, gradcheck_branch_only) {
+    float s = -1.5f;
+    gc_input in[2] = {{.ndim = 2, .shape = {4, 6}, .no_grad = true}, {.ndim = 2, .shape = {4, 6}}};
+    GC_EXPECT(gradcheck(f_add_scaled, &s, 2, in, 12));
+}
+
+Test(add_scaled, known_values_and_one_is_add) {
+    mup_graph *g = mup_graph_new();
+    float a[3] = {1.0f, -2.0f, 0.5f}, b[3] = {4.0f, 8.0f, -2.0f};
+    mup_tensor *x = mup_graph_wrap(g, a, 1, (int[]){3}), *y = mup_graph_wrap(g, b, 1, (int[]){3});
+    mup_tensor *o = mup_add_scaled(g, x, y, 0.25f), *one = mup_add_scaled(g, x, y, 1.0f), *sum = mup_add(g, x, y);
+    const float want[3] = {2.0f, 0.0f, 0.0f};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(o->data[i], want[i], "[%d] %g, want %g", i, o->data[i], want[i]);
+        cr_assert_eq(one->data[i], sum->data[i], "s = 1 must give add's bits");
+    }
+    mup_graph_free(g);
 }
 
 Test(add, gradcheck_broadcast_last_dim) {

@@ -88,6 +88,8 @@ typedef struct mup_param {
     double init_std;                   /* standard deviation of the resulting init */
     double sgd_lr_mult, sgd_wd_mult;   /* µSGD: lr and coupled weight decay multipliers */
     double adam_lr_mult, adam_wd_mult; /* µAdam/µAdamW: lr and (lr-coupled) weight decay */
+
+    int block;                         /* the residual block it lives in (0-based), -1 outside any */
 } mup_param;
 
 typedef struct mup_model mup_model;
@@ -151,6 +153,41 @@ void mup_model_init(mup_model *M, uint64_t seed);
 bool mup_model_is_initialized(const mup_model *M);
 /* Marks the values as loaded from elsewhere (a checkpoint): already rescaled, never rescaled again. */
 void mup_model_mark_loaded(mup_model *M);
+
+/* ---- depth (docs/rules/DEPTH_RULES.md) ----
+ *
+ * Depth scaling carries µP's transfer across depth: with l = blocks / base_depth, every residual
+ * branch is added as h + l^-alpha F(h), and Adam's learning rate of every parameter inside a residual
+ * block gets the factor l^(alpha-1). A model declares its residual blocks while it registers its
+ * parameters (mup_model_begin_block ... mup_model_end_block around each block's modules) and scales
+ * its branches with mup_model_residual_mult (the ready models do both). Off, nothing depends on depth. */
+
+typedef struct {
+    bool on;                 /* off: plain µP (or SP), whatever the depth */
+    double alpha;            /* depth exponent in [0, 1]: 0.5 is Depth-µP, 1 CompleteP */
+    int base_depth;          /* L0: the number of blocks the hyperparameters were tuned at */
+    bool eps_scaling;        /* Adam's eps becomes eps m^-1 l^-alpha (m: the model's width multiplier;
+                              * l^-alpha is 1 when depth scaling is off, so this alone scales with width) */
+} mup_depth_opts;
+
+/* Parameters registered from here to mup_model_end_block live in the next residual block. Blocks do
+ * not nest. */
+void mup_model_begin_block(mup_model *M);
+void mup_model_end_block(mup_model *M);
+int mup_model_num_blocks(const mup_model *M);
+
+/* MUP_ERR_INVALID naming the value: alpha outside [0, 1], base_depth <= 0, depth scaling on for a
+ * model that declares no residual block. May come before or after mup_set_base_shapes. */
+mup_status mup_model_set_depth(mup_model *M, mup_depth_opts d);
+mup_depth_opts mup_model_depth(const mup_model *M);
+/* l^-alpha with depth scaling on, else 1: what a residual branch is multiplied by. */
+double mup_model_residual_mult(const mup_model *M);
+/* The factor on the parameter's Adam learning rate: l^(alpha-1) inside a block with depth scaling
+ * on, else 1. */
+double mup_model_depth_lr_mult(const mup_model *M, const mup_param *p);
+/* The factor on Adam's eps: m^-1 l^-alpha with eps_scaling, else 1. m is the largest width
+ * multiplier of any parameter (1 before mup_set_base_shapes). */
+double mup_model_eps_mult(const mup_model *M);
 
 /* One line per parameter: name, shape, base shape, class, role, width mult, init std, lr and wd
  * multipliers for SGD and Adam. */

@@ -24,6 +24,8 @@ typedef struct {
     float output_mult;       /* the readout's; 0 means 1 */
     float init_std;          /* multiplies the default init of every weight; 0 means 1 */
     bool readout_zero_init;
+    bool residual;           /* fc2 .. fc<depth> are residual blocks: h + act(fc_i(h)), the branch
+                              * scaled by mup_model_residual_mult (depth scaling) */
 } mup_mlp_config;
 
 typedef struct mup_mlp mup_mlp;

@@ -23,6 +23,8 @@ mup_tensor *mup_affine(mup_graph *g, mup_tensor *x, mup_tensor *w, mup_tensor *b
 
 /* a + b. b has a's shape, or the shape of a's trailing dimensions (broadcast over leading ones). */
 mup_tensor *mup_add(mup_graph *g, mup_tensor *a, mup_tensor *b);
+/* a + s * b, same shapes, in one pass: a residual branch under depth scaling (s = 1 is mup_add). */
+mup_tensor *mup_add_scaled(mup_graph *g, mup_tensor *a, mup_tensor *b, float s);
 /* a * b, same shapes. */
 mup_tensor *mup_mul(mup_graph *g, mup_tensor *a, mup_tensor *b);
 /* s * a */

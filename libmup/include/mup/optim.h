@@ -2,12 +2,14 @@
  *
  * PyTorch's update rules, per parameter i with f = the schedule's factor at the step and t the
  * 1-based step number:
- *   lr_i = lr × f × (SGD: sgd_lr_mult; Adam, AdamW: adam_lr_mult)
- *   wd_i = weight_decay × (SGD: sgd_wd_mult; Adam, AdamW: adam_wd_mult; AdamW independent_wd: 1)
- *   SGD    g' = g + wd_i p; buf = g' at the first step, then buf = momentum buf + g'; p -= lr_i buf
- *          (momentum 0: p -= lr_i g', and no state)
+ *   lr_i = lr × f × group_lr_i × (SGD: sgd_lr_mult; Adam, AdamW: adam_lr_mult × mup_model_depth_lr_mult)
+ *   wd_i = weight_decay × group_wd_i × (SGD: sgd_wd_mult; Adam, AdamW: adam_wd_mult; AdamW independent_wd: 1)
+ * group_lr_i and group_wd_i are 1 unless set by mup_optim_set_group; group_wd_i is 0 for a parameter
+ * of fewer than two dimensions (biases, norm gains and shifts) under wd_rule MUP_WD_MATRICES.
+ *   SGD    g' = g + wd_i p; buf = g' at the first step, then buf = momentum buf + (1-dampening) g';
+ *          p -= lr_i buf (nesterov: p -= lr_i (g' + momentum buf)); momentum 0: p -= lr_i g', no state
  *   Adam   g' = g + wd_i p; m = β1 m + (1-β1) g'; v = β2 v + (1-β2) g'²;
- *          p -= lr_i / (1-β1^t) × m / (sqrt(v) / sqrt(1-β2^t) + ε)
+ *          p -= lr_i / (1-β1^t) × m / (sqrt(v) / sqrt(1-β2^t) + ε × mup_model_eps_mult)
  *   AdamW  p *= 1 - lr_i wd_i (independent_wd: p *= 1 - f wd_i), then Adam with g' = g.
  * The µP multipliers keep lr_i × wd_i the same at every width (docs/rules/MUP_RULES.md). independent_wd is the
  * reference's decoupled_wd=True: the decay is not multiplied by the learning rate, so wd is not
@@ -44,13 +46,22 @@ typedef struct {
  * So step warmup_steps has factor 1 and the midpoint of a decay (1 + min)/2. */
 double mup_schedule_factor(const mup_schedule *s, int step);
 
+/* Which parameters weight decay applies to. */
+typedef enum {
+    MUP_WD_ALL,              /* every parameter (PyTorch's default) */
+    MUP_WD_MATRICES,         /* parameters of two or more dimensions only, as nanoGPT groups them */
+} mup_wd_rule;
+
 typedef struct {
     mup_optim_kind kind;
     float lr;
     float momentum;          /* SGD; PyTorch semantics (buf = g on the first step) */
+    float dampening;         /* SGD: in [0, 1]; the first step is undamped, as PyTorch */
+    bool nesterov;           /* SGD: needs momentum > 0 and dampening 0, as PyTorch */
     float beta1, beta2, eps; /* Adam(W); 0 means 0.9, 0.999, 1e-8 (kept in double, as PyTorch) */
     float weight_decay;
     bool independent_wd;     /* AdamW only: p *= 1 - f × wd (not multiplied by lr), multiplier 1 */
+    mup_wd_rule wd_rule;
     float clip_norm;         /* clip the global gradient norm to this before the update; 0: off */
     mup_schedule schedule;
 } mup_optim_opts;
@@ -58,13 +69,17 @@ typedef struct {
 typedef struct mup_optim mup_optim;
 
 /* MUP_OK, or MUP_ERR_INVALID naming the first option out of range (negative or non-finite lr, wd,
- * eps or clip_norm; momentum or a beta outside [0, 1); independent_wd with SGD or Adam; a warmup
+ * eps or clip_norm; momentum or a beta outside [0, 1); dampening outside [0, 1]; nesterov without
+ * momentum or with dampening; dampening or nesterov with Adam(W); independent_wd with SGD or Adam; a warmup
  * below 0; a decay whose total_steps is not past warmup_steps; min_factor outside [0, 1]).
  * For options read from a configuration; mup_optim_new asserts it. */
 mup_status mup_optim_opts_check(const mup_optim_opts *opts);
 
-/* The model must have base shapes (mup_set_base_shapes; base NULL for SP): asserts otherwise,
- * naming the first parameter. Allocates the model's slabs if needed and the state slabs now;
+/* mup_optim_opts_check, then what the options need of the model: MUP_ERR_STATE when it has no base
+ * shapes, MUP_ERR_INVALID for depth scaling on under SGD (DEPTH_RULES.md defines it for Adam(W)). */
+mup_status mup_optim_check(const mup_model *M, const mup_optim_opts *opts);
+
+/* Asserts mup_optim_check. Allocates the model's slabs if needed and the state slabs now;
  * a step allocates nothing. */
 mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts);
 mup_optim *mup_sgd_new(mup_model *M, mup_optim_opts opts);    /* opts.kind set to SGD */
@@ -76,6 +91,12 @@ void mup_optim_free(mup_optim *o);
  * schedule, update, step += 1. */
 void mup_optim_step(mup_optim *o);
 
+/* A parameter group: every parameter whose name starts with prefix gets these factors on its learning
+ * rate and weight decay, on top of the µP and depth multipliers (a later call wins where groups
+ * overlap). MUP_ERR_INVALID for a factor that is negative or not finite, or a prefix that matches no
+ * parameter (a mistyped name would otherwise change nothing). */
+mup_status mup_optim_set_group(mup_optim *o, const char *prefix, double lr_factor, double wd_factor);
+
 const mup_optim_opts *mup_optim_options(const mup_optim *o);
 void mup_optim_set_lr(mup_optim *o, float lr);
 int mup_optim_step_count(const mup_optim *o);
@@ -83,6 +104,8 @@ int mup_optim_step_count(const mup_optim *o);
  * clipping it is measured from the gradients when asked, so ask before the next mup_graph_begin
  * (which zeroes them). */
 double mup_optim_last_grad_norm(const mup_optim *o);
+/* The eps Adam adds, after eps scaling (mup_depth_opts.eps_scaling); the options keep the user's. */
+double mup_optim_eps(const mup_optim *o);
 /* The learning rate the given parameter gets at the current step. */
 double mup_optim_param_lr(const mup_optim *o, int param_index);
 

@@ -1,6 +1,7 @@
 /* Checkpoint layout (version 1):
  *   /                attributes format="libmup-checkpoint", version, step, first_loss, parametrization,
- *                    optimizer ("sgd", "adam", "adamw" or "none"), config (JSON text)
+ *                    optimizer ("sgd", "adam", "adamw" or "none"), config (JSON text), and with depth
+ *                    scaling on depth_alpha, base_depth, eps_scaling (absent: off)
  *   /params/<name>   float32, the parameter's shape
  *   /base_shapes/<name>  int32 (ndim): base dimension, 0 where finite
  *   /optim/<state>/<name> float32, the parameter's shape ("momentum"; "exp_avg", "exp_avg_sq")
@@ -39,6 +40,12 @@ static mup_status write_all(hid_t f, mup_model *M, mup_optim *opt, const mup_che
     s = s ? s : mup_h5_attr_write_i64(f, "step", meta ? meta->step : (opt ? mup_optim_step_count(opt) : 0));
     s = s ? s : mup_h5_attr_write_f64(f, "first_loss", meta ? meta->first_loss : 0.0);
     s = s ? s : mup_h5_attr_write_str(f, "config", meta && meta->config_json ? meta->config_json : "{}");
+    mup_depth_opts depth = mup_model_depth(M);
+    if (depth.on) {
+        s = s ? s : mup_h5_attr_write_f64(f, "depth_alpha", depth.alpha);
+        s = s ? s : mup_h5_attr_write_i64(f, "base_depth", depth.base_depth);
+        s = s ? s : mup_h5_attr_write_i64(f, "eps_scaling", depth.eps_scaling);
+    }
     hid_t params = -1, bases = -1;
     s = s ? s : mup_h5_group(f, "params", true, &params);
     s = s ? s : mup_h5_group(f, "base_shapes", true, &bases);
@@ -126,6 +133,29 @@ static mup_status check_no_extra(hid_t f, const mup_model *M) {
     return s;
 }
 
+/* The depth settings change every update, so a resume must run under the ones saved. */
+static mup_status check_depth(hid_t f, const mup_model *M) {
+    mup_depth_opts have = mup_model_depth(M), saved = {.on = H5Aexists(f, "depth_alpha") > 0};
+    int64_t base = 0, eps = 0;
+    mup_status s = MUP_OK;
+    if (saved.on) {
+        s = mup_h5_attr_read_f64(f, "depth_alpha", &saved.alpha);
+        s = s ? s : mup_h5_attr_read_i64(f, "base_depth", &base);
+        s = s ? s : mup_h5_attr_read_i64(f, "eps_scaling", &eps);
+        if (s)
+            return s;
+    }
+    saved.base_depth = (int)base;
+    saved.eps_scaling = eps != 0;
+    if (saved.on != have.on || (have.on && (saved.alpha != have.alpha || saved.base_depth != have.base_depth ||
+                                            saved.eps_scaling != have.eps_scaling)))
+        return mup_error(MUP_ERR_STATE, "saved with depth scaling %s (alpha %g, base_depth %d, eps_scaling %d) but "
+                         "resumed with %s (alpha %g, base_depth %d, eps_scaling %d)", saved.on ? "on" : "off",
+                         saved.alpha, saved.base_depth, saved.eps_scaling, have.on ? "on" : "off", have.alpha,
+                         have.base_depth, have.eps_scaling);
+    return MUP_OK;
+}
+
 /* Every check before anything is copied, so a failed load changes nothing. */
 static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
     char fmt[64], par[8], optname[16];
@@ -140,6 +170,7 @@ static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
     const char *want = mup_model_parametrization(M) == MUP_PARAMETRIZATION_MUP ? "mup" : "sp";
     if (s == MUP_OK && strcmp(par, want) != 0)
         return mup_error(MUP_ERR_SHAPE, "saved under %s but the model is %s", par, want);
+    s = s ? s : check_depth(f, M);
     s = s ? s : mup_h5_attr_read_fixed_str(f, "optimizer", optname, sizeof optname);
     if (s == MUP_OK && opt && strcmp(optname, optim_name(opt)) != 0)
         return mup_error(MUP_ERR_STATE, "saved with optimizer %s but resumed with %s", optname, optim_name(opt));

@@ -70,6 +70,7 @@ mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind ki
     p->width_mult = p->fanin_mult = p->fanout_mult = 1.0;
     p->init_rescale = 1.0;
     p->sgd_lr_mult = p->sgd_wd_mult = p->adam_lr_mult = p->adam_wd_mult = 1.0;
+    p->block = M->in_block ? M->n_blocks - 1 : -1;
     p->cls = MUP_CLASS_SCALAR;
     p->role = kind == MUP_KIND_READOUT_WEIGHT || kind == MUP_KIND_READOUT_BIAS ? MUP_ROLE_OUTPUT
                                                                                : MUP_ROLE_FIXED;

@@ -20,6 +20,9 @@ struct mup_model {
     char scope[MUP_NAME_MAX];
     int scope_len[MUP_SCOPE_DEPTH];
     int depth;
+    int n_blocks;                   /* residual blocks declared so far */
+    bool in_block;                  /* between mup_model_begin_block and mup_model_end_block */
+    mup_depth_opts depth_opts;
     mup_graph *graph;
 };
 

@@ -13,6 +13,7 @@ typedef struct {
 
 struct mup_gpt {
     mup_gpt_config cfg;
+    const mup_model *M;      /* its depth settings scale the residual branches */
     mup_embedding_layer wte, wpe;
     gpt_block *blocks;
     mup_layernorm_layer lnf;
@@ -25,6 +26,7 @@ static void block_init(gpt_block *b, mup_model *M, const mup_gpt_config *c, int 
     float init = or_one(c->init_std);
     int ffn = (c->ffn_ratio > 0 ? c->ffn_ratio : 4) * c->width;
     mup_model_push_scope(M, "blocks.%d", i);
+    mup_model_begin_block(M);
     mup_layernorm_init(&b->ln1, M, "ln1", c->width, c->ln_eps);
     mup_layernorm_init(&b->ln2, M, "ln2", c->width, c->ln_eps);
     mup_attention_init(&b->attn, M, NULL, c->width,
@@ -34,6 +36,7 @@ static void block_init(gpt_block *b, mup_model *M, const mup_gpt_config *c, int 
     mup_linear_init(&b->fc_out, M, "fc_out", ffn, c->width, MUP_BIAS);
     mup_model_scoped_name(M, "res", b->res, sizeof b->res);
     mup_model_scoped_name(M, "fc.act", b->fc_act, sizeof b->fc_act);
+    mup_model_end_block(M);
     mup_model_pop_scope(M);
     b->attn.qkv.weight->init.scale = init;
     b->attn.proj.weight->init.scale = init;
@@ -52,6 +55,7 @@ mup_gpt *mup_gpt_new(mup_model *M, const mup_gpt_config *cfg) {
     mup_gpt *m = mup_xcalloc(1, sizeof *m);
     m->cfg = *c;
     m->cfg.n_head = n_head;
+    m->M = M;
     float init = or_one(c->init_std);
     mup_embedding_init(&m->wte, M, "wte", c->vocab, c->width);
     mup_embedding_init(&m->wpe, M, "wpe", c->block_size, c->width);
@@ -89,8 +93,11 @@ static mup_tensor *positions(mup_graph *g, const mup_embedding_layer *wpe, int T
     return pos;
 }
 
-static mup_tensor *branch_out(mup_graph *g, const mup_gpt_config *c, mup_tensor *x) {
-    return c->dropout > 0.0f ? mup_dropout(g, x, c->dropout) : x;
+/* x + s F(x), F's output after dropout; s is 1 unless depth scaling is on */
+static mup_tensor *residual(mup_graph *g, const mup_gpt_config *c, mup_tensor *x, mup_tensor *f, float s) {
+    if (c->dropout > 0.0f)
+        f = mup_dropout(g, f, c->dropout);
+    return s == 1.0f ? mup_add(g, x, f) : mup_add_scaled(g, x, f, s);
 }
 
 mup_tensor *mup_gpt_forward(mup_graph *g, const mup_gpt *m, const int32_t *ids, int B, int T) {
@@ -99,14 +106,15 @@ mup_tensor *mup_gpt_forward(mup_graph *g, const mup_gpt *m, const int32_t *ids, 
     mup_tensor *x = mup_add(g, mup_embedding_forward(g, &m->wte, ids, B, T), positions(g, &m->wpe, T));
     if (c->input_mult != 0.0f && c->input_mult != 1.0f)
         x = mup_scale(g, x, c->input_mult);
+    float s = (float)mup_model_residual_mult(m->M);
     for (int i = 0; i < c->n_layer; i++) {
         const gpt_block *b = &m->blocks[i];
         mup_tensor *a = mup_attention_forward(g, &b->attn, mup_layernorm_forward(g, &b->ln1, x));
-        x = mup_add(g, x, branch_out(g, c, a));
+        x = residual(g, c, x, a, s);
         mup_tensor *h = mup_linear_forward(g, &b->fc, mup_layernorm_forward(g, &b->ln2, x));
         h = mup_gelu(g, h);
         mup_graph_tap(g, b->fc_act, h);
-        x = mup_add(g, x, branch_out(g, c, mup_linear_forward(g, &b->fc_out, h)));
+        x = residual(g, c, x, mup_linear_forward(g, &b->fc_out, h), s);
         mup_graph_tap(g, b->res, x);
     }
     return mup_readout_forward(g, &m->out, mup_layernorm_forward(g, &m->lnf, x));

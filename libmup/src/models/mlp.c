@@ -6,6 +6,7 @@
 
 struct mup_mlp {
     mup_mlp_config cfg;
+    const mup_model *M;      /* its depth settings scale the residual branches */
     mup_linear *layers;      /* depth of them */
     char (*act_names)[MUP_NAME_MAX];
     mup_readout out;
@@ -19,14 +20,20 @@ mup_mlp *mup_mlp_new(mup_model *M, const mup_mlp_config *cfg) {
                cfg->d_in, cfg->width, cfg->n_out, cfg->depth);
     mup_mlp *m = mup_xcalloc(1, sizeof *m);
     m->cfg = *cfg;
+    m->M = M;
     m->layers = mup_xcalloc((size_t)cfg->depth, sizeof *m->layers);
     m->act_names = mup_xcalloc((size_t)cfg->depth, sizeof *m->act_names);
     float init = or_one(cfg->init_std);
     for (int i = 0; i < cfg->depth; i++) {
         char name[32];
         snprintf(name, sizeof name, "fc%d", i + 1);
+        bool block = cfg->residual && i > 0;
+        if (block)
+            mup_model_begin_block(M);
         mup_linear_init(&m->layers[i], M, name, i ? cfg->width : cfg->d_in, cfg->width,
                         cfg->no_bias ? MUP_NO_BIAS : MUP_BIAS);
+        if (block)
+            mup_model_end_block(M);
         m->layers[i].weight->init.scale = init;
         snprintf(name, sizeof name, "fc%d.act", i + 1);
         mup_model_scoped_name(M, name, m->act_names[i], MUP_NAME_MAX);
@@ -50,11 +57,15 @@ void mup_mlp_free(mup_mlp *m) {
 const mup_mlp_config *mup_mlp_config_of(const mup_mlp *m) { return &m->cfg; }
 
 mup_tensor *mup_mlp_forward(mup_graph *g, const mup_mlp *m, mup_tensor *x) {
+    float s = (float)mup_model_residual_mult(m->M);
     for (int i = 0; i < m->cfg.depth; i++) {
-        x = mup_linear_forward(g, &m->layers[i], x);
+        mup_tensor *h = mup_linear_forward(g, &m->layers[i], x);
         if (i == 0 && m->cfg.input_mult != 0.0f && m->cfg.input_mult != 1.0f)
-            x = mup_scale(g, x, m->cfg.input_mult);
-        x = mup_activate(g, m->cfg.act, x);
+            h = mup_scale(g, h, m->cfg.input_mult);
+        h = mup_activate(g, m->cfg.act, h);
+        if (m->cfg.residual && i > 0)
+            h = s == 1.0f ? mup_add(g, x, h) : mup_add_scaled(g, x, h, s);
+        x = h;
         mup_graph_tap(g, m->act_names[i], x);
     }
     return mup_readout_forward(g, &m->out, x);

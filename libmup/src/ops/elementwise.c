@@ -1,4 +1,4 @@
-/* add (with broadcasting over leading dimensions), mul, scale. Letters: N elements; for a broadcast
+/* add (with broadcasting over leading dimensions), add_scaled, mul, scale. Letters: N elements; for a broadcast
  * add, R rows (the leading dimensions flattened) of C elements (b's size). */
 #include <string.h>
 
@@ -82,6 +82,36 @@ mup_tensor *mup_add(mup_graph *g, mup_tensor *a, mup_tensor *b) {
         });
     }
     mup_graph_record(g, &op_add, out, a, b, NULL);
+    return out;
+}
+
+/* ---- add_scaled: a + s b ---- */
+
+static void add_scaled_backward(mup_graph *g, const mup_node *n) {
+    mup_tensor *a = n->in[0], *b = n->in[1];
+    if (a->requires_grad)
+        axpy(mup_grad(g, a), n->out->grad, 1.0f, a->size);
+    if (b->requires_grad)
+        axpy(mup_grad(g, b), n->out->grad, n->f[0], b->size);
+}
+
+static const mup_op op_add_scaled = {"add_scaled", add_scaled_backward};
+
+mup_tensor *mup_add_scaled(mup_graph *g, mup_tensor *a, mup_tensor *b, float s) {
+    char as[64], bs[64];
+    MUP_ASSERT(mup_tensor_same_shape(a, b), "add_scaled: %s %s and %s %s differ in shape",
+               a->name ? a->name : "a", mup_shape_str(a, as, sizeof as),
+               b->name ? b->name : "b", mup_shape_str(b, bs, sizeof bs));
+    mup_tensor *out = mup_graph_like(g, a);
+    float *restrict o = out->data;
+    const float *restrict x = a->data, *restrict y = b->data;
+    long N = a->size;
+    MUP_PARALLEL_FOR(N, i, N, {
+        o[i] = x[i] + s * y[i];
+    });
+    mup_node *n = mup_graph_record(g, &op_add_scaled, out, a, b, NULL);
+    if (n)
+        n->f[0] = s;
     return out;
 }
 

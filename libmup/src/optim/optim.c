@@ -14,9 +14,11 @@
 struct mup_optim {
     mup_model *M;
     mup_optim_opts opts;
-    double beta1, beta2, eps;     /* defaults resolved, in double as PyTorch's hyperparameters */
+    double beta1, beta2, eps;     /* defaults resolved, in double as PyTorch's hyperparameters; eps
+                                   * with its depth/width scaling (the options keep the user's) */
     int n_params;
-    double *lr_mult, *wd_mult;    /* per parameter: the µP multipliers this optimizer uses */
+    double *lr_mult, *wd_mult;    /* per parameter: the µP (and depth) multipliers this optimizer uses */
+    double *group_lr, *group_wd;  /* per parameter: the factors of mup_optim_set_group, 1 by default */
     int n_state;
     const char *state_name[MAX_STATE];
     float *state[MAX_STATE];      /* each mup_model_num_floats floats */
@@ -35,6 +37,15 @@ mup_status mup_optim_opts_check(const mup_optim_opts *o) {
         return mup_error(MUP_ERR_INVALID, "optimizer: lr %g must be finite and >= 0", o->lr);
     if (!unit_interval(o->momentum))
         return mup_error(MUP_ERR_INVALID, "optimizer: momentum %g must be in [0, 1)", o->momentum);
+    if (!(isfinite(o->dampening) && o->dampening >= 0.0f && o->dampening <= 1.0f))
+        return mup_error(MUP_ERR_INVALID, "optimizer: dampening %g must be in [0, 1]", o->dampening);
+    if (o->nesterov && (o->momentum <= 0.0f || o->dampening != 0.0f))
+        return mup_error(MUP_ERR_INVALID, "optimizer: nesterov needs momentum > 0 and dampening 0 (momentum %g, "
+                         "dampening %g)", o->momentum, o->dampening);
+    if (o->kind != MUP_OPTIM_SGD && (o->nesterov || o->dampening != 0.0f))
+        return mup_error(MUP_ERR_INVALID, "optimizer: dampening and nesterov apply to SGD only");
+    if (o->wd_rule != MUP_WD_ALL && o->wd_rule != MUP_WD_MATRICES)
+        return mup_error(MUP_ERR_INVALID, "optimizer: unknown wd_rule %d", (int)o->wd_rule);
     if (!unit_interval(o->beta1) || !unit_interval(o->beta2))
         return mup_error(MUP_ERR_INVALID, "optimizer: betas (%g, %g) must be in [0, 1)", o->beta1, o->beta2);
     if (!finite_nonneg(o->eps))
@@ -58,6 +69,20 @@ mup_status mup_optim_opts_check(const mup_optim_opts *o) {
     return MUP_OK;
 }
 
+mup_status mup_optim_check(const mup_model *M, const mup_optim_opts *opts) {
+    mup_status s = mup_optim_opts_check(opts);
+    if (s != MUP_OK)
+        return s;
+    int n = mup_model_num_params(M);
+    if (!mup_model_has_base_shapes(M))
+        return mup_error(MUP_ERR_STATE, "optimizer: the model has no base shapes (first parameter \"%s\"): call "
+                         "mup_set_base_shapes first (base NULL for SP)", n ? mup_model_param(M, 0)->name : "none");
+    if (opts->kind == MUP_OPTIM_SGD && mup_model_depth(M).on)
+        return mup_error(MUP_ERR_INVALID, "optimizer: depth scaling is defined for Adam and AdamW, not SGD "
+                         "(docs/rules/DEPTH_RULES.md, rule 6)");
+    return MUP_OK;
+}
+
 static void add_state(mup_optim *o, const char *name, long n_floats) {
     size_t bytes = (size_t)n_floats * sizeof(float);
     o->state_name[o->n_state] = name;
@@ -68,11 +93,8 @@ static void add_state(mup_optim *o, const char *name, long n_floats) {
 
 mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
     MUP_ASSERT(M, "mup_optim_new: model is NULL");
+    MUP_ASSERT(mup_optim_check(M, &opts) == MUP_OK, "mup_optim_new: %s", mup_error_message());
     int n = mup_model_num_params(M);
-    MUP_ASSERT(mup_model_has_base_shapes(M),
-               "mup_optim_new: the model has no base shapes (first parameter \"%s\"): call "
-               "mup_set_base_shapes first (base NULL for SP)", n ? mup_model_param(M, 0)->name : "none");
-    MUP_ASSERT(mup_optim_opts_check(&opts) == MUP_OK, "mup_optim_new: %s", mup_error_message());
     mup_threads_init();
     mup_optim *o = mup_xcalloc(1, sizeof *o);
     o->M = M;
@@ -82,15 +104,20 @@ mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
     opts.beta1 = (float)o->beta1;
     opts.beta2 = (float)o->beta2;
     opts.eps = (float)o->eps;
+    o->eps *= mup_model_eps_mult(M);
     o->opts = opts;
     o->n_params = n;
     o->lr_mult = mup_xcalloc((size_t)n, sizeof(double));
     o->wd_mult = mup_xcalloc((size_t)n, sizeof(double));
+    o->group_lr = mup_xcalloc((size_t)n, sizeof(double));
+    o->group_wd = mup_xcalloc((size_t)n, sizeof(double));
     for (int i = 0; i < n; i++) {
         const mup_param *p = mup_model_param(M, i);
         bool sgd = opts.kind == MUP_OPTIM_SGD;
-        o->lr_mult[i] = sgd ? p->sgd_lr_mult : p->adam_lr_mult;
+        o->lr_mult[i] = sgd ? p->sgd_lr_mult : p->adam_lr_mult * mup_model_depth_lr_mult(M, p);
         o->wd_mult[i] = opts.independent_wd ? 1.0 : sgd ? p->sgd_wd_mult : p->adam_wd_mult;
+        o->group_lr[i] = 1.0;
+        o->group_wd[i] = opts.wd_rule == MUP_WD_MATRICES && p->t.ndim < 2 ? 0.0 : 1.0;
     }
     mup_model_values(M); /* the slabs, so that every parameter's data and grad are set */
     long nf = mup_model_num_floats(M);
@@ -126,8 +153,14 @@ void mup_optim_free(mup_optim *o) {
         free(o->state[i]);
     free(o->lr_mult);
     free(o->wd_mult);
+    free(o->group_lr);
+    free(o->group_wd);
     free(o);
 }
+
+/* The user's group factor times the µP and depth multipliers (groups compose, never replace). */
+static double param_lr_mult(const mup_optim *o, int i) { return o->group_lr[i] * o->lr_mult[i]; }
+static double param_wd_mult(const mup_optim *o, int i) { return o->group_wd[i] * o->wd_mult[i]; }
 
 /* A step is one parallel region: every parameter is cut into as many shares as there are threads
  * and share k of each goes to thread k (a region per parameter would cost a fork and a join each,
@@ -141,10 +174,11 @@ static void step_sgd(mup_optim *o, double factor) {
     MUP_PARALLEL_FOR(mup_model_num_floats(o->M), k, shares, {
         for (int i = 0; i < o->n_params; i++) {
             mup_param *p = mup_model_param(o->M, i);
-            float lr = (float)(op->lr * factor * o->lr_mult[i]), wd = (float)(op->weight_decay * o->wd_mult[i]);
+            mup_sgd_coefs c = {.lr = (float)(op->lr * factor * param_lr_mult(o, i)),
+                               .wd = (float)(op->weight_decay * param_wd_mult(o, i)), .momentum = op->momentum,
+                               .keep = 1.0f - op->dampening, .nesterov = op->nesterov, .first = o->step == 0};
             long lo = share_start(p, k, shares), hi = share_start(p, k + 1, shares);
-            mup_sgd_update(p->t.data + lo, p->t.grad + lo, buf ? buf + p->offset + lo : NULL, hi - lo, lr, wd,
-                           op->momentum);
+            mup_sgd_update(p->t.data + lo, p->t.grad + lo, buf ? buf + p->offset + lo : NULL, hi - lo, &c);
         }
     });
 }
@@ -166,7 +200,7 @@ static void step_adam(mup_optim *o, double factor) {
         mup_adam_coefs c = common;
         for (int i = 0; i < o->n_params; i++) {
             mup_param *p = mup_model_param(o->M, i);
-            double lr = op->lr * factor * o->lr_mult[i], wd = op->weight_decay * o->wd_mult[i];
+            double lr = op->lr * factor * param_lr_mult(o, i), wd = op->weight_decay * param_wd_mult(o, i);
             c.step_size = (float)(lr / bc1);
             c.wd = adamw ? 0.0f : (float)wd;
             c.shrink = (float)(!adamw ? 1.0 : op->independent_wd ? 1.0 - factor * wd : 1.0 - lr * wd);
@@ -191,6 +225,24 @@ void mup_optim_step(mup_optim *o) {
     o->step++;
 }
 
+mup_status mup_optim_set_group(mup_optim *o, const char *prefix, double lr_factor, double wd_factor) {
+    if (!(isfinite(lr_factor) && lr_factor >= 0.0 && isfinite(wd_factor) && wd_factor >= 0.0))
+        return mup_error(MUP_ERR_INVALID, "parameter group \"%s\": factors (lr %g, wd %g) must be finite and >= 0",
+                         prefix, lr_factor, wd_factor);
+    size_t len = strlen(prefix);
+    int matched = 0;
+    for (int i = 0; i < o->n_params; i++) {
+        if (strncmp(mup_model_param(o->M, i)->name, prefix, len) != 0)
+            continue;
+        o->group_lr[i] = lr_factor;
+        o->group_wd[i] = wd_factor;
+        matched++;
+    }
+    if (!matched)
+        return mup_error(MUP_ERR_INVALID, "parameter group \"%s\" matches no parameter", prefix);
+    return MUP_OK;
+}
+
 const mup_optim_opts *mup_optim_options(const mup_optim *o) { return &o->opts; }
 
 void mup_optim_set_lr(mup_optim *o, float lr) {
@@ -212,8 +264,10 @@ double mup_optim_last_grad_norm(const mup_optim *o) {
 double mup_optim_param_lr(const mup_optim *o, int param_index) {
     MUP_ASSERT(param_index >= 0 && param_index < o->n_params,
                "mup_optim_param_lr: parameter %d of %d", param_index, o->n_params);
-    return o->opts.lr * mup_schedule_factor(&o->opts.schedule, o->step) * o->lr_mult[param_index];
+    return o->opts.lr * mup_schedule_factor(&o->opts.schedule, o->step) * param_lr_mult(o, param_index);
 }
+
+double mup_optim_eps(const mup_optim *o) { return o->eps; }
 
 int mup_optim_num_state(const mup_optim *o) { return o->n_state; }
 

@@ -4,9 +4,17 @@
 #ifndef MUP_OPTIM_IMPL_H
 #define MUP_OPTIM_IMPL_H
 
-/* p (n), g (n), buf (n, NULL when momentum is 0). The buffer starts zeroed, so its first update
- * momentum × 0 + g is exactly PyTorch's buf = g. */
-void mup_sgd_update(float *p, const float *g, float *buf, long n, float lr, float wd, float momentum);
+#include <stdbool.h>
+
+typedef struct {
+    float lr, wd, momentum;
+    float keep;        /* 1 - dampening: the share of g' that enters the buffer after the first step */
+    bool nesterov;     /* step along g' + momentum × buf instead of buf */
+    bool first;        /* the first step: buf = g', undamped, as PyTorch */
+} mup_sgd_coefs;
+
+/* p (n), g (n), buf (n, NULL when momentum is 0). */
+void mup_sgd_update(float *p, const float *g, float *buf, long n, const mup_sgd_coefs *c);
 
 typedef struct {
     float beta2;

@@ -8,12 +8,15 @@
 #include "optim_impl.h"
 #include "vecmath.h"
 
-void mup_sgd_update(float *restrict p, const float *restrict g, float *restrict buf, long n, float lr, float wd,
-                    float momentum) {
+void mup_sgd_update(float *restrict p, const float *restrict g, float *restrict buf, long n,
+                    const mup_sgd_coefs *c) {
+    const float lr = c->lr, wd = c->wd, momentum = c->momentum, keep = c->first ? 1.0f : c->keep;
     if (buf) {
+        /* the buffer starts zeroed, so the first step's momentum × 0 + g' is PyTorch's buf = g' */
         for (long i = 0; i < n; i++) {
-            buf[i] = momentum * buf[i] + (g[i] + wd * p[i]);
-            p[i] -= lr * buf[i];
+            float d = g[i] + wd * p[i];
+            buf[i] = momentum * buf[i] + keep * d;
+            p[i] -= lr * (c->nesterov ? d + momentum * buf[i] : buf[i]);
         }
     } else {
         for (long i = 0; i < n; i++)
