@@ -20,6 +20,7 @@
 #include "config.h"
 #include "internal.h"
 #include "journal.h"
+#include "preflight.h"
 #include "mup/threads.h"
 #include "ranks.h"
 #include "report.h"
@@ -130,6 +131,14 @@ static int parse(int argc, char **argv, options *o) {
         fprintf(stderr, "mup-sweep: --worker, --report-only and --dry-run exclude each other\n");
         return MUP_EXIT_USAGE;
     }
+    /* checked here, before the journal's opening would create the directory */
+    char journal[4200];
+    snprintf(journal, sizeof journal, "%s/journal.jsonl", o->out ? o->out : ".");
+    if (o->resume && o->out && access(journal, F_OK) != 0) {
+        fprintf(stderr, "mup-sweep: --resume: %s has no sweep to resume (no journal.jsonl); leave --resume out to "
+                "start one\n", o->out);
+        return MUP_EXIT_USAGE;
+    }
     return -1;
 }
 
@@ -142,6 +151,36 @@ static void log_line(mup_log_level level, const char *message, void *ctx) {
 static int fail(mup_status s) {
     fprintf(stderr, "mup-sweep: %s\n", mup_error_message());
     return mup_cli_exit_code(s);
+}
+
+/* One check of the dry run: "# NAME: ok" on stdout, or the error on stderr; the first failure's exit
+ * code stays in *code. */
+static void checked(int *code, const char *name, mup_status s) {
+    if (s == MUP_OK) {
+        printf("# %s: ok\n", name);
+        return;
+    }
+    printf("# %s: FAILED\n", name);
+    fprintf(stderr, "mup-sweep: %s: %s\n", name, mup_error_message());
+    if (*code == MUP_EXIT_OK)
+        *code = mup_cli_exit_code(s);
+}
+
+/* What the sweep would meet before and during its training, checked without training or creating
+ * anything: the exit code the sweep would stop with. */
+static int preflight(const options *o, const mup_sweep_config *c, mup_run_list *l) {
+    int code = MUP_EXIT_OK;
+    mup_run_data d = {0};
+    printf("# checks\n");
+    fflush(stdout);
+    mup_status s = mup_run_data_load(&d, &l->runs[0].spec);
+    checked(&code, "data", s);
+    if (o->out)
+        checked(&code, "output directory", mup_sweep_check_out_dir(o->out));
+    if (s == MUP_OK) /* the estimate needs the data's sizes */
+        checked(&code, "memory", mup_sweep_check_memory(c, l, &d));
+    mup_run_data_free(&d);
+    return code;
 }
 
 static int dry_run(const options *o, const mup_sweep_config *c, mup_run_list *l) {
@@ -170,7 +209,7 @@ static int dry_run(const options *o, const mup_sweep_config *c, mup_run_list *l)
     }
     mup_transfer_free(&t);
     mup_journal_close(j);
-    return 0;
+    return preflight(o, c, l);
 }
 
 static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int from, int to, bool wait) {
@@ -293,6 +332,9 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
 static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ranks *R) {
     bool lead = R->rank == 0;
     mup_sweep S = {.c = c, .list = l};
+    /* a large data set takes a while: a log shows what the sweep is doing */
+    if (lead && !o->report_only)
+        fprintf(stderr, "mup-sweep: loading the data\n");
     mup_status s = o->report_only ? MUP_OK : prepare(&S, o, R);
     int code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail(s) : 1;
     mup_journal_mode mode = o->report_only ? MUP_JOURNAL_READ : o->resume ? MUP_JOURNAL_RESUME : MUP_JOURNAL_CREATE;
@@ -319,6 +361,33 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
     return code;
 }
 
+/* Ctrl-C (or SIGTERM from a scheduler): the sweep process says how to resume and exits; the journal
+ * keeps every finished run and the run in progress is free again. Forked workers die with it. */
+static char resume_hint[8400];
+static pid_t sweep_pid;
+
+static void on_interrupt(int sig) {
+    if (getpid() == sweep_pid) {
+        ssize_t ignored = write(STDERR_FILENO, resume_hint, strlen(resume_hint));
+        (void)ignored;
+        _exit(MUP_EXIT_INTERRUPTED);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_interrupt(const options *o, const mup_ranks *R) {
+    if (R->rank != 0 || o->dry_run || o->report_only)
+        return;
+    snprintf(resume_hint, sizeof resume_hint,
+             "%smup-sweep: interrupted; finished runs are kept in %s/journal.jsonl. To resume, run the same "
+             "command again, or: mup-sweep %s --out %s --resume\n",
+             isatty(STDERR_FILENO) ? "\n" : "", o->out, o->config, o->out);
+    sweep_pid = getpid();
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
+}
+
 int main(int argc, char **argv) {
     mup_ranks R;
     mup_ranks_start(&R, &argc, &argv);
@@ -337,8 +406,10 @@ int main(int argc, char **argv) {
     s = s ? s : code < 0 ? mup_run_list_make(c, &l) : MUP_OK;
     if (s)
         code = R.rank == 0 ? fail(s) : MUP_EXIT_FAILED;
-    if (code < 0)
+    if (code < 0) {
+        catch_interrupt(&o, &R);
         code = o.dry_run ? (R.rank == 0 ? dry_run(&o, c, &l) : 0) : sweep(&o, c, &l, &R);
+    }
     mup_run_list_free(&l);
     mup_sweep_config_free(c);
     mup_ranks_finish(&R);
