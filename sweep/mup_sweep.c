@@ -174,7 +174,7 @@ static int preflight(const options *o, const mup_sweep_config *c, mup_run_list *
     printf("# checks\n");
     fflush(stdout);
     mup_status s = mup_run_data_load(&d, &l->runs[0].spec);
-    checked(&code, "data", s);
+    checked(&code, "data", s ? s : mup_sweep_check_batch(l, &d));
     if (o->out)
         checked(&code, "output directory", mup_sweep_check_out_dir(o->out));
     if (s == MUP_OK) /* the estimate needs the data's sizes */
@@ -336,6 +336,8 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
     if (lead && !o->report_only)
         fprintf(stderr, "mup-sweep: loading the data\n");
     mup_status s = o->report_only ? MUP_OK : prepare(&S, o, R);
+    if (!s && !o->report_only)
+        s = mup_sweep_check_batch(l, &S.data);
     int code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail(s) : 1;
     mup_journal_mode mode = o->report_only ? MUP_JOURNAL_READ : o->resume ? MUP_JOURNAL_RESUME : MUP_JOURNAL_CREATE;
     /* rank 0 first: it creates the journal, checks the fingerprint and appends a --force header */

@@ -61,3 +61,14 @@ mup_status mup_sweep_check_memory(const mup_sweep_config *c, mup_run_list *l, co
     mup_run_list_set_target(l, c, -1);
     return s;
 }
+
+mup_status mup_sweep_check_batch(const mup_run_list *l, const mup_run_data *d) {
+    for (int i = 0; i < l->n; i++) {
+        const mup_run_spec *s = &l->runs[i].spec;
+        if (l->runs[i].has_spec && s->model.arch == MUP_ARCH_MLP && s->train.batch_size > d->train.n)
+            return mup_error(MUP_ERR_INVALID, "train.batch_size %d is larger than the training set (%d examples), so "
+                             "every step would repeat examples: at most %d (run %s)", s->train.batch_size,
+                             d->train.n, d->train.n, l->runs[i].id);
+    }
+    return MUP_OK;
+}

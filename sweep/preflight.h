@@ -16,4 +16,9 @@ mup_status mup_sweep_check_out_dir(const char *dir);
  * left without a spec. */
 mup_status mup_sweep_check_memory(const mup_sweep_config *c, mup_run_list *l, const mup_run_data *d);
 
+/* A run whose batch is larger than the training set (a classification's examples) would repeat
+ * examples within every step: MUP_ERR_INVALID naming train.batch_size, the set's size and the first
+ * such run. */
+mup_status mup_sweep_check_batch(const mup_run_list *l, const mup_run_data *d);
+
 #endif

@@ -315,7 +315,8 @@ static void assert_dry_run(const char *cfg, const char *out, int code, const cha
 
 Test(sweep_cli, dry_run_checks_the_data_the_directory_and_the_memory_of_every_run) {
     unsetenv("MUP_MAX_MEMORY"); /* the cap is the machine's memory */
-    const char *dry = test_path("dry");
+    char dry[512];
+    snprintf(dry, sizeof dry, "%s", test_path("dry"));
     assert_dry_run(config("tiny.json", NULL, NULL), dry, MUP_EXIT_OK, "");
     char *out = slurp(test_path("stdout.txt"));
     cr_assert(strstr(out, "# data: ok\n# output directory: ok\n# memory: ok\n"), "%s", out);
@@ -329,6 +330,15 @@ Test(sweep_cli, dry_run_checks_the_data_the_directory_and_the_memory_of_every_ru
     assert_dry_run(file, "/proc", MUP_EXIT_ENVIRONMENT, "cannot write to the output directory /proc");
     assert_dry_run(file, "/proc/sweep", MUP_EXIT_ENVIRONMENT, "cannot create the output directory /proc/sweep: "
                    "cannot write to /proc");
+    /* a batch larger than the training set: refused by the dry run and by the sweep, before any directory */
+    const char *big_batch = config("batch.json", "train.batch_size", "5000");
+    assert_dry_run(big_batch, dry, MUP_EXIT_USAGE,
+                   "mup-sweep: data: train.batch_size 5000 is larger than the training set (1000 examples)");
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --out '%s'", big_batch, dry);
+    assert_refused(args, "train.batch_size 5000 is larger than the training set (1000 examples), so every step would "
+                   "repeat examples: at most 1000");
+    cr_assert_neq(access(dry, F_OK), 0, "the refused sweep created its directory");
     /* the target: the one a real sweep meets only after every proxy has trained */
     assert_dry_run(config("big.json", "target.width", "3000000"), dry, MUP_EXIT_ENVIRONMENT,
                    "mup-sweep: memory: target run target-w3000000-s0 with trial 0's values: width 3000000 needs about");
