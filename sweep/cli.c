@@ -85,7 +85,7 @@ mup_status mup_cli_next(mup_cli *p, int *opt, const char **value) {
         return eq ? mup_error(MUP_ERR_INVALID, "--%s takes no value (got %s)", o->name, a) : MUP_OK;
     if (eq) {
         *value = eq + 1;
-        return MUP_OK;
+        return **value ? MUP_OK : mup_error(MUP_ERR_INVALID, "--%s: missing its value", o->name);
     }
     /* "--out --resume" is a forgotten value, not a directory named --resume */
     if (p->next >= p->argc || strncmp(p->argv[p->next], "--", 2) == 0)

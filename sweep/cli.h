@@ -49,7 +49,8 @@ mup_cli mup_cli_start(const mup_cli_option *options, int n_options, int argc, ch
 /* The next argument. MUP_OK with *opt the index of the option and *value its value (NULL for a
  * switch), or with *opt -1 and *value a plain argument; *value NULL and *opt -1 at the end.
  * MUP_ERR_INVALID naming the argument for an unknown option (with the nearest one as a suggestion),
- * a missing value, or a value given to a switch. */
+ * a missing or empty value (a value that starts with "--" is taken for a forgotten one), or a value
+ * given to a switch. After "--" every argument is plain. */
 mup_status mup_cli_next(mup_cli *p, int *opt, const char **value);
 
 #endif

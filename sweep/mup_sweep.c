@@ -366,11 +366,12 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
 /* Ctrl-C (or SIGTERM from a scheduler): the sweep process says how to resume and exits; the journal
  * keeps every finished run and the run in progress is free again. Forked workers die with it. */
 static char resume_hint[8400];
+static size_t resume_hint_len; /* strlen is not async-signal-safe */
 static pid_t sweep_pid;
 
 static void on_interrupt(int sig) {
     if (getpid() == sweep_pid) {
-        ssize_t ignored = write(STDERR_FILENO, resume_hint, strlen(resume_hint));
+        ssize_t ignored = write(STDERR_FILENO, resume_hint, resume_hint_len);
         (void)ignored;
         _exit(MUP_EXIT_INTERRUPTED);
     }
@@ -385,6 +386,7 @@ static void catch_interrupt(const options *o, const mup_ranks *R) {
              "%smup-sweep: interrupted; finished runs are kept in %s/journal.jsonl. To resume, run the same "
              "command again, or: mup-sweep %s --out %s --resume\n",
              isatty(STDERR_FILENO) ? "\n" : "", o->out, o->config, o->out);
+    resume_hint_len = strlen(resume_hint);
     sweep_pid = getpid();
     signal(SIGINT, on_interrupt);
     signal(SIGTERM, on_interrupt);

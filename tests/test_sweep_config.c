@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "spec.h"
 #include "suggest.h"
@@ -691,4 +692,66 @@ Test(suggest, edit_distance) {
     cr_assert_eq(mup_suggest_distance("l", "lr"), 1);
     cr_assert_eq(mup_suggest_distance("eval", "eval_batches"), 1); /* a prefix */
     cr_assert_eq(mup_suggest_distance("ev", "eval_batches"), -1);
+}
+
+/* ---- the tools' command line (sweep/cli.c) ---- */
+
+static const mup_cli_option cli_options[] = {
+    {"out", 0, true, NULL}, {"jobs", 'j', true, NULL}, {"resume", 0, false, NULL}};
+
+/* The arguments of argv (NULL-terminated) as "name=value" or "=value" for a plain one, joined by
+ * spaces, or "error: message" at the first error. */
+static void cli_parse(const char *const *argv, char *out, size_t n) {
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    mup_cli p = mup_cli_start(cli_options, 3, argc, (char **)argv);
+    out[0] = '\0';
+    for (;;) {
+        int opt;
+        const char *v;
+        if (mup_cli_next(&p, &opt, &v) != MUP_OK) {
+            snprintf(out, n, "error: %s", mup_error_message());
+            return;
+        }
+        if (opt < 0 && !v)
+            return;
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%s%s=%s", used ? " " : "", opt < 0 ? "" : cli_options[opt].name,
+                 v ? v : "(none)");
+    }
+}
+
+#define EXPECT_CLI(want, ...)                                                             \
+    do {                                                                                  \
+        char got_[512];                                                                   \
+        cli_parse((const char *[]){"tool", __VA_ARGS__, NULL}, got_, sizeof got_);        \
+        cr_assert_str_eq(got_, want);                                                     \
+    } while (0)
+
+Test(cli, both_forms_switches_short_forms_and_plain_arguments) {
+    EXPECT_CLI("=c.json out=d jobs=4 resume=(none)", "c.json", "--out", "d", "--jobs=4", "--resume");
+    EXPECT_CLI("out=a=b jobs=2", "--out=a=b", "-j", "2");
+    EXPECT_CLI("jobs=-1 =--out", "--jobs", "-1", "--", "--out"); /* after --, plain; a negative value */
+    EXPECT_CLI("=-", "-");
+}
+
+Test(cli, errors_name_the_argument_and_suggest_the_nearest_option) {
+    EXPECT_CLI("error: --jbos: unknown option (did you mean --jobs?)", "--jbos", "2");
+    EXPECT_CLI("error: --jbos: unknown option (did you mean --jobs?)", "--jbos=2");
+    EXPECT_CLI("error: -out: unknown option (did you mean --out?)", "-out", "d");
+    EXPECT_CLI("error: --zzzzzz: unknown option (see --help)", "--zzzzzz");
+    EXPECT_CLI("error: --out: missing its value", "--out");
+    EXPECT_CLI("error: --out: missing its value", "--out", "--resume");
+    EXPECT_CLI("error: --out: missing its value", "--out=");
+    EXPECT_CLI("error: --resume takes no value (got --resume=yes)", "--resume=yes");
+}
+
+Test(cli, exit_codes_by_kind_of_error) {
+    cr_assert_eq(mup_cli_exit_code(MUP_OK), 0);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_INVALID), MUP_EXIT_USAGE);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_PARSE), MUP_EXIT_USAGE);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_IO), MUP_EXIT_ENVIRONMENT);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_NOMEM), MUP_EXIT_ENVIRONMENT);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_DIVERGED), MUP_EXIT_FAILED);
 }
