@@ -69,9 +69,14 @@ static void sample(mup_model *M, const mup_gpt *net, const mup_text_data *d, con
     free(ctx);
 }
 
-static void usage(const char *prog) {
-    fprintf(stderr, "usage: %s [--width N] [--steps N] [--lr X] [--temperature X] [--checkpoint PATH] "
-                    "[--resume PATH]\n", prog);
+#ifndef MUP_VERSION /* the build defines it from meson's project version */
+#define MUP_VERSION "unknown"
+#endif
+
+static void usage(FILE *f, const char *prog) {
+    fprintf(f, "usage: %s [--width N] [--steps N] [--lr X] [--temperature X] [--checkpoint PATH] "
+               "[--resume PATH] [--version]\n(--name=VALUE works too; exit status 2: bad options, 3: no corpus)\n",
+            prog);
 }
 
 int main(int argc, char **argv) {
@@ -80,12 +85,21 @@ int main(int argc, char **argv) {
     double temperature = 0.8;
     const char *checkpoint = NULL, *resume = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "--help")) {
+            if (argv[i][2] == 'v')
+                printf("gpt_chars (libmup %s)\n", MUP_VERSION);
+            else
+                usage(stdout, argv[0]);
+            return 0;
+        }
+        /* --name VALUE or --name=VALUE */
+        char flag[32];
+        const char *eq = strchr(argv[i], '='), *val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+        snprintf(flag, sizeof flag, "%.*s", eq ? (int)(eq - argv[i]) : (int)strlen(argv[i]), argv[i]);
         if (!val) {
-            usage(argv[0]);
+            usage(stderr, argv[0]);
             return 2;
         }
-        i++;
         if (!strcmp(flag, "--width"))
             width = atoi(val);
         else if (!strcmp(flag, "--steps"))
@@ -99,7 +113,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(flag, "--resume"))
             resume = val;
         else {
-            usage(argv[0]);
+            fprintf(stderr, "gpt_chars: unknown option %s\n", flag);
+            usage(stderr, argv[0]);
             return 2;
         }
     }
@@ -115,7 +130,7 @@ int main(int argc, char **argv) {
         s = mup_text_split(&all, 0.05, &train, &val);
     if (s != MUP_OK) {
         fprintf(stderr, "gpt_chars: %s\n", mup_error_message());
-        return 1;
+        return 3;
     }
     double unigram = mup_text_unigram_entropy(&val);
     printf("%ld characters, vocabulary %d, validation unigram entropy %.3f nats\n", all.n, all.vocab, unigram);

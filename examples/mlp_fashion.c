@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
         s = mup_fashion_mnist_load(NULL, false, 0, &test);
     if (s != MUP_OK) {
         fprintf(stderr, "mlp_fashion: %s\n", mup_error_message());
-        return 1;
+        return 3; /* as the tools: an environment error */
     }
 
     /* three builds of one architecture: target, base, delta */

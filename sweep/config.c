@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "json.h"
+#include "lint.h"
 #include "runs.h"
 #include "sampler.h"
 #include "sobol.h"
@@ -201,6 +202,8 @@ static uint64_t fnv1a64(const char *s) {
 static mup_status from_root(cJSON *root, const char *source, mup_sweep_config **out) {
     mup_sweep_config *c = mup_xcalloc(1, sizeof *c);
     mup_status s = read_config(c, root);
+    if (!s)
+        s = mup_sweep_config_lint(c, root);
     cJSON_Delete(root);
     if (s) {
         mup_sweep_config_free(c);

@@ -6,8 +6,8 @@
 
 #include "internal.h"
 #include "json.h"
+#include "cli.h"
 #include "mup/coord.h"
-#include "suggest.h"
 
 static const char *const param_names[] = {"mup", "sp", "both", NULL};
 
@@ -30,16 +30,17 @@ static const mup_key coord_keys[] = {
 #undef C
 #define N_COORD_KEYS ((int)(sizeof coord_keys / sizeof coord_keys[0]))
 
-/* Flags that set a key: --lr 0.01 is train.lr. */
-static const struct {
-    const char *flag, *key;
-} flag_keys[] = {
-    {"model", "model.arch"},         {"data", "data.dataset"},  {"optimizer", "train.optimizer"},
-    {"lr", "train.lr"},              {"steps", "coord.steps"},  {"seeds", "coord.seeds"},
-    {"seed", "coord.seed"},          {"param", "coord.param"},  {"batch", "coord.batch"},
-    {"factor", "coord.factor"},      {"base-width", "mup.base_width"},
+/* The options; those with a key set it: --lr 0.01 is train.lr. */
+static const mup_cli_option options[] = {
+    {"model", 0, true, "model.arch"},     {"data", 0, true, "data.dataset"},   {"optimizer", 0, true, "train.optimizer"},
+    {"lr", 0, true, "train.lr"},          {"steps", 0, true, "coord.steps"},   {"seeds", 0, true, "coord.seeds"},
+    {"seed", 0, true, "coord.seed"},      {"param", 0, true, "coord.param"},   {"batch", 0, true, "coord.batch"},
+    {"factor", 0, true, "coord.factor"},  {"base-width", 0, true, "mup.base_width"},
+    {"widths", 0, true, NULL},            {"out", 0, true, NULL},              {"set", 0, true, NULL},
+    {"config", 0, true, NULL},            {"check-finite", 0, false, NULL},    {"help", 'h', false, NULL},
+    {"version", 0, false, NULL},
 };
-#define N_FLAG_KEYS ((int)(sizeof flag_keys / sizeof flag_keys[0]))
+#define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
 
 /* What mup-coord changes from the run spec's defaults, by model family and optimizer (docs/coord-check.md
  * explains the choices). */
@@ -55,8 +56,8 @@ void mup_coord_config_usage(FILE *f) {
         "Coordinate check: trains the model at several widths for a few steps on one fixed batch and\n"
         "checks that every layer's mean |activation| stays the same size as the width grows (µP), or\n"
         "shows it growing (SP). Writes coord.h5, coord.csv, coord.json and coord.png (with coord.gp and\n"
-        "coord.dat) into the output directory and prints the verdict. Exit status: 0 when the check\n"
-        "passes (µP's when both run), 1 when it fails, 2 on bad input or when the check cannot run.\n\n"
+        "coord.dat) into the output directory and prints the verdict. The exit status follows µP's\n"
+        "verdict when both run.\n\n"
         "  --model mlp|gpt          model family (default mlp)\n"
         "  --widths 64,256,1024     widths to build (default 64..2048 by 2x for mlp, 64..512 for gpt)\n"
         "  --steps T                steps recorded, t = 1 before the first update (default 3)\n"
@@ -75,8 +76,11 @@ void mup_coord_config_usage(FILE *f) {
         "                           coord {widths, steps, seeds, seed, param, batch, factor}\n"
         "  --out DIR                output directory (default coord; created if missing)\n"
         "  --check-finite           debug: stop at the first NaN or inf, naming its op and layer\n"
+        "  --version                the version of libmup\n"
         "  --help                   this text\n\n"
-        "docs/coord-check.md explains the plot, the verdict and the files.\n");
+        "An option's value goes after it or after '=': --lr 0.01 or --lr=0.01.\n"
+        "docs/coord-check.md explains the plot, the verdict and the files.\n\n");
+    mup_cli_print_exit_codes(f, "the check ran and failed");
 }
 
 static void set_defaults(mup_coord_config *c, mup_arch arch, mup_optim_kind optimizer) {
@@ -170,37 +174,25 @@ static mup_status widths_flag(mup_coord_config *c, const char *text) {
     return s;
 }
 
-/* arg as given ("--lrr", "-x"). */
-static mup_status unknown_flag(const char *arg) {
-    const char *flag = arg + strspn(arg, "-");
-    static const char *const own[] = {"widths", "out", "set", "config", "check-finite", "help"};
-    const char *near = NULL;
-    int best = INT_MAX;
-    for (int i = 0; i < N_FLAG_KEYS + (int)(sizeof own / sizeof *own); i++) {
-        const char *name = i < N_FLAG_KEYS ? flag_keys[i].flag : own[i - N_FLAG_KEYS];
-        int d = mup_suggest_distance(flag, name);
-        if (d >= 0 && d < best) {
-            best = d;
-            near = name;
-        }
-    }
-    if (near)
-        return mup_error(MUP_ERR_INVALID, "%s: unknown flag (did you mean --%s?)", arg, near);
-    return mup_error(MUP_ERR_INVALID, "%s: unknown flag (see mup-coord --help)", arg);
-}
-
-static mup_status set_flag(mup_coord_config *c, const char *flag, const char *value) {
+static mup_status set_option(mup_coord_config *c, const mup_cli_option *o, const char *value) {
     char path[80];
-    snprintf(path, sizeof path, "--%s", flag);
-    if (strcmp(flag, "widths") == 0)
+    snprintf(path, sizeof path, "--%s", o->name);
+    if (o->key) {
+        const mup_key *k;
+        void *base;
+        mup_status s = find_key(c, o->key, "", &k, &base);
+        MUP_ASSERT(s == MUP_OK, "mup-coord: option --%s names no key %s", o->name, o->key);
+        return mup_key_from_text(k, base, value, path);
+    }
+    if (strcmp(o->name, "widths") == 0)
         return widths_flag(c, value);
-    if (strcmp(flag, "out") == 0) {
+    if (strcmp(o->name, "out") == 0) {
         if (!*value || strlen(value) >= sizeof c->out)
             return mup_error(MUP_ERR_INVALID, "--out: an empty or too long path");
         snprintf(c->out, sizeof c->out, "%s", value);
         return MUP_OK;
     }
-    if (strcmp(flag, "set") == 0) {
+    if (strcmp(o->name, "set") == 0) {
         const char *eq = strchr(value, '=');
         if (!eq)
             return mup_error(MUP_ERR_INVALID, "--set: expected KEY=VALUE, got \"%s\"", value);
@@ -212,78 +204,49 @@ static mup_status set_flag(mup_coord_config *c, const char *flag, const char *va
         snprintf(path, sizeof path, "--set %.40s", name);
         return s ? mup_error_context(s, "--set: ") : mup_key_from_text(k, base, eq + 1, path);
     }
-    for (int i = 0; i < N_FLAG_KEYS; i++)
-        if (strcmp(flag_keys[i].flag, flag) == 0) {
-            const mup_key *k;
-            void *base;
-            mup_status s = find_key(c, flag_keys[i].key, "", &k, &base);
-            MUP_ASSERT(s == MUP_OK, "mup-coord: flag --%s names no key %s", flag, flag_keys[i].key);
-            return mup_key_from_text(k, base, value, path);
-        }
-    return unknown_flag(path);
+    if (strcmp(o->name, "check-finite") == 0)
+        c->check_finite = true;
+    else if (strcmp(o->name, "help") == 0)
+        c->help = true;
+    else if (strcmp(o->name, "version") == 0)
+        c->version = true;
+    return MUP_OK; /* --config: read already */
 }
 
-static bool is_flag(const char *a) { return a[0] == '-' && a[1] == '-' && a[2]; }
-
-/* The flags without a value. */
-static bool is_switch(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "--check-finite") == 0; }
-
-/* --config FILE or a bare first argument; NULL when none. */
+/* --config FILE or a plain argument; NULL when none. */
 static mup_status find_config(int argc, char **argv, const char **path) {
     *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && !is_flag(argv[i])) {
-            continue; /* rejected as a flag later */
-        } else if (!is_flag(argv[i])) {
-            if (i > 1 && is_flag(argv[i - 1]) && !is_switch(argv[i - 1]) && !strchr(argv[i - 1], '='))
-                continue; /* a flag's value */
-            if (*path)
-                return mup_error(MUP_ERR_INVALID, "%s: unexpected argument (one config file at most)", argv[i]);
-            *path = argv[i];
-        } else if (strcmp(argv[i], "--config") == 0) {
-            if (i + 1 >= argc)
-                return mup_error(MUP_ERR_INVALID, "--config: missing its file");
-            if (*path)
-                return mup_error(MUP_ERR_INVALID, "--config: a config file is already given (%s)", *path);
-            *path = argv[++i];
-        }
+    mup_cli p = mup_cli_start(options, N_OPTIONS, argc, argv);
+    for (;;) {
+        int opt;
+        const char *v;
+        mup_status s = mup_cli_next(&p, &opt, &v);
+        if (s || (opt < 0 && !v))
+            return s;
+        bool file = opt < 0 || strcmp(options[opt].name, "config") == 0;
+        if (file && *path)
+            return mup_error(MUP_ERR_INVALID, "%s: unexpected argument (one config file at most, %s is given)", v,
+                             *path);
+        if (file)
+            *path = v;
     }
-    return MUP_OK;
 }
 
 static mup_status read_flags(mup_coord_config *c, int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            c->help = true;
-            return MUP_OK;
-        }
-        if (strcmp(a, "--check-finite") == 0) {
-            c->check_finite = true;
-            continue;
-        }
-        if (!is_flag(a)) {
-            if (a[0] == '-')
-                return unknown_flag(a);
+    mup_cli p = mup_cli_start(options, N_OPTIONS, argc, argv);
+    for (;;) {
+        int opt;
+        const char *v;
+        mup_status s = mup_cli_next(&p, &opt, &v);
+        if (s || opt < 0) {
+            if (s || !v)
+                return s;
             continue; /* the config file, read already */
         }
-        char flag[64];
-        const char *eq = strchr(a, '='), *value;
-        snprintf(flag, sizeof flag, "%.*s", (int)((eq ? (size_t)(eq - a) : strlen(a)) - 2), a + 2);
-        if (eq) {
-            value = eq + 1;
-        } else {
-            if (i + 1 >= argc)
-                return mup_error(MUP_ERR_INVALID, "--%s: missing its value", flag);
-            value = argv[++i];
-        }
-        if (strcmp(flag, "config") == 0)
-            continue;
-        mup_status s = set_flag(c, flag, value);
-        if (s)
+        s = set_option(c, &options[opt], v);
+        if (s || c->help || c->version)
             return s;
     }
-    return MUP_OK;
 }
 
 static int by_value(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
@@ -302,7 +265,7 @@ mup_status mup_coord_config_parse(int argc, char **argv, mup_coord_config *c) {
      * them, then again over the right defaults */
     set_defaults(c, MUP_ARCH_MLP, MUP_OPTIM_ADAM);
     mup_status s = read_all(c, argc, argv);
-    if (s || c->help)
+    if (s || c->help || c->version)
         return s;
     set_defaults(c, c->spec.model.arch, c->spec.train.optimizer);
     s = read_all(c, argc, argv);

@@ -23,7 +23,7 @@ typedef struct {
     } coord;
     char out[MUP_SPEC_PATH_MAX];
     bool check_finite;          /* --check-finite: the NaN detector (mup_graph_check_finite) */
-    bool help;
+    bool help, version;
 } mup_coord_config;
 
 /* Defaults (the run spec's, with mup-coord's own for the chosen model family and optimizer), then the

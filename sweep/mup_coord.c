@@ -7,12 +7,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli.h"
 #include "coord_config.h"
 #include "coord_plot.h"
 #include "internal.h"
 #include "recipe.h"
 
-enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_BAD_INPUT = 2 };
+enum { EXIT_PASS = MUP_EXIT_OK, EXIT_FAIL = MUP_EXIT_FAILED };
 
 /* What every model of one check shares: the spec (with its parametrization) and the fixed batch. */
 typedef struct {
@@ -156,31 +157,38 @@ static mup_status write_outputs(const mup_coord_config *c, const mup_coord_resul
     return MUP_OK;
 }
 
-static int fail(const char *what) {
-    fprintf(stderr, "mup-coord: %s%s\n", what, mup_error_message());
-    return EXIT_BAD_INPUT;
+static int fail(mup_status s) {
+    fprintf(stderr, "mup-coord: %s\n", mup_error_message());
+    return mup_cli_exit_code(s);
 }
 
 int main(int argc, char **argv) {
     mup_coord_config c;
-    if (mup_coord_config_parse(argc, argv, &c) != MUP_OK)
-        return fail("");
+    mup_status s = mup_coord_config_parse(argc, argv, &c);
+    if (s != MUP_OK)
+        return fail(s);
     if (c.help) {
         mup_coord_config_usage(stdout);
+        return EXIT_PASS;
+    }
+    if (c.version) {
+        mup_cli_print_version("mup-coord");
         return EXIT_PASS;
     }
     /* a write past `ulimit -f` is then an error (EFBIG) naming the file, not a silent death */
     signal(SIGXFSZ, SIG_IGN);
     mup_run_data d = {0};
-    if (mup_run_data_load(&d, &c.spec) != MUP_OK)
-        return fail("");
+    s = mup_run_data_load(&d, &c.spec);
+    if (s != MUP_OK)
+        return fail(s);
     /* the widest model first: one that cannot fit is refused before anything trains */
     mup_run_spec widest = c.spec;
     widest.width = c.coord.widths[c.coord.n_widths - 1];
     widest.train.batch_size = c.coord.batch;
-    if (mup_run_memory_check(&widest, &d) != MUP_OK) {
+    s = mup_run_memory_check(&widest, &d);
+    if (s != MUP_OK) {
         mup_run_data_free(&d);
-        return fail("");
+        return fail(s);
     }
     mup_parametrization which[2];
     int n = 0;
@@ -190,12 +198,11 @@ int main(int argc, char **argv) {
         which[n++] = MUP_PARAMETRIZATION_SP;
     mup_coord_result results[2] = {{0}};
     const mup_coord_result *runs[2] = {&results[0], &results[1]};
-    mup_status s = MUP_OK;
     for (int i = 0; i < n && s == MUP_OK; i++)
         s = run_check(&c, &d, which[i], &results[i]);
     mup_run_data_free(&d);
     s = s ? s : write_outputs(&c, runs, n);
-    int code = s ? fail("") : EXIT_PASS;
+    int code = s ? fail(s) : EXIT_PASS;
     if (s == MUP_OK) {
         char line[256];
         describe(&c, line, sizeof line);

@@ -16,9 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "internal.h"
 #include "journal.h"
+#include "preflight.h"
 #include "mup/threads.h"
 #include "ranks.h"
 #include "report.h"
@@ -35,7 +37,18 @@ typedef struct {
 
 static const char *const USAGE =
     "usage: mup-sweep CONFIG.json --out DIR [--jobs N] [--threads T] [--resume] [--force]\n"
-    "                 [--dry-run] [--worker] [--report-only] [--check-finite]\n";
+    "                 [--dry-run] [--worker] [--report-only] [--check-finite] [--version]\n";
+
+enum { OPT_OUT, OPT_JOBS, OPT_THREADS, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_WORKER, OPT_REPORT_ONLY,
+       OPT_CHECK_FINITE, OPT_HELP, OPT_VERSION, N_OPTIONS };
+static const mup_cli_option OPTIONS[N_OPTIONS] = {
+    [OPT_OUT] = {"out", 0, true, NULL},           [OPT_JOBS] = {"jobs", 'j', true, NULL},
+    [OPT_THREADS] = {"threads", 0, true, NULL},   [OPT_RESUME] = {"resume", 0, false, NULL},
+    [OPT_FORCE] = {"force", 0, false, NULL},      [OPT_DRY_RUN] = {"dry-run", 0, false, NULL},
+    [OPT_WORKER] = {"worker", 0, false, NULL},    [OPT_REPORT_ONLY] = {"report-only", 0, false, NULL},
+    [OPT_CHECK_FINITE] = {"check-finite", 0, false, NULL},
+    [OPT_HELP] = {"help", 'h', false, NULL},      [OPT_VERSION] = {"version", 0, false, NULL},
+};
 
 static int help(void) {
     printf("%s\n"
@@ -46,22 +59,27 @@ static int help(void) {
            "  --threads T     OpenMP threads per worker (default: the cores shared out among the workers)\n"
            "  --resume        continue DIR's sweep; refuse when DIR has none\n"
            "  --force         continue DIR's sweep although the config changed (unchanged runs are kept)\n"
-           "  --dry-run       print the trials and the runs (and, with --out, what is done) and exit\n"
+           "  --dry-run       check without training: print the trials and the runs (and, with --out, what is\n"
+           "                  done), load the data, check that DIR can be written and that every run fits\n"
+           "                  in memory; exit as the sweep would before training\n"
            "  --worker        train proxy runs until none is left to claim, then exit without the target or\n"
            "                  the report (for job arrays: a final plain run does the rest)\n"
            "  --report-only   write the report from DIR's journal without training\n"
            "  --check-finite  debug: a run stops at its first NaN or inf, and its journaled message names\n"
-           "                  the op and the layer (slower)\n\n"
-           "MPI: %s (under mpirun every rank is a worker; rank 0 writes the report).\n",
+           "                  the op and the layer (slower)\n"
+           "  --version       the version of libmup\n\n"
+           "An option's value goes after it or after '=': --jobs 4 or --jobs=4.\n"
+           "MPI: %s (under mpirun every rank is a worker; rank 0 writes the report).\n\n",
            USAGE, mup_ranks_built_with_mpi() ? "built in" : "not built in");
-    return 0;
+    mup_cli_print_exit_codes(stdout, "runs left undone (their workers died), or a run stopped the sweep");
+    return MUP_EXIT_OK;
 }
 
 static bool parse_count(const char *flag, const char *v, int *out) {
     char *end;
-    long n = v ? strtol(v, &end, 10) : 0;
-    if (!v || *end || n < 1 || n > 4096) {
-        fprintf(stderr, "mup-sweep: %s needs a whole number from 1 to 4096, got %s\n", flag, v ? v : "nothing");
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > 4096) {
+        fprintf(stderr, "mup-sweep: --%s needs a whole number from 1 to 4096, got \"%s\"\n", flag, v);
         return false;
     }
     *out = (int)n;
@@ -71,50 +89,55 @@ static bool parse_count(const char *flag, const char *v, int *out) {
 /* -1 when the options are good, else the exit code. */
 static int parse(int argc, char **argv, options *o) {
     *o = (options){.jobs = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return help();
-        if (strcmp(a, "--out") == 0 && next)
-            o->out = argv[++i];
-        else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
-            if (!parse_count(a, next, &o->jobs))
-                return 2;
-            i++;
-        } else if (strcmp(a, "--threads") == 0) {
-            if (!parse_count(a, next, &o->threads))
-                return 2;
-            i++;
-        } else if (strcmp(a, "--resume") == 0)
-            o->resume = true;
-        else if (strcmp(a, "--force") == 0)
-            o->force = true;
-        else if (strcmp(a, "--dry-run") == 0)
-            o->dry_run = true;
-        else if (strcmp(a, "--worker") == 0)
-            o->worker = true;
-        else if (strcmp(a, "--report-only") == 0)
-            o->report_only = true;
-        else if (strcmp(a, "--check-finite") == 0)
-            o->check_finite = true;
-        else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "mup-sweep: unknown option %s%s\n%s", a, strcmp(a, "--out") == 0 ? " (needs DIR)" : "",
-                    USAGE);
-            return 2;
-        } else if (!o->config)
-            o->config = a;
-        else {
-            fprintf(stderr, "mup-sweep: one config only (got %s and %s)\n%s", o->config, a, USAGE);
-            return 2;
+    mup_cli p = mup_cli_start(OPTIONS, N_OPTIONS, argc, argv);
+    for (;;) {
+        int opt;
+        const char *v;
+        if (mup_cli_next(&p, &opt, &v) != MUP_OK) {
+            fprintf(stderr, "mup-sweep: %s\n%s", mup_error_message(), USAGE);
+            return MUP_EXIT_USAGE;
+        }
+        if (opt < 0 && !v)
+            break;
+        switch (opt) {
+        case -1:
+            if (o->config) {
+                fprintf(stderr, "mup-sweep: one config only (got %s and %s)\n%s", o->config, v, USAGE);
+                return MUP_EXIT_USAGE;
+            }
+            o->config = v;
+            break;
+        case OPT_HELP: return help();
+        case OPT_VERSION: mup_cli_print_version("mup-sweep"); return MUP_EXIT_OK;
+        case OPT_OUT: o->out = v; break;
+        case OPT_JOBS:
+        case OPT_THREADS:
+            if (!parse_count(OPTIONS[opt].name, v, opt == OPT_JOBS ? &o->jobs : &o->threads))
+                return MUP_EXIT_USAGE;
+            break;
+        case OPT_RESUME: o->resume = true; break;
+        case OPT_FORCE: o->force = true; break;
+        case OPT_DRY_RUN: o->dry_run = true; break;
+        case OPT_WORKER: o->worker = true; break;
+        case OPT_REPORT_ONLY: o->report_only = true; break;
+        case OPT_CHECK_FINITE: o->check_finite = true; break;
         }
     }
     if (!o->config || (!o->out && !o->dry_run)) {
         fprintf(stderr, "mup-sweep: %s\n%s", o->config ? "--out DIR is missing" : "no config given", USAGE);
-        return 2;
+        return MUP_EXIT_USAGE;
     }
     if (o->worker + o->report_only + o->dry_run > 1) {
         fprintf(stderr, "mup-sweep: --worker, --report-only and --dry-run exclude each other\n");
-        return 2;
+        return MUP_EXIT_USAGE;
+    }
+    /* checked here, before the journal's opening would create the directory */
+    char journal[4200];
+    snprintf(journal, sizeof journal, "%s/journal.jsonl", o->out ? o->out : ".");
+    if (o->resume && o->out && access(journal, F_OK) != 0) {
+        fprintf(stderr, "mup-sweep: --resume: %s has no sweep to resume (no journal.jsonl); leave --resume out to "
+                "start one\n", o->out);
+        return MUP_EXIT_USAGE;
     }
     return -1;
 }
@@ -125,9 +148,39 @@ static void log_line(mup_log_level level, const char *message, void *ctx) {
             message);
 }
 
-static int fail(void) {
+static int fail(mup_status s) {
     fprintf(stderr, "mup-sweep: %s\n", mup_error_message());
-    return 1;
+    return mup_cli_exit_code(s);
+}
+
+/* One check of the dry run: "# NAME: ok" on stdout, or the error on stderr; the first failure's exit
+ * code stays in *code. */
+static void checked(int *code, const char *name, mup_status s) {
+    if (s == MUP_OK) {
+        printf("# %s: ok\n", name);
+        return;
+    }
+    printf("# %s: FAILED\n", name);
+    fprintf(stderr, "mup-sweep: %s: %s\n", name, mup_error_message());
+    if (*code == MUP_EXIT_OK)
+        *code = mup_cli_exit_code(s);
+}
+
+/* What the sweep would meet before and during its training, checked without training or creating
+ * anything: the exit code the sweep would stop with. */
+static int preflight(const options *o, const mup_sweep_config *c, mup_run_list *l) {
+    int code = MUP_EXIT_OK;
+    mup_run_data d = {0};
+    printf("# checks\n");
+    fflush(stdout);
+    mup_status s = mup_run_data_load(&d, &l->runs[0].spec);
+    checked(&code, "data", s ? s : mup_sweep_check_batch(l, &d));
+    if (o->out)
+        checked(&code, "output directory", mup_sweep_check_out_dir(o->out));
+    if (s == MUP_OK) /* the estimate needs the data's sizes */
+        checked(&code, "memory", mup_sweep_check_memory(c, l, &d));
+    mup_run_data_free(&d);
+    return code;
 }
 
 static int dry_run(const options *o, const mup_sweep_config *c, mup_run_list *l) {
@@ -156,7 +209,7 @@ static int dry_run(const options *o, const mup_sweep_config *c, mup_run_list *l)
     }
     mup_transfer_free(&t);
     mup_journal_close(j);
-    return 0;
+    return preflight(o, c, l);
 }
 
 static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int from, int to, bool wait) {
@@ -220,7 +273,7 @@ static int report(const options *o, const mup_sweep_config *c, mup_run_list *l, 
     if (!s)
         print_outcome(o, c, l, j, &t);
     mup_transfer_free(&t);
-    return s ? fail() : 0;
+    return s ? fail(s) : 0;
 }
 
 /* The proxy phase, then the target phase; every rank or the forked workers train. */
@@ -229,7 +282,7 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
     bool lead = R->rank == 0;
     mup_status s = phase(S, o, R, 0, l->n_proxy, !o->worker);
     if (!mup_ranks_agree(R, s == MUP_OK))
-        return s ? fail() : 1;
+        return s ? fail(s) : 1;
     int left = mup_sweep_count_left(S, 0, l->n_proxy);
     if (o->worker) {
         printf("mup-sweep: worker done; %d of %d proxy runs are left to other workers\n", left, l->n_proxy);
@@ -252,7 +305,7 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
     if (transferred)
         s = phase(S, o, R, l->n_proxy, l->n, true);
     if (!mup_ranks_agree(R, s == MUP_OK))
-        return s ? fail() : 1;
+        return s ? fail(s) : 1;
     left = transferred ? mup_sweep_count_left(S, l->n_proxy, l->n) : 0;
     if (left > 0) {
         if (lead)
@@ -279,20 +332,25 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
 static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ranks *R) {
     bool lead = R->rank == 0;
     mup_sweep S = {.c = c, .list = l};
+    /* a large data set takes a while: a log shows what the sweep is doing */
+    if (lead && !o->report_only)
+        fprintf(stderr, "mup-sweep: loading the data\n");
     mup_status s = o->report_only ? MUP_OK : prepare(&S, o, R);
-    int code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
+    if (!s && !o->report_only)
+        s = mup_sweep_check_batch(l, &S.data);
+    int code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail(s) : 1;
     mup_journal_mode mode = o->report_only ? MUP_JOURNAL_READ : o->resume ? MUP_JOURNAL_RESUME : MUP_JOURNAL_CREATE;
     /* rank 0 first: it creates the journal, checks the fingerprint and appends a --force header */
     if (code < 0) {
         s = lead ? mup_journal_open(o->out, c, l, mode, o->force, &S.j) : MUP_OK;
-        code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
+        code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail(s) : 1;
     }
     if (code < 0) {
         s = lead ? MUP_OK
                  : mup_journal_open(o->out, c, l, mode == MUP_JOURNAL_READ ? mode : MUP_JOURNAL_RESUME, o->force, &S.j);
         if (!lead && S.j)
             mup_journal_set_quiet(S.j, true);
-        code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail() : 1;
+        code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail(s) : 1;
     }
     if (code < 0)
         code = o->report_only ? (lead ? report(o, c, l, S.j) : 0) : train(&S, o, R);
@@ -303,6 +361,35 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
     mup_run_data_free(&S.data);
     mup_journal_close(S.j);
     return code;
+}
+
+/* Ctrl-C (or SIGTERM from a scheduler): the sweep process says how to resume and exits; the journal
+ * keeps every finished run and the run in progress is free again. Forked workers die with it. */
+static char resume_hint[8400];
+static size_t resume_hint_len; /* strlen is not async-signal-safe */
+static pid_t sweep_pid;
+
+static void on_interrupt(int sig) {
+    if (getpid() == sweep_pid) {
+        ssize_t ignored = write(STDERR_FILENO, resume_hint, resume_hint_len);
+        (void)ignored;
+        _exit(MUP_EXIT_INTERRUPTED);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_interrupt(const options *o, const mup_ranks *R) {
+    if (R->rank != 0 || o->dry_run || o->report_only)
+        return;
+    snprintf(resume_hint, sizeof resume_hint,
+             "%smup-sweep: interrupted; finished runs are kept in %s/journal.jsonl. To resume, run the same "
+             "command again, or: mup-sweep %s --out %s --resume\n",
+             isatty(STDERR_FILENO) ? "\n" : "", o->out, o->config, o->out);
+    resume_hint_len = strlen(resume_hint);
+    sweep_pid = getpid();
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
 }
 
 int main(int argc, char **argv) {
@@ -319,10 +406,14 @@ int main(int argc, char **argv) {
     }
     mup_sweep_config *c = NULL;
     mup_run_list l = {0};
-    if (code < 0 && (mup_sweep_config_load(o.config, &c) || mup_run_list_make(c, &l)))
-        code = R.rank == 0 ? fail() : 1;
-    if (code < 0)
+    mup_status s = code < 0 ? mup_sweep_config_load(o.config, &c) : MUP_OK;
+    s = s ? s : code < 0 ? mup_run_list_make(c, &l) : MUP_OK;
+    if (s)
+        code = R.rank == 0 ? fail(s) : MUP_EXIT_FAILED;
+    if (code < 0) {
+        catch_interrupt(&o, &R);
         code = o.dry_run ? (R.rank == 0 ? dry_run(&o, c, &l) : 0) : sweep(&o, c, &l, &R);
+    }
     mup_run_list_free(&l);
     mup_sweep_config_free(c);
     mup_ranks_finish(&R);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sampler.h"
 #include "train/progress.h"
 
 /* How often a worker with nothing to claim looks again for runs that others hold. */
@@ -49,9 +50,10 @@ void mup_sweep_init_worker(mup_sweep *S, int rank) {
 static mup_status run_one(mup_sweep *S, int i) {
     const mup_sweep_run *run = &S->list->runs[i];
     mup_train_result r;
-    /* a target run is long: on a terminal it gets the training loop's own progress bar */
+    /* a target run is long: it gets the training loop's own progress, a bar on a terminal (where a forked
+     * worker would draw over its parent's line) or lines in a log */
     mup_train_opts opts = {.label = run->id, .check_finite = S->check_finite,
-                           .progress = S->progress.tty && !S->progress.silent && run->phase == MUP_PHASE_TARGET};
+                           .progress = (!S->progress.tty || !S->progress.silent) && run->phase == MUP_PHASE_TARGET};
     current_run = i;
     mup_status st = mup_run_train(&run->spec, &S->data, &opts, &r);
     mup_run_outcome o = {
@@ -166,12 +168,13 @@ static void tell(mup_sweep *S, const mup_run_record *rec) {
         fprintf(stderr, "\r\033[Kmup-sweep: %s", status);
         p->line_drawn = true;
     } else if (rec) {
-        char result[300];
+        char result[300], settings[1024];
         if (rec->status == MUP_RUN_COMPLETE)
             snprintf(result, sizeof result, "%.4f", rec->objective);
         else
             snprintf(result, sizeof result, "%s (%s)", mup_run_status_name(rec->status), rec->message);
-        fprintf(stderr, "mup-sweep: %s %s in %.1f s | %s\n", rec->id, result, rec->seconds, status);
+        mup_plan_format(S->c, rec->params, settings, sizeof settings);
+        fprintf(stderr, "mup-sweep: %s %s in %.1f s with %s | %s\n", rec->id, result, rec->seconds, settings, status);
     }
     fflush(stderr);
 }

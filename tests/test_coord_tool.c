@@ -50,6 +50,8 @@ static void tool_run_free(tool_run *r) {
     free(r->err);
 }
 
+static void check_stopped(const char *const *args, int code, const char *names);
+
 /* ---- the files ---- */
 
 typedef struct {
@@ -239,17 +241,58 @@ Test(coord_tool, gpt_check_passes_on_synthetic_text) {
     tool_run_free(&r);
 }
 
-Test(coord_tool, help_exits_0) {
+Test(coord_tool, help_exits_0_and_lists_the_exit_codes) {
     tool_run r = run_tool((const char *[]){"--help", NULL});
     cr_assert_eq(r.code, 0);
     cr_assert(strstr(r.out, "usage: mup-coord") && strstr(r.out, "--widths"), "%s", r.out);
+    cr_assert(strstr(r.out, "Exit status") && strstr(r.out, "  2  bad command line") && strstr(r.out, "  3  the environment"),
+              "%s", r.out);
     tool_run_free(&r);
 }
 
-/* Bad input: exit 2, nothing on stdout, one line on stderr naming what is wrong. */
-static void check_refused(const char *const *args, const char *names) {
+Test(coord_tool, version_prints_the_library_version) {
+    tool_run r = run_tool((const char *[]){"--version", NULL});
+    cr_assert_eq(r.code, 0);
+    cr_assert_str_eq(r.out, "mup-coord (libmup " MUP_VERSION ")\n");
+    tool_run_free(&r);
+}
+
+/* --name=VALUE is --name VALUE: the same settings reach coord.json */
+Test(coord_tool, an_option_takes_its_value_after_a_space_or_an_equals_sign) {
+    const char *dirs[2] = {test_path("spaced"), test_path("joined")};
+    tool_run r = run_tool((const char *[]){"--widths", "32,64", "--steps", "2", "--seeds", "1", "--param", "mup",
+                                           "--lr", "0.003", "--out", dirs[0], NULL});
+    int code = r.code; /* a verdict either way: the check ran */
+    cr_assert_leq(code, 1, "%s", r.err);
+    tool_run_free(&r);
+    char out[600];
+    snprintf(out, sizeof out, "--out=%s", dirs[1]);
+    r = run_tool((const char *[]){"--widths=32,64", "--steps=2", "--seeds=1", "--param=mup", "--lr=0.003", out, NULL});
+    cr_assert_eq(r.code, code, "%s", r.err);
+    tool_run_free(&r);
+    char *json[2];
+    for (int i = 0; i < 2; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/coord.json", dirs[i]);
+        json[i] = test_read_file(path, NULL);
+    }
+    cr_assert(strstr(json[0], "0.003") && strstr(json[0], "\"steps\":\t2"), "%s", json[0]);
+    cr_assert_str_eq(json[0], json[1]);
+    free(json[0]);
+    free(json[1]);
+}
+
+Test(coord_tool, missing_data_is_an_environment_error_exit_3) {
+    check_stopped((const char *[]){"--data", "fashion-mnist", "--set", "data.path=/no/such/dir", "--out",
+                                   test_path("nodata"), NULL},
+                  3, "/no/such/dir");
+}
+
+/* A check that stops before its verdict: exit code, nothing on stdout, one line on stderr naming what is
+ * wrong. */
+static void check_stopped(const char *const *args, int code, const char *names) {
     tool_run r = run_tool(args);
-    cr_assert_eq(r.code, 2, "%s: exit %d\n%s", args[0], r.code, r.err);
+    cr_assert_eq(r.code, code, "%s: exit %d\n%s", args[0], r.code, r.err);
     cr_assert_str_eq(r.out, "");
     cr_assert(strncmp(r.err, "mup-coord: ", 11) == 0 && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
               "not one line: %s", r.err);
@@ -257,13 +300,21 @@ static void check_refused(const char *const *args, const char *names) {
     tool_run_free(&r);
 }
 
+/* Bad input: exit 2. */
+static void check_refused(const char *const *args, const char *names) { check_stopped(args, 2, names); }
+
 Test(coord_tool, bad_input_exits_2_with_one_line) {
     check_refused((const char *[]){"--widths", "64", NULL}, "--widths");
     check_refused((const char *[]){"--widths", "64,abc", NULL}, "--widths");
     check_refused((const char *[]){"--lr", "fast", NULL}, "--lr");
     check_refused((const char *[]){"--lr", "-1", NULL}, "--lr: -1 is out of range");
     check_refused((const char *[]){"--optimizer", "adamm", NULL}, "did you mean \"adam\"");
-    check_refused((const char *[]){"--stepz", "3", NULL}, "--stepz: unknown flag (did you mean --steps?)");
+    check_refused((const char *[]){"--stepz", "3", NULL}, "--stepz: unknown option (did you mean --steps?)");
+    check_refused((const char *[]){"--stepz=3", NULL}, "--stepz: unknown option (did you mean --steps?)");
+    check_refused((const char *[]){"-steps", "3", NULL}, "-steps: unknown option (did you mean --steps?)");
+    check_refused((const char *[]){"--out", "--steps", "3", NULL}, "--out: missing its value");
+    check_refused((const char *[]){"--check-finite=yes", NULL}, "--check-finite takes no value");
+    check_refused((const char *[]){"--steps=", NULL}, "--steps");
     check_refused((const char *[]){"--model", NULL}, "--model: missing its value");
     check_refused((const char *[]){"--data", "text", NULL}, "data.dataset");
     check_refused((const char *[]){"--set", "train.lerning_rate=1", NULL}, "did you mean \"lr\"");
@@ -281,7 +332,7 @@ Test(coord_tool, bad_input_exits_2_with_one_line) {
 
 Test(coord_tool, a_width_too_big_for_the_machine_is_refused_at_once_naming_the_bytes) {
     double t0 = mup_now();
-    check_refused((const char *[]){"--widths", "64,3000000", "--out", test_path("big"), NULL},
+    check_stopped((const char *[]){"--widths", "64,3000000", "--out", test_path("big"), NULL}, 3,
                   "width 3000000 needs about");
     cr_assert_lt(mup_now() - t0, 5.0, "the refusal took %.1f s: something was built or trained", mup_now() - t0);
     tool_run r = run_tool((const char *[]){"--widths", "64,3000000", "--out", test_path("big"), NULL});
@@ -293,5 +344,5 @@ Test(coord_tool, a_width_too_big_for_the_machine_is_refused_at_once_naming_the_b
 Test(coord_tool, check_finite_names_the_op_and_layer_of_the_first_inf) {
     const char *args[] = {"--optimizer", "sgd", "--lr", "1e30", "--widths", "64,128", "--steps", "3", "--seeds",
                           "1", "--check-finite", "--out", test_path("nan"), NULL};
-    check_refused(args, "coord: width 64, seed 0: step 2: forward of op affine after layer fc1.act");
+    check_stopped(args, 1, "coord: width 64, seed 0: step 2: forward of op affine after layer fc1.act");
 }

@@ -1,7 +1,6 @@
 /* The core: RNG, arena, graph bookkeeping, errors. */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <signal.h>
 #include <string.h>
 
 #include "testing.h"
@@ -57,14 +56,51 @@ Test(rng, below_is_uniform_and_in_range) {
         cr_assert(abs(counts[k] - 10000) < 500, "bucket %d has %d", k, counts[k]);
 }
 
+/* n tensors of 128 x 1024 floats in one step; the data pointers go to data. */
+static void arena_step(mup_graph *g, int n, float **data) {
+    mup_graph_reset(g, true);
+    for (int i = 0; i < n; i++)
+        data[i] = mup_graph_tensor(g, 2, (int[]){128, 1024})->data;
+}
+
+/* Whether one block served the whole step: every tensor sits at the same stride after the one before
+ * (overflow blocks are 1 MiB, so a step served by them has gaps between tensors). */
+static bool one_block(float **data, int n) {
+    for (int i = 2; i < n; i++)
+        if ((char *)data[i] - (char *)data[i - 1] != (char *)data[1] - (char *)data[0])
+            return false;
+    return true;
+}
+
+/* The first step (20 MB, more than any block) is served by overflow blocks; the rewind regrows the
+ * main block once to the step's total, so the later steps of that size fit in it at the same address;
+ * a larger step regrows it again; a smaller one keeps what is reserved. */
 Test(graph, arena_regrows_once_then_stays) {
+    enum { N = 40, BIG = 60 };
+    size_t tensor = (sizeof(mup_tensor) + 63) / 64 * 64, step = N * (tensor + 128 * 1024 * 4);
+    float *data[BIG], *first;
     mup_graph *g = mup_graph_new();
-    for (int step = 0; step < 3; step++) {
-        mup_graph_reset(g, true);
-        for (int i = 0; i < 40; i++)
-            mup_graph_tensor(g, 2, (int[]){128, 1024}); /* 20 MB a step: more than one block */
-        cr_assert_geq(mup_graph_bytes_used(g), 40u * 128 * 1024 * 4);
+    arena_step(g, N, data);
+    cr_assert_eq(mup_graph_bytes_used(g), step, "used %zu bytes, asked %zu", mup_graph_bytes_used(g), step);
+    cr_assert_not(one_block(data, N), "the first step fitted in a main block the arena did not have yet");
+    arena_step(g, N, data);
+    cr_assert(one_block(data, N), "the step after the first did not fit in the regrown block");
+    cr_assert_eq(mup_graph_bytes_reserved(g), step);
+    first = data[0];
+    for (int k = 0; k < 3; k++) {
+        arena_step(g, N, data);
+        cr_assert_eq(data[0], first, "step %d moved the block: the arena regrew without need", k + 3);
+        cr_assert(one_block(data, N));
+        cr_assert_eq(mup_graph_bytes_used(g), step);
     }
+    arena_step(g, N / 2, data);
+    cr_assert_eq(data[0], first);
+    cr_assert_eq(mup_graph_bytes_reserved(g), step, "a smaller step changed the reserved bytes");
+    arena_step(g, BIG, data);
+    cr_assert_not(one_block(data, BIG), "a step larger than the block fitted in it");
+    cr_assert_eq(mup_graph_bytes_reserved(g), step / N * BIG);
+    arena_step(g, BIG, data);
+    cr_assert(one_block(data, BIG), "the block did not regrow to the larger step");
     mup_graph_free(g);
 }
 
@@ -120,7 +156,8 @@ Test(errors, status_message_roundtrip) {
     cr_assert_str_eq(mup_status_str(MUP_ERR_DIVERGED), "diverged");
 }
 
-Test(errors, assert_aborts, .signal = SIGABRT) {
+Test(errors, assert_aborts, .exit_code = TEST_ASSERT_EXIT) {
+    test_expect_assert("dimension 1 of a tensor is 0");
     mup_graph *g = mup_graph_new();
     mup_graph_tensor(g, 2, (int[]){3, 0});
 }

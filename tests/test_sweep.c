@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "io/h5util.h"
 #include "testing.h"
 
@@ -199,12 +200,16 @@ static void tiny_once(char *dir, char *args) {
 
 /* ---- errors before any training ---- */
 
+#define LOADING "mup-sweep: loading the data\n"
+
+/* Refused with one line naming needle (after the line that says the data is loading, if any). */
 static void assert_refused(const char *args, const char *needle) {
     char *err;
     int rc = run("", args, &err);
     cr_assert_neq(rc, 0, "mup-sweep %s succeeded", args);
     cr_assert(strstr(err, needle), "mup-sweep %s: \"%s\" not in: %s", args, needle, err);
-    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "more than one line: %s", err);
+    const char *line = strncmp(err, LOADING, strlen(LOADING)) == 0 ? err + strlen(LOADING) : err;
+    cr_assert_eq(strchr(line, '\n'), line + strlen(line) - 1, "more than one line: %s", err);
     free(err);
 }
 
@@ -243,6 +248,100 @@ Test(sweep_cli, dry_run_prints_the_plan_and_the_runs) {
     cr_assert(strstr(out, "3 trials x 2 seeds") && strstr(out, "train.lr="), "%s", out);
     cr_assert(strstr(out, "w16-t000-s0") && strstr(out, "w32-t002-s1") && strstr(out, "target-w48-s0"), "%s", out);
     free(out);
+}
+
+Test(sweep_cli, options_take_a_value_after_a_space_or_an_equals_sign_and_typos_get_a_suggestion) {
+    char args[2048], *err;
+    cr_assert_eq(run("", "--version", NULL), MUP_EXIT_OK);
+    char *out = slurp(test_path("stdout.txt"));
+    cr_assert_str_eq(out, "mup-sweep (libmup " MUP_VERSION ")\n");
+    free(out);
+    cr_assert_eq(run("", "--help", NULL), MUP_EXIT_OK);
+    out = slurp(test_path("stdout.txt"));
+    cr_assert(strstr(out, "Exit status") && strstr(out, "  2  bad command line") && strstr(out, "  3  the environment") &&
+                  strstr(out, "130  interrupted"), "%s", out);
+    free(out);
+    const char *cfg = config("tiny.json", NULL, NULL);
+    snprintf(args, sizeof args, "'%s' --out='%s' --jbos 2", cfg, test_path("x"));
+    cr_assert_eq(run("", args, &err), MUP_EXIT_USAGE);
+    cr_assert(strstr(err, "--jbos: unknown option (did you mean --jobs?)"), "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "'%s' --out='%s' --jobs=0", cfg, test_path("x"));
+    cr_assert_eq(run("", args, &err), MUP_EXIT_USAGE);
+    cr_assert(strstr(err, "--jobs needs a whole number from 1 to 4096, got \"0\""), "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "'%s' --out --resume", cfg);
+    cr_assert_eq(run("", args, &err), MUP_EXIT_USAGE);
+    cr_assert(strstr(err, "--out: missing its value"), "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "'%s' --dry-run=yes", cfg);
+    cr_assert_eq(run("", args, &err), MUP_EXIT_USAGE);
+    cr_assert(strstr(err, "--dry-run takes no value"), "%s", err);
+    free(err);
+    /* the same sweep with either form */
+    snprintf(args, sizeof args, "'%s' --dry-run --out='%s' --threads=1 --jobs=2", cfg, test_path("x"));
+    cr_assert_eq(sweep(args), 0);
+    out = slurp(test_path("stdout.txt"));
+    cr_assert(strstr(out, "# output directory: ok") && strstr(out, "target-w48-s0"), "%s", out);
+    free(out);
+    /* a config error and an environment error: the same codes as mup-coord's */
+    snprintf(args, sizeof args, "'%s' --out '%s'", config("a.json", "train.lerning_rate", "0.1"), test_path("a"));
+    cr_assert_eq(run("", args, NULL), MUP_EXIT_USAGE);
+    snprintf(args, sizeof args, "'%s' --out '%s'", test_path("no-such.json"), test_path("a"));
+    cr_assert_eq(run("", args, NULL), MUP_EXIT_ENVIRONMENT);
+}
+
+Test(sweep_cli, resume_of_a_directory_without_a_sweep_is_refused_and_creates_nothing) {
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --out '%s/deeper' --resume", config("tiny.json", NULL, NULL), test_path("none"));
+    assert_refused(args, "--resume: ");
+    cr_assert(!exists(test_tmpdir(), "none"), "--resume created the directory");
+    test_mkdir("empty");
+    snprintf(args, sizeof args, "'%s' --out '%s' --resume", config("tiny.json", NULL, NULL), test_path("empty"));
+    assert_refused(args, "has no sweep to resume");
+    cr_assert(!exists(test_path("empty"), "journal.lock"), "--resume wrote into the empty directory");
+}
+
+/* A dry run finds what the sweep would stop on: exit 0 only when the sweep can run, the sweep's exit
+ * code otherwise, and nothing created. */
+static void assert_dry_run(const char *cfg, const char *out, int code, const char *needle) {
+    char args[2048], *err;
+    snprintf(args, sizeof args, "'%s' --dry-run --out '%s'", cfg, out);
+    cr_assert_eq(run("", args, &err), code, "%s", err);
+    cr_assert(strstr(err, needle), "\"%s\" not in: %s", needle, err);
+    free(err);
+    cr_assert_neq(access(test_path("dry"), F_OK), 0, "the dry run created its directory");
+}
+
+Test(sweep_cli, dry_run_checks_the_data_the_directory_and_the_memory_of_every_run) {
+    unsetenv("MUP_MAX_MEMORY"); /* the cap is the machine's memory */
+    char dry[512];
+    snprintf(dry, sizeof dry, "%s", test_path("dry"));
+    assert_dry_run(config("tiny.json", NULL, NULL), dry, MUP_EXIT_OK, "");
+    char *out = slurp(test_path("stdout.txt"));
+    cr_assert(strstr(out, "# data: ok\n# output directory: ok\n# memory: ok\n"), "%s", out);
+    free(out);
+    assert_dry_run(config("d.json", "data", "{'dataset': 'fashion-mnist', 'path': '/no/such/dir'}"), dry,
+                   MUP_EXIT_ENVIRONMENT, "mup-sweep: data: fashion-mnist: cannot open /no/such/dir/");
+    const char *file = config("e.json", NULL, NULL);
+    char under_file[600];
+    snprintf(under_file, sizeof under_file, "%s/sub", file);
+    assert_dry_run(file, under_file, MUP_EXIT_ENVIRONMENT, "mup-sweep: output directory: cannot create the output directory");
+    assert_dry_run(file, "/proc", MUP_EXIT_ENVIRONMENT, "cannot write to the output directory /proc");
+    assert_dry_run(file, "/proc/sweep", MUP_EXIT_ENVIRONMENT, "cannot create the output directory /proc/sweep: "
+                   "cannot write to /proc");
+    /* a batch larger than the training set: refused by the dry run and by the sweep, before any directory */
+    const char *big_batch = config("batch.json", "train.batch_size", "5000");
+    assert_dry_run(big_batch, dry, MUP_EXIT_USAGE,
+                   "mup-sweep: data: train.batch_size 5000 is larger than the training set (1000 examples)");
+    char args[2048];
+    snprintf(args, sizeof args, "'%s' --out '%s'", big_batch, dry);
+    assert_refused(args, "train.batch_size 5000 is larger than the training set (1000 examples), so every step would "
+                   "repeat examples: at most 1000");
+    cr_assert_neq(access(dry, F_OK), 0, "the refused sweep created its directory");
+    /* the target: the one a real sweep meets only after every proxy has trained */
+    assert_dry_run(config("big.json", "target.width", "3000000"), dry, MUP_EXIT_ENVIRONMENT,
+                   "mup-sweep: memory: target run target-w3000000-s0 with trial 0's values: width 3000000 needs about");
 }
 
 /* ---- a whole sweep ---- */
@@ -307,6 +406,23 @@ Test(sweep_cli, summary_report_and_results_agree_with_the_journal) {
     cr_assert_eq(sweep(args), 0);
     read_journal(dir, &j);
     assert_each_once(&j, TINY_RUNS);
+}
+
+/* stderr is a file here, as under Slurm: a line says the data is loading, each finished run has a line
+ * with its settings, and the target run tells its progress by lines */
+Test(sweep_cli, a_log_file_gets_the_loading_each_run_with_its_settings_and_the_targets_progress) {
+    char dir[512], args[2048];
+    tiny_once(dir, args);
+    char *err = slurp(test_path("stderr.txt"));
+    cr_assert(strncmp(err, LOADING, strlen(LOADING)) == 0, "%s", err);
+    cr_assert(strstr(err, "mup-sweep: w16-t000-s0 ") && strstr(err, " with train.lr="), "%s", err);
+    int runs = 0;
+    for (const char *p = err; (p = strstr(p, " with train.lr=")); p++)
+        runs++;
+    cr_assert_eq(runs, TINY_RUNS, "%d run lines with settings\n%s", runs, err);
+    cr_assert(strstr(err, "target-w48-s0: step 2/20 loss ") && strstr(err, "target-w48-s0: step 20/20 loss "), "%s", err);
+    cr_assert_null(strchr(err, '\r'), "a terminal's status line in a log: %s", err);
+    free(err);
 }
 
 Test(sweep_cli, a_diverging_learning_rate_is_recorded_and_the_sweep_goes_on) {
@@ -378,18 +494,20 @@ static const char *long_config(void) {
     return cfg;
 }
 
-/* Starts mup-sweep on cfg into dir in the background, its output thrown away. */
-static pid_t start_sweep(const char *cfg, const char *dir) {
+/* Starts mup-sweep on cfg into dir in the background, its stderr into err_path, its stdout thrown away. */
+static pid_t start_sweep_to(const char *cfg, const char *dir, const char *err_path) {
     const char *argv[] = {bin(), cfg, "--out", dir, "--threads", "1", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     pid_t pid;
     cr_assert_eq(posix_spawn(&pid, bin(), &fa, NULL, (char *const *)argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     return pid;
 }
+
+static pid_t start_sweep(const char *cfg, const char *dir) { return start_sweep_to(cfg, dir, "/dev/null"); }
 
 /* Waits (up to 30 s) for dir's journal to have at least n lines; returns how many it has. */
 static int wait_lines(const char *dir, int n) {
@@ -424,6 +542,23 @@ Test(sweep_cli, kill_9_mid_sweep_then_resume_runs_every_run_once) {
     read_journal(dir, &j);
     assert_each_once(&j, LONG_RUNS);
     cr_assert_eq(j.garbled, 0);
+}
+
+Test(sweep_cli, ctrl_c_says_how_to_resume) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_path("out"));
+    const char *cfg = long_config(), *err_path = test_path("interrupted.txt");
+    pid_t pid = start_sweep_to(cfg, dir, err_path);
+    wait_lines(dir, 3);
+    kill(pid, SIGINT);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == MUP_EXIT_INTERRUPTED, "status %#x", st);
+    char *err = slurp(err_path), want[1600];
+    snprintf(want, sizeof want, "mup-sweep: interrupted; finished runs are kept in %s/journal.jsonl. To resume, run "
+             "the same command again, or: mup-sweep %s --out %s --resume\n", dir, cfg, dir);
+    cr_assert(strstr(err, want), "%s", err);
+    free(err);
 }
 
 static bool worked(const journal *j, pid_t pid) {
@@ -569,7 +704,7 @@ Test(sweep_cli, a_full_disk_stops_the_sweep_naming_the_file_and_a_resume_runs_ev
     free(text);
     snprintf(dir, sizeof dir, "%s", test_path("full"));
     snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
-    cr_assert_eq(run_limited((rlim_t)cut, args, &err), 1, "%s", err);
+    cr_assert_eq(run_limited((rlim_t)cut, args, &err), MUP_EXIT_ENVIRONMENT, "%s", err);
     cr_assert(strstr(err, "journal.jsonl: File too large"), "the file and the reason are not named: %s", err);
     free(err);
     journal j;
@@ -586,7 +721,7 @@ Test(sweep_cli, a_full_disk_stops_the_sweep_naming_the_file_and_a_resume_runs_ev
     /* room for the journal, not for results.h5: every run is kept, the report's file is named */
     snprintf(dir, sizeof dir, "%s", test_path("report"));
     snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
-    cr_assert_eq(run_limited((rlim_t)whole + 4096, args, &err), 1, "%s", err);
+    cr_assert_eq(run_limited((rlim_t)whole + 4096, args, &err), MUP_EXIT_ENVIRONMENT, "%s", err);
     cr_assert(strstr(err, "results.h5") && strstr(err, "File too large"), "%s", err);
     free(err);
     read_journal(dir, &j);
@@ -634,9 +769,10 @@ Test(sweep_cli, an_output_directory_that_takes_no_new_file_is_refused_before_tra
     chmod(dir, 0755);
     if (rc == 77)
         cr_skip("the user nobody cannot run %s", bin());
-    cr_assert_eq(rc, 1, "%s", err);
+    cr_assert_eq(rc, MUP_EXIT_ENVIRONMENT, "%s", err);
     cr_assert(strstr(err, "cannot write to the output directory") && strstr(err, "Permission denied"), "%s", err);
-    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "more than one line: %s", err);
+    const char *line = err + strlen(LOADING);
+    cr_assert_eq(strchr(line, '\n'), line + strlen(line) - 1, "more than one line: %s", err);
     free(err);
     cr_assert_eq(file_size(dir, "journal.jsonl"), header, "nothing was trained");
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "spec.h"
 #include "suggest.h"
@@ -263,6 +264,45 @@ Test(sweep_config, grid_needs_points) {
                      "'lr': {'dist': 'uniform', 'low': 0.1, 'high': 0.2, 'grid': 1000},"
                      "'dropout': {'dist': 'uniform', 'low': 0.1, 'high': 0.2, 'grid': 1001}}}, 'proxy_widths': [32]}"),
                    "search.space: the grid has more than 1000000 points");
+}
+
+/* ---- legal configs that are likely mistakes ---- */
+
+static char warnings[4096];
+
+static void keep_warning(mup_log_level level, const char *message, void *ctx) {
+    (void)ctx;
+    if (level >= MUP_LOG_WARN)
+        snprintf(warnings + strlen(warnings), sizeof warnings - strlen(warnings), "%s\n", message);
+}
+
+/* Parses text (freed here), which must load, with warnings that contain needle (NULL: no warning). */
+static void expect_warning(char *text, const char *needle) {
+    warnings[0] = '\0';
+    mup_set_log_fn(keep_warning, NULL);
+    mup_sweep_config *c = parse_ok(text);
+    mup_set_log_fn(NULL, NULL);
+    if (needle)
+        cr_assert(strstr(warnings, needle), "warnings \"%s\" lack \"%s\"", warnings, needle);
+    else
+        cr_assert_str_eq(warnings, "");
+    mup_sweep_config_free(c);
+    free(text);
+}
+
+Test(sweep_config, likely_mistakes_are_warned_or_refused) {
+    expect_warning(q(BASE), NULL);
+    expect_warning(with("target.width", "64"),
+                   "target.width 64 is narrower than the widest proxy (128): µTransfer carries a setting");
+    expect_warning(with("search.space.lr", "{'dist': 'log2uniform', 'low': 0.0001, 'high': 0.01}"),
+                   "search.space.lr: log2uniform bounds are exponents of 2 (low 0.0001, high 0.01 search 1.00007 to "
+                   "1.00696); for values use loguniform, or give their exponents (low -13.3, high -6.64)");
+    expect_warning(with("search.space.lr", "{'dist': 'log2uniform', 'low': -14, 'high': -0.5}"), NULL);
+    expect_warning(with("train.lr", "0.01"),
+                   "train.lr is set (0.01) and searched (search.space.lr): the search decides it");
+    expect_warning(with("mup.output_mult", "2"), "mup.output_mult is set (2) and searched");
+    expect_invalid(with("search.space.lr.grid", "4"),
+                   "search.space.lr.grid: 4 points, but search.sampler is random: only the grid sampler takes points");
 }
 
 Test(sweep_config, missing_sections_and_trials) {
@@ -617,6 +657,25 @@ static void other_value(const mup_key *k, double v, char *buf, size_t n) {
     }
 }
 
+/* BASE under the grid sampler: lr_points along lr, 2 along the other two keys. */
+static char *grid_config(const char *lr_points) {
+    char *a = with("search.sampler", "'grid'"), *b = test_json_with(a, "search.trials", NULL);
+    char *c = test_json_with(b, "search.space.lr.grid", lr_points), *d = test_json_with(c, "search.space.output_mult.grid", "2");
+    char *e = test_json_with(d, "search.space.init_std.grid", "2");
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    return e;
+}
+
+Test(fingerprint, changes_with_the_grid_points) {
+    char two[17], three[17];
+    fingerprint_of(grid_config("2"), two);
+    fingerprint_of(grid_config("3"), three);
+    cr_assert_str_neq(two, three);
+}
+
 Test(fingerprint, changes_with_every_value) {
     char base[17], changed[17], path[128], value[64];
     fingerprint_of(q(BASE), base);
@@ -649,7 +708,6 @@ Test(fingerprint, changes_with_every_value) {
         {"search.space.lr.low", "-13"},
         {"search.space.lr.high", "-3.5"},
         {"search.space.init_std.dist", "'uniform'"},
-        {"search.space.lr.grid", "3"},
         {"search.space.depth", "{'dist': 'int', 'low': 1, 'high': 3}"},
         {"proxy_widths", "[128, 256]"},
         {"proxy_widths", "[256]"},
@@ -718,4 +776,66 @@ Test(suggest, edit_distance) {
     cr_assert_eq(mup_suggest_distance("l", "lr"), 1);
     cr_assert_eq(mup_suggest_distance("eval", "eval_batches"), 1); /* a prefix */
     cr_assert_eq(mup_suggest_distance("ev", "eval_batches"), -1);
+}
+
+/* ---- the tools' command line (sweep/cli.c) ---- */
+
+static const mup_cli_option cli_options[] = {
+    {"out", 0, true, NULL}, {"jobs", 'j', true, NULL}, {"resume", 0, false, NULL}};
+
+/* The arguments of argv (NULL-terminated) as "name=value" or "=value" for a plain one, joined by
+ * spaces, or "error: message" at the first error. */
+static void cli_parse(const char *const *argv, char *out, size_t n) {
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    mup_cli p = mup_cli_start(cli_options, 3, argc, (char **)argv);
+    out[0] = '\0';
+    for (;;) {
+        int opt;
+        const char *v;
+        if (mup_cli_next(&p, &opt, &v) != MUP_OK) {
+            snprintf(out, n, "error: %s", mup_error_message());
+            return;
+        }
+        if (opt < 0 && !v)
+            return;
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%s%s=%s", used ? " " : "", opt < 0 ? "" : cli_options[opt].name,
+                 v ? v : "(none)");
+    }
+}
+
+#define EXPECT_CLI(want, ...)                                                             \
+    do {                                                                                  \
+        char got_[512];                                                                   \
+        cli_parse((const char *[]){"tool", __VA_ARGS__, NULL}, got_, sizeof got_);        \
+        cr_assert_str_eq(got_, want);                                                     \
+    } while (0)
+
+Test(cli, both_forms_switches_short_forms_and_plain_arguments) {
+    EXPECT_CLI("=c.json out=d jobs=4 resume=(none)", "c.json", "--out", "d", "--jobs=4", "--resume");
+    EXPECT_CLI("out=a=b jobs=2", "--out=a=b", "-j", "2");
+    EXPECT_CLI("jobs=-1 =--out", "--jobs", "-1", "--", "--out"); /* after --, plain; a negative value */
+    EXPECT_CLI("=-", "-");
+}
+
+Test(cli, errors_name_the_argument_and_suggest_the_nearest_option) {
+    EXPECT_CLI("error: --jbos: unknown option (did you mean --jobs?)", "--jbos", "2");
+    EXPECT_CLI("error: --jbos: unknown option (did you mean --jobs?)", "--jbos=2");
+    EXPECT_CLI("error: -out: unknown option (did you mean --out?)", "-out", "d");
+    EXPECT_CLI("error: --zzzzzz: unknown option (see --help)", "--zzzzzz");
+    EXPECT_CLI("error: --out: missing its value", "--out");
+    EXPECT_CLI("error: --out: missing its value", "--out", "--resume");
+    EXPECT_CLI("error: --out: missing its value", "--out=");
+    EXPECT_CLI("error: --resume takes no value (got --resume=yes)", "--resume=yes");
+}
+
+Test(cli, exit_codes_by_kind_of_error) {
+    cr_assert_eq(mup_cli_exit_code(MUP_OK), 0);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_INVALID), MUP_EXIT_USAGE);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_PARSE), MUP_EXIT_USAGE);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_IO), MUP_EXIT_ENVIRONMENT);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_NOMEM), MUP_EXIT_ENVIRONMENT);
+    cr_assert_eq(mup_cli_exit_code(MUP_ERR_DIVERGED), MUP_EXIT_FAILED);
 }

@@ -167,3 +167,14 @@ char *test_json_with(const char *json, const char *path, const char *value) {
     cJSON_Delete(root);
     return text;
 }
+
+static void expected_assert(const char *file, int line, const char *message, void *ctx) {
+    const char *needle = ctx;
+    if (!strstr(message, needle))
+        cr_assert_fail("MUP_ASSERT at %s:%d said \"%s\", expected a message containing \"%s\"", file, line,
+                       message, needle);
+    fflush(NULL);
+    _exit(TEST_ASSERT_EXIT);
+}
+
+void test_expect_assert(const char *needle) { mup_set_abort_handler(expected_assert, (void *)needle); }

@@ -40,6 +40,16 @@ char *test_json_quotes(const char *s);
  * removed when value is NULL; missing objects on the way are created. malloc'd. */
 char *test_json_with(const char *json, const char *path, const char *value);
 
+/* Exit status of an abort test whose MUP_ASSERT failed with the expected message. */
+#define TEST_ASSERT_EXIT 86
+
+/* Arms the abort handler for a test declared with .exit_code = TEST_ASSERT_EXIT: the next failed
+ * MUP_ASSERT must carry a message containing `needle`, and then the test exits with TEST_ASSERT_EXIT.
+ * Any other message fails the test and shows it; an abort that does not come from MUP_ASSERT (a
+ * sanitizer report under abort_on_error=1) is a crash, and a test that does not stop is a failure.
+ * Not `.signal = SIGABRT`, which passes on any abort. */
+void test_expect_assert(const char *needle);
+
 /* Fills every parameter's gradient N(0, 1) from seed. */
 void test_set_grads(mup_model *M, uint64_t seed);
 

@@ -50,7 +50,8 @@ typedef struct {
     int steps;
     int eval_every;            /* evaluate every so many steps (and always at the end); 0: at the end */
     double diverge_factor;     /* a loss above this × the first loss is diverged; 0 means 10 */
-    bool progress;             /* progress bar on stderr when stderr is a terminal */
+    bool progress;             /* progress on stderr: a bar on a terminal, else (a log) a line at each
+                                * tenth of the run and at least once a minute */
     const char *label;         /* shown before the progress bar */
     const char *log_path;      /* JSON lines, one per step and one per evaluation; NULL: none */
     const char *checkpoint_path; /* HDF5 checkpoint written every checkpoint_every steps and at the end */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -18,7 +19,12 @@
 #define MAGIC_LABELS 0x00000801u
 #define MAGIC_IMAGES 0x00000803u
 #define CHUNK 64 /* images per read */
-#define HINT "install the Debian package dataset-fashion-mnist or set MUP_FASHION_MNIST_DIR"
+/* What to do about a missing file depends on where the directory came from: a path the caller gave
+ * wins over the environment, so naming the variable there would send the user the wrong way. */
+#define HINT_DEFAULT " (install the Debian package dataset-fashion-mnist or set MUP_FASHION_MNIST_DIR)"
+#define HINT_ENV " (the directory named by MUP_FASHION_MNIST_DIR)"
+#define HINT_GIVEN " (the directory given; the Debian package dataset-fashion-mnist installs the files in " \
+    MUP_FASHION_MNIST_DEFAULT_DIR ")"
 
 typedef struct {
     gzFile gz;
@@ -26,15 +32,14 @@ typedef struct {
     uint32_t count;          /* items the header announces */
 } idx_file;
 
-static mup_status idx_open(idx_file *f, const char *dir, const char *name) {
+static mup_status idx_open(idx_file *f, const char *dir, const char *name, const char *hint) {
     int len = snprintf(f->path, sizeof f->path, "%s/%s", dir, name);
     if (len < 0 || (size_t)len >= sizeof f->path)
         return mup_error(MUP_ERR_INVALID, "fashion-mnist: directory name too long: %.200s...", dir);
     /* open() rather than gzopen() so that errno is certain to describe the failure */
     int fd = open(f->path, O_RDONLY);
     if (fd < 0)
-        return mup_error(MUP_ERR_IO, "fashion-mnist: cannot open %s: %s (" HINT ")", f->path,
-                         strerror(errno));
+        return mup_error(MUP_ERR_IO, "fashion-mnist: cannot open %s: %s%s", f->path, strerror(errno), hint);
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
@@ -175,15 +180,17 @@ static mup_status load(idx_file *lab, idx_file *img, int limit, mup_classif_data
 
 mup_status mup_fashion_mnist_load(const char *dir, bool train, int limit, mup_classif_data *out) {
     *out = (mup_classif_data){0};
+    const char *env = getenv("MUP_FASHION_MNIST_DIR");
+    const char *hint = dir ? HINT_GIVEN : env && *env ? HINT_ENV : HINT_DEFAULT;
     dir = mup_data_dir(dir, "MUP_FASHION_MNIST_DIR", MUP_FASHION_MNIST_DEFAULT_DIR);
     const char *split = train ? "train" : "t10k";
     char name[64];
     idx_file lab = {0}, img = {0};
     snprintf(name, sizeof name, "%s-labels-idx1-ubyte.gz", split);
-    mup_status s = idx_open(&lab, dir, name);
+    mup_status s = idx_open(&lab, dir, name, hint);
     if (s == MUP_OK) {
         snprintf(name, sizeof name, "%s-images-idx3-ubyte.gz", split);
-        s = idx_open(&img, dir, name);
+        s = idx_open(&img, dir, name, hint);
     }
     if (s == MUP_OK)
         s = load(&lab, &img, limit, out);

@@ -1,14 +1,15 @@
-/* A one-line progress bar with ETA on stderr, drawn only when stderr is a terminal and at most ten
- * times a second. */
+/* Progress with ETA on stderr: on a terminal a one-line bar redrawn at most ten times a second; in a
+ * log file (stderr not a terminal: Slurm, a pipe) a line at each tenth of the run and at least once
+ * a minute, so that a long run shows it is alive without filling the log. */
 #ifndef MUP_PROGRESS_H
 #define MUP_PROGRESS_H
 
 #include <stdbool.h>
 
 typedef struct {
-    bool on;
+    bool on, tty;
     const char *label;
-    int total;
+    int total, done_last;
     double t_start, t_last;
 } mup_progress;
 
