@@ -9,10 +9,11 @@
 
 #include "coord_config.h"
 #include "coord_plot.h"
+#include "coord_verdict.h"
 #include "internal.h"
 #include "recipe.h"
 
-enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_BAD_INPUT = 2 };
+enum { EXIT_PASS = MUP_COORD_EXIT_PASS, EXIT_BAD_INPUT = MUP_COORD_EXIT_BAD_INPUT };
 
 /* What every model of one check shares: the spec (with its parametrization) and the fixed batch. */
 typedef struct {
@@ -148,6 +149,7 @@ static mup_status write_outputs(const mup_coord_config *c, const mup_coord_resul
     s = s ? s : mup_coord_save_csv(path, runs, n);
     snprintf(path, sizeof path, "%s/coord.json", c->out);
     s = s ? s : save_config(c, path);
+    s = s ? s : mup_coord_write_verdict(c->out, runs, n);
     if (s)
         return s;
     describe(c, title, sizeof title);
@@ -204,9 +206,9 @@ int main(int argc, char **argv) {
             mup_coord_print_verdict(runs[i], stdout);
             printf("\n");
         }
-        code = results[0].pass ? EXIT_PASS : EXIT_FAIL;
-        printf("mup-coord: %s: %s (written to %s/coord.{h5,csv,png})\n", which[0] == MUP_PARAMETRIZATION_MUP ? "µP" : "SP",
-               results[0].pass ? "PASS" : "FAIL", c.out);
+        code = mup_coord_exit_status(results[0].status);
+        printf("mup-coord: %s: %s (written to %s/coord.{h5,csv,png} and verdict.json)\n",
+               which[0] == MUP_PARAMETRIZATION_MUP ? "µP" : "SP", mup_coord_status_name(results[0].status), c.out);
     }
     for (int i = 0; i < n; i++)
         mup_coord_result_free(&results[i]);
