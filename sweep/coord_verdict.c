@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "plot.h"
+#include "json.h"
 #include "runs.h"
 
 int mup_coord_exit_status(mup_coord_status s) {
@@ -78,14 +78,5 @@ mup_status mup_coord_write_verdict(const char *dir, const mup_coord_result *cons
     cJSON *a = cJSON_AddArrayToObject(root, "runs");
     for (int i = 0; i < n_runs; i++)
         cJSON_AddItemToArray(a, run_json(runs[i]));
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    FILE *f;
-    mup_status s = mup_plot_open(dir, "verdict.json", &f);
-    if (!s) {
-        fprintf(f, "%s\n", text);
-        s = mup_plot_close(f, dir, "verdict.json");
-    }
-    cJSON_free(text);
-    return s;
+    return mup_json_save(dir, "verdict.json", root);
 }
