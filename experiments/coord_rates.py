@@ -13,8 +13,10 @@ as each finishes) and prints the rates as JSON (docs/coord-check.md quotes them)
 drawn from a fixed seed, so the first K of any run are the same: --summary on a run stopped after K
 settings gives what `coord_rates.py K` would.
 
-mup-coord is started with an argument list, never through a shell. Each setting runs on one thread
-(OMP_NUM_THREADS=1) and costs 1-10 CPU-seconds.
+mup-coord ($MUP_COORD, else build/sweep/mup-coord: copy it elsewhere if you rebuild meanwhile) is
+started with an argument list, never through a shell. Each setting runs on one thread
+(OMP_NUM_THREADS=1) and costs 1-10 CPU-seconds. A run that stops resumes: the settings already in
+OUT/settings.jsonl are drawn again and skipped.
 """
 import json
 import os
@@ -25,7 +27,7 @@ import time
 from collections import Counter, defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOL = os.path.join(ROOT, "build", "sweep", "mup-coord")
+TOOL = os.environ.get("MUP_COORD") or os.path.join(ROOT, "build", "sweep", "mup-coord")
 
 
 def draw(rng):
@@ -71,11 +73,17 @@ def main():
     os.makedirs(out, exist_ok=True)
     rng = random.Random(13)
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    path = os.path.join(out, "settings.jsonl")
     rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            rows = [json.loads(line) for line in f]
     cpu0 = os.times()
-    with open(os.path.join(out, "settings.jsonl"), "w") as log:
+    with open(path, "a") as log:
         for i in range(n):
             setting, args = draw(rng)
+            if i < len(rows):
+                continue  # done before: drawn again only to keep the sequence
             d = os.path.join(out, "run%03d" % i)
             t0, c0 = time.monotonic(), os.times()
             p = subprocess.run([TOOL] + args + ["--out", d], env=env, stdout=subprocess.DEVNULL,
