@@ -118,15 +118,18 @@ def rates(rows, key):
 
 
 def summarise(rows, cpu_seconds):
+    cpu = [r["cpu"] for r in rows if "cpu" in r]
     groups = defaultdict(list)
     for r in rows:
         groups["all"].append(r)
         groups["model=" + r["model"]].append(r)
         groups["optimizer=" + r["optimizer"]].append(r)
         groups["dof<=3" if r["dof"] <= 3 else "dof>=4"].append(r)
+        if r["dof"] >= 8:
+            groups["dof>=8"].append(r)
     return {
         "cpu_seconds": None if cpu_seconds is None else round(cpu_seconds, 1),
-        "cpu_seconds_per_setting": round(sum(r["cpu"] for r in rows) / len(rows), 2) if rows and "cpu" in rows[0] else None,
+        "cpu_seconds_per_setting": round(sum(cpu) / len(cpu), 2) if cpu else None,
         "groups": {
             g: {"mup": rates(rs, "mup"), "sp": rates(rs, "sp"), "mup_old_rule": rates(rs, "mup_old"),
                 "sp_old_rule": rates(rs, "sp_old")}
