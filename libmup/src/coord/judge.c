@@ -57,7 +57,10 @@ static double t_quantile(double tail, int dof) {
         hi *= 2.0;
     for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
         double mid = 0.5 * (lo + hi);
-        *(t_upper_tail(mid, dof) > tail ? &lo : &hi) = mid;
+        if (t_upper_tail(mid, dof) > tail)
+            lo = mid;
+        else
+            hi = mid;
     }
     return 0.5 * (lo + hi);
 }
@@ -88,6 +91,9 @@ static void fit(const mup_coord_result *r, int t, int l, const double *logw, dou
         *se = r->dof > 0 ? sqrt(rss / r->dof / (r->n_seeds * sxx)) : INFINITY;
 }
 
+/* FAIL needs the slope outside the band by more than k_fail se (Bonferroni over the layer-steps, so
+ * that a right model rarely fails anywhere); PASS needs the one-sided interval inside the band, so that
+ * a noisy run cannot pass by luck; the rest cannot be told. */
 static mup_coord_status decide(const mup_coord_result *r, const mup_coord_verdict *v) {
     if (isnan(v->slope))
         return MUP_COORD_FAIL;
