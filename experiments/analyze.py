@@ -3,14 +3,13 @@
 
     analyze.py lr-transfer OUT RESULTS   (OUT/<model>-<param>/journal.jsonl -> RESULTS/lr-transfer/)
     analyze.py tuning-cost OUT RESULTS   (OUT/direct-2048, OUT/proxy-128-K -> RESULTS/tuning-cost/)
-    analyze.py coord RESULTS             (RESULTS/coord/<model>/verdict.txt -> RESULTS/coord/result.json)
+    analyze.py coord RESULTS             (RESULTS/coord/<model>/verdict.json -> RESULTS/coord/result.json)
 
 Only the standard library: the journals are JSON lines (docs/sweep.md), the plots are gnuplot's.
 """
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -181,28 +180,24 @@ def tuning_cost(out, results):
 
 # ---- experiment 3: coordinate checks ----
 
-# a row of mup-coord's verdict table: parametrization, layer, step, slope, growth per 4x of width, verdict
-VERDICT_ROW = re.compile(r"^(µP|SP)\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(PASS|FAIL)")
-
 
 def coord(results):
     summary = {}
     for model in ("mlp", "gpt"):
-        rows = defaultdict(list)
-        with open(os.path.join(results, "coord", model, "verdict.txt")) as f:
-            for line in f:
-                m = VERDICT_ROW.match(line)
-                if m:
-                    rows["mup" if m[1] == "µP" else "sp"].append((m[2], float(m[5]), m[6] == "PASS"))
+        with open(os.path.join(results, "coord", model, "verdict.json")) as f:
+            verdict = json.load(f)  # what mup-coord judged (docs/coord-check.md)
         summary[model] = {
-            param: {
-                "verdict": "PASS" if all(ok for _, _, ok in rs) else "FAIL",
-                "layer_steps_within": sum(ok for _, _, ok in rs),
-                "layer_steps": len(rs),
-                "largest_growth_per_4x_width": max(g for _, g, _ in rs),
-                "failing_layers": sorted({layer for layer, _, ok in rs if not ok}),
+            run["parametrization"]: {
+                "verdict": run["verdict"],
+                "layer_steps_within": run["passed"],
+                "layer_steps_inconclusive": run["inconclusive"],
+                "layer_steps_failing": run["failed"],
+                "layer_steps": run["layer_steps"],
+                "largest_growth_per_4x_width": round(
+                    max(v["ratio_per_4x"] for v in run["verdicts"] if v["ratio_per_4x"] is not None), 3),
+                "failing_layers": sorted(run["failing_layers"]),
             }
-            for param, rs in rows.items()
+            for run in verdict["runs"]
         }
     with open(os.path.join(results, "coord", "result.json"), "w") as f:
         json.dump(summary, f, indent=2)

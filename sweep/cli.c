@@ -27,8 +27,10 @@ void mup_cli_print_exit_codes(FILE *f, const char *failed) {
             "  %3d  bad command line or config: nothing ran\n"
             "  %3d  the environment: missing or unreadable data, an output directory that cannot be\n"
             "       written, not enough memory or disk\n"
+            "  %3d  inconclusive: a check ran but cannot tell (mup-coord)\n"
             "  %3d  interrupted (Ctrl-C)\n",
-            MUP_EXIT_OK, MUP_EXIT_FAILED, failed, MUP_EXIT_USAGE, MUP_EXIT_ENVIRONMENT, MUP_EXIT_INTERRUPTED);
+            MUP_EXIT_OK, MUP_EXIT_FAILED, failed, MUP_EXIT_USAGE, MUP_EXIT_ENVIRONMENT, MUP_EXIT_INCONCLUSIVE,
+            MUP_EXIT_INTERRUPTED);
 }
 
 void mup_cli_print_version(const char *tool) { printf("%s (libmup %s)\n", tool, MUP_VERSION); }

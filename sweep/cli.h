@@ -15,6 +15,7 @@ enum {
     MUP_EXIT_FAILED = 1,       /* the tool ran and the outcome is a failure */
     MUP_EXIT_USAGE = 2,        /* the command line or the config is wrong: nothing ran */
     MUP_EXIT_ENVIRONMENT = 3,  /* data, files, directories, memory or disk: nothing wrong with the config */
+    MUP_EXIT_INCONCLUSIVE = 4, /* a check ran but cannot tell (mup-coord: noise could explain the slopes) */
     MUP_EXIT_INTERRUPTED = 130 /* stopped by Ctrl-C (SIGINT) or SIGTERM */
 };
 

@@ -76,9 +76,11 @@ static void row_range(const mup_coord_result *r, double *ymin, double *ymax, int
     }
 }
 
-/* Layer l's line: 8 colours, 13 point shapes and 4 dash patterns, so that 24 layers stay apart. */
-static void line_style(FILE *f, int l) {
-    fprintf(f, "with linespoints lt %d pt %d dt %d lw 1.5", l % 8 + 1, l % 13 + 1, l / 8 % 4 + 1);
+/* Layer l's line: 8 colours, 13 point shapes and 4 dash patterns, so that 24 layers stay apart; a
+ * failing layer drawn thick and an inconclusive one a little thicker, so that the eye finds them. */
+static void line_style(FILE *f, int l, mup_coord_status status) {
+    static const double width[] = {[MUP_COORD_PASS] = 1.5, [MUP_COORD_FAIL] = 4.5, [MUP_COORD_INCONCLUSIVE] = 2.5};
+    fprintf(f, "with linespoints lt %d pt %d dt %d lw %g", l % 8 + 1, l % 13 + 1, l / 8 % 4 + 1, width[status]);
 }
 
 /* The panel's place on the canvas, in screen fractions. */
@@ -89,13 +91,17 @@ static void place(FILE *f, double left, double right, double bottom, double top)
 
 static void write_panel(FILE *f, const mup_coord_result *r, int t, int first_index) {
     const char *name = r->parametrization == MUP_PARAMETRIZATION_MUP ? "µP" : "SP";
-    fprintf(f, "set title '%s, t = %d%s'\n", name, t + 1, t == 0 ? " (init)" : "");
+    int failing = 0;
+    for (int l = 0; l < r->n_layers; l++)
+        failing += mup_coord_verdict_at(r, t, l)->status == MUP_COORD_FAIL;
+    fprintf(f, "set title '%s, t = %d%s", name, t + 1, t == 0 ? " (init)" : "");
+    fprintf(f, failing ? ": %d failing (thick)'\n" : "'\n", failing);
     const char *sep = "plot ";
     for (int l = 0; l < r->n_layers; l++) {
         if (!plottable(r, t, l))
             continue; /* all zero: nothing on a log axis (the verdict says "zero") */
         fprintf(f, "%s'coord.dat' index %d using 1:2 ", sep, first_index + t * r->n_layers + l);
-        line_style(f, l);
+        line_style(f, l, mup_coord_verdict_at(r, t, l)->status);
         fprintf(f, " notitle");
         sep = ", \\\n     ";
     }
@@ -113,7 +119,7 @@ static void write_key(FILE *f, const mup_coord_result *r, double left) {
                "set key inside left top box opaque font ',8' spacing 0.9 maxrows %d\n", r->n_layers);
     for (int l = 0; l < r->n_layers; l++) {
         fprintf(f, "%s NaN ", l ? ", \\\n    " : "plot");
-        line_style(f, l);
+        line_style(f, l, MUP_COORD_PASS); /* the key names the style; the panels show the verdict */
         fprintf(f, " title '%s' noenhanced", r->layers[l].name);
     }
     fprintf(f, "\n");

@@ -1,5 +1,7 @@
 /* mup-coord's plot: one panel per step t (columns) and parametrization (rows), x = width (log2),
- * y = mean |x| (log), one line per layer, mean over seeds. Writes coord.dat and coord.gp into the
+ * y = mean |x| (log), one line per layer, mean over seeds; a layer that fails at a step is drawn thick
+ * in that panel, an inconclusive one thicker than one that passes, and each panel's title counts its
+ * failing layers. Writes coord.dat and coord.gp into the
  * directory and renders coord.png with gnuplot. */
 #ifndef MUP_SWEEP_COORD_PLOT_H
 #define MUP_SWEEP_COORD_PLOT_H

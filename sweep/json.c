@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "plot.h"
 
 static mup_status parse_error(const char *text, const char *at, const char *source) {
     if (!at)
@@ -65,5 +66,18 @@ mup_status mup_json_load(const char *path, cJSON **out) {
         return s;
     s = mup_json_parse(text, path, out);
     free(text);
+    return s;
+}
+
+mup_status mup_json_save(const char *dir, const char *name, cJSON *root) {
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f;
+    mup_status s = mup_plot_open(dir, name, &f);
+    if (!s) {
+        fprintf(f, "%s\n", text);
+        s = mup_plot_close(f, dir, name);
+    }
+    cJSON_free(text);
     return s;
 }

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "coord_config.h"
 #include "coord_plot.h"
+#include "coord_verdict.h"
 #include "internal.h"
 #include "recipe.h"
 
@@ -149,6 +150,7 @@ static mup_status write_outputs(const mup_coord_config *c, const mup_coord_resul
     s = s ? s : mup_coord_save_csv(path, runs, n);
     snprintf(path, sizeof path, "%s/coord.json", c->out);
     s = s ? s : save_config(c, path);
+    s = s ? s : mup_coord_write_verdict(c->out, runs, n);
     if (s)
         return s;
     describe(c, title, sizeof title);
@@ -211,9 +213,9 @@ int main(int argc, char **argv) {
             mup_coord_print_verdict(runs[i], stdout);
             printf("\n");
         }
-        code = results[0].pass ? EXIT_PASS : EXIT_FAIL;
-        printf("mup-coord: %s: %s (written to %s/coord.{h5,csv,png})\n", which[0] == MUP_PARAMETRIZATION_MUP ? "µP" : "SP",
-               results[0].pass ? "PASS" : "FAIL", c.out);
+        code = mup_coord_exit_status(results[0].status);
+        printf("mup-coord: %s: %s (written to %s/coord.{h5,csv,png} and verdict.json)\n",
+               which[0] == MUP_PARAMETRIZATION_MUP ? "µP" : "SP", mup_coord_status_name(results[0].status), c.out);
     }
     for (int i = 0; i < n; i++)
         mup_coord_result_free(&results[i]);

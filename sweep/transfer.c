@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "plot.h"
+#include "json.h"
 #include "sampler.h"
 
 static int width_index(const mup_sweep_config *c, int width) {
@@ -167,14 +167,5 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     bool chosen = l->n > l->n_proxy && l->runs[l->n_proxy].has_spec;
     cJSON_AddItemToObject(root, "target", target_json(c, l, j, chosen ? l->runs[l->n_proxy].trial : t->best));
     add_counts(root, l, j);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    FILE *f;
-    mup_status s = mup_plot_open(dir, "summary.json", &f);
-    if (!s) {
-        fprintf(f, "%s\n", text);
-        s = mup_plot_close(f, dir, "summary.json");
-    }
-    cJSON_free(text);
-    return s;
+    return mup_json_save(dir, "summary.json", root);
 }

@@ -128,7 +128,7 @@ static void recipe_free(recipe *r) {
 static const int widths[] = {32, 64, 128, 256};
 
 static mup_coord_opts opts(mup_optim_kind kind, int steps) {
-    return (mup_coord_opts){.widths = widths, .n_widths = 4, .steps = steps, .seeds = 2, .first_seed = 1,
+    return (mup_coord_opts){.widths = widths, .n_widths = 4, .steps = steps, .seeds = 4, .first_seed = 1,
                             .optim = {.kind = kind, .lr = kind == MUP_OPTIM_SGD ? 0.5f : 0.01f}};
 }
 
@@ -145,8 +145,8 @@ static const mup_coord_verdict *verdict(const mup_coord_result *r, const char *l
     return mup_coord_verdict_at(r, t - 1, l);
 }
 
-static void print_on_failure(const mup_coord_result *r, bool expect_pass) {
-    if (r->pass != expect_pass)
+static void print_on_failure(const mup_coord_result *r, mup_coord_status expect) {
+    if (r->status != expect)
         mup_coord_print_verdict(r, stderr);
 }
 
@@ -154,14 +154,21 @@ static void print_on_failure(const mup_coord_result *r, bool expect_pass) {
 
 static void check_passes(recipe *r, mup_optim_kind kind) {
     mup_coord_result res = run(r, opts(kind, 3));
-    print_on_failure(&res, true);
-    cr_assert(res.pass, "µP fails the coordinate check: %d layer-steps", res.n_failed);
+    print_on_failure(&res, MUP_COORD_PASS);
+    cr_assert(res.status == MUP_COORD_PASS, "µP fails the coordinate check: %d layer-steps", res.n_failed);
     cr_assert_eq(res.parametrization, MUP_PARAMETRIZATION_MUP);
     mup_coord_result_free(&res);
     recipe_free(r);
 }
 
-Test(coord, mup_mlp_passes_with_adam) { check_passes(mlp_recipe(MUP_PARAMETRIZATION_MUP), MUP_OPTIM_ADAM); }
+/* With Adam the tiny MLP's readout at t = 2 still holds mostly its initial part, which shrinks with
+ * width: its slope (-0.125) sits at the band's edge, which the check rightly calls inconclusive. A
+ * zero readout has no initial part (docs/coord-check.md, "Why these defaults"). */
+Test(coord, mup_mlp_passes_with_adam) {
+    recipe *r = mlp_recipe(MUP_PARAMETRIZATION_MUP);
+    r->mlp.readout_zero_init = true;
+    check_passes(r, MUP_OPTIM_ADAM);
+}
 Test(coord, mup_mlp_passes_with_sgd) { check_passes(mlp_recipe(MUP_PARAMETRIZATION_MUP), MUP_OPTIM_SGD); }
 Test(coord, mup_gpt_passes_with_adam) { check_passes(gpt_recipe(MUP_PARAMETRIZATION_MUP), MUP_OPTIM_ADAM); }
 Test(coord, mup_gpt_passes_with_sgd) { check_passes(gpt_recipe(MUP_PARAMETRIZATION_MUP), MUP_OPTIM_SGD); }
@@ -169,20 +176,24 @@ Test(coord, mup_gpt_passes_with_sgd) { check_passes(gpt_recipe(MUP_PARAMETRIZATI
 Test(coord, sp_mlp_with_adam_fails_as_hidden_and_output_grow) {
     recipe *r = mlp_recipe(MUP_PARAMETRIZATION_SP);
     mup_coord_result res = run(r, opts(MUP_OPTIM_ADAM, 3));
-    print_on_failure(&res, false);
-    cr_assert(!res.pass);
+    print_on_failure(&res, MUP_COORD_FAIL);
+    cr_assert(res.status == MUP_COORD_FAIL);
     cr_assert_eq(res.parametrization, MUP_PARAMETRIZATION_SP);
     double tol = log(1.2) / log(4.0);
+    /* they grow from the first update on; at t = 3 beyond what the noise of 4 seeds can explain */
     for (int t = 2; t <= 3; t++)
         for (int i = 0; i < 3; i++) {
             const char *grows[] = {"fc2", "fc2.act", "readout"};
             const mup_coord_verdict *v = verdict(&res, grows[i], t);
-            cr_assert(!v->pass && v->slope > tol, "SP %s at t = %d: slope %g", grows[i], t, v->slope);
+            cr_assert(v->status != MUP_COORD_PASS && v->slope > tol, "SP %s at t = %d: slope %g", grows[i], t,
+                      v->slope);
+            cr_assert(t == 2 || v->status == MUP_COORD_FAIL, "SP %s at t = 3: %s", grows[i],
+                      mup_coord_status_name(v->status));
             cr_assert_float_eq(v->ratio, pow(4.0, v->slope), 1e-12);
         }
     /* the input layer's fan-in is finite: its Adam update is the same size at every width */
     for (int t = 1; t <= 3; t++)
-        cr_assert(verdict(&res, "fc1", t)->pass, "SP fc1 at t = %d", t);
+        cr_assert(verdict(&res, "fc1", t)->status == MUP_COORD_PASS, "SP fc1 at t = %d", t);
     mup_coord_result_free(&res);
     recipe_free(r);
 }
@@ -193,14 +204,16 @@ Test(coord, an_unscaled_hidden_learning_rate_fails_at_that_layer) {
     recipe *r = mlp_recipe(MUP_PARAMETRIZATION_MUP);
     r->unscaled = "fc2.weight";
     mup_coord_result res = run(r, opts(MUP_OPTIM_ADAM, 3));
-    print_on_failure(&res, false);
-    cr_assert(!res.pass);
+    print_on_failure(&res, MUP_COORD_FAIL);
+    cr_assert(res.status == MUP_COORD_FAIL);
     for (int t = 1; t <= 3; t++)
-        cr_assert(verdict(&res, "fc1", t)->pass && verdict(&res, "fc1.act", t)->pass, "fc1 at t = %d", t);
-    cr_assert(verdict(&res, "fc2", 1)->pass, "before any update fc2 is right");
+        cr_assert(verdict(&res, "fc1", t)->status == MUP_COORD_PASS &&
+                  verdict(&res, "fc1.act", t)->status == MUP_COORD_PASS, "fc1 at t = %d", t);
+    cr_assert(verdict(&res, "fc2", 1)->status == MUP_COORD_PASS, "before any update fc2 is right");
     for (int t = 2; t <= 3; t++) {
         const mup_coord_verdict *v = verdict(&res, "fc2", t);
-        cr_assert(!v->pass && v->slope > log(1.2) / log(4.0), "fc2 at t = %d: slope %g", t, v->slope);
+        cr_assert(v->status == MUP_COORD_FAIL && v->slope > log(1.2) / log(4.0), "fc2 at t = %d: slope %g", t,
+                  v->slope);
     }
     char *text;
     size_t len;
@@ -232,17 +245,22 @@ static recipe *attention_recipe(bool sqrt_dhead) {
 Test(coord, attention_over_sqrt_dhead_fails_at_the_logits) {
     recipe *good = attention_recipe(false), *bad = attention_recipe(true);
     mup_coord_result ok = run(good, opts(MUP_OPTIM_ADAM, 4)), res = run(bad, opts(MUP_OPTIM_ADAM, 4));
-    print_on_failure(&ok, true);
-    print_on_failure(&res, false);
-    cr_assert(ok.pass, "1/d_head attention fails");
-    cr_assert(!res.pass);
+    /* the right logits sit near the band's lower edge at these widths (slope about -0.12 at t = 3, 4:
+     * the masked products still shrink), so the check may not confirm them; it must not fail them */
+    if (ok.n_failed)
+        mup_coord_print_verdict(&ok, stderr);
+    print_on_failure(&res, MUP_COORD_FAIL);
+    cr_assert_eq(ok.n_failed, 0, "1/d_head attention fails");
+    cr_assert(res.status == MUP_COORD_FAIL);
     for (int t = 3; t <= 4; t++) {
         const mup_coord_verdict *v = verdict(&res, "blocks.0.attn.logits", t);
-        cr_assert(!v->pass && v->slope > 0.2, "logits at t = %d: slope %g", t, v->slope);
+        cr_assert(v->status != MUP_COORD_PASS && v->slope > 0.2, "logits at t = %d: slope %g", t, v->slope);
+        cr_assert(t == 4 || v->status == MUP_COORD_FAIL, "logits at t = 3: %s", mup_coord_status_name(v->status));
     }
     /* with a zero query the logits start at 0 at every width */
     cr_assert(verdict(&res, "blocks.0.attn.logits", 1)->zero);
-    cr_assert(verdict(&res, "blocks.0.qkv", 1)->pass && verdict(&res, "wte", 4)->pass);
+    cr_assert(verdict(&res, "blocks.0.qkv", 1)->status == MUP_COORD_PASS);
+    cr_assert(verdict(&res, "wte", 4)->status == MUP_COORD_PASS);
     mup_coord_result_free(&ok);
     mup_coord_result_free(&res);
     recipe_free(good);
@@ -264,7 +282,7 @@ Test(coord, a_zero_readout_is_zero_at_init_and_passes) {
             cr_assert_gt(mup_coord_stat_at(&res, w, s, 1, l)->l1, 0.0);
         }
     const mup_coord_verdict *v = verdict(&res, "readout", 1);
-    cr_assert(v->zero && v->pass && v->slope == 0.0);
+    cr_assert(v->zero && v->status == MUP_COORD_PASS && v->slope == 0.0);
     cr_assert(!verdict(&res, "readout", 2)->zero);
     mup_coord_result_free(&res);
     recipe_free(r);
@@ -360,21 +378,180 @@ Test(coord, statistics_and_slopes_of_known_taps) {
     const mup_coord_verdict *v = mup_coord_verdict_at(&r, 0, probe);
     cr_assert_float_eq(v->slope, 0.5, 1e-6);
     cr_assert_float_eq(v->ratio, 2.0, 1e-5);
-    cr_assert(!v->pass);
+    cr_assert(v->status == MUP_COORD_FAIL);
     /* shrinking like 1/sqrt(width) is allowed for logits at init only */
     int logits = mup_coord_find_layer(&r, "probe.logits");
     cr_assert(r.layers[logits].init_shrink);
     v = mup_coord_verdict_at(&r, 0, logits);
-    cr_assert(v->pass && fabs(v->slope + 0.5) < 1e-6, "t = 1: slope %g", v->slope);
-    cr_assert(!mup_coord_verdict_at(&r, 1, logits)->pass);
+    cr_assert(v->status == MUP_COORD_PASS && fabs(v->slope + 0.5) < 1e-6, "t = 1: slope %g", v->slope);
+    cr_assert(mup_coord_verdict_at(&r, 1, logits)->status == MUP_COORD_FAIL);
     cr_assert(mup_coord_verdict_at(&r, 1, mup_coord_find_layer(&r, "zero"))->zero);
-    cr_assert(mup_coord_verdict_at(&r, 1, twice)->pass);
+    cr_assert(mup_coord_verdict_at(&r, 1, twice)->status == MUP_COORD_PASS);
     cr_assert_eq(r.n_failed, 3); /* probe at both steps, the logits at step 2 */
-    cr_assert(!r.pass);
+    cr_assert(r.status == MUP_COORD_FAIL);
     /* a looser factor passes what grows by 2x per 4x */
-    mup_coord_judge(&r, 2.01);
-    cr_assert(mup_coord_verdict_at(&r, 0, probe)->pass);
+    mup_coord_judge(&r, 2.01, 0);
+    cr_assert(mup_coord_verdict_at(&r, 0, probe)->status == MUP_COORD_PASS);
     cr_assert_eq(r.n_failed, 0);
+    mup_coord_result_free(&r);
+}
+
+/* ---- the verdict on numbers written down: mup_coord_judge alone ---- */
+
+/* A result of n_layers layers x steps steps whose every layer-step has l1 = l1s[w * seeds + s]: the
+ * verdict of layer 0 at step 1 is that of those numbers among steps x n_layers layer-steps. */
+static mup_coord_result synthetic(const int *widths, int n_widths, int seeds, int steps, int n_layers,
+                                  const double *l1s) {
+    mup_coord_result r = {.parametrization = MUP_PARAMETRIZATION_MUP, .n_widths = n_widths, .n_seeds = seeds,
+                          .steps = steps, .n_layers = n_layers};
+    r.widths = calloc((size_t)n_widths, sizeof *r.widths);
+    memcpy(r.widths, widths, (size_t)n_widths * sizeof *widths);
+    r.seeds = calloc((size_t)seeds, sizeof *r.seeds);
+    r.layers = calloc((size_t)n_layers, sizeof *r.layers);
+    for (int l = 0; l < n_layers; l++)
+        snprintf(r.layers[l].name, sizeof r.layers[l].name, "layer%d", l);
+    r.stats = calloc((size_t)n_widths * seeds * steps * n_layers, sizeof *r.stats);
+    for (int w = 0; w < n_widths; w++)
+        for (int s = 0; s < seeds; s++)
+            for (int i = 0; i < steps * n_layers; i++)
+                r.stats[((size_t)w * seeds + s) * steps * n_layers + i].l1 = l1s[w * seeds + s];
+    mup_coord_judge(&r, 0, 0);
+    return r;
+}
+
+/* l1 = width^slope e^(noise x z), z a fixed pseudo-random draw of mean 0 and variance 1 per point. */
+static mup_coord_result power_law(double slope, double noise, int seeds) {
+    static const int w6[] = {64, 128, 256, 512, 1024, 2048};
+    double l1s[6 * 8];
+    uint64_t x = 12345;
+    for (int i = 0; i < 6 * seeds; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        double z = ((double)(x >> 11) / 0x1p53 - 0.5) * sqrt(12.0);
+        l1s[i] = pow(w6[i / seeds], slope) * exp(noise * z);
+    }
+    return synthetic(w6, 6, seeds, 3, 5, l1s);
+}
+
+Test(coord, judge_a_clear_pass_and_a_clear_fail) {
+    mup_coord_result r = power_law(0.02, 0.01, 3);
+    const mup_coord_verdict *v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(v->status == MUP_COORD_PASS && fabs(v->slope - 0.02) < 0.01 && v->se > 0 && v->se < 0.01,
+              "slope %g, se %g", v->slope, v->se);
+    cr_assert(r.status == MUP_COORD_PASS && r.n_failed == 0 && r.n_inconclusive == 0);
+    mup_coord_result_free(&r);
+    r = power_law(0.5, 0.01, 3);
+    v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(v->status == MUP_COORD_FAIL && fabs(v->slope - 0.5) < 0.01, "slope %g, se %g", v->slope, v->se);
+    cr_assert(r.status == MUP_COORD_FAIL && r.n_failed == 15);
+    /* the same growth is allowed under a factor of 2.01 per 4x */
+    mup_coord_judge(&r, 2.01, 0);
+    cr_assert(r.status == MUP_COORD_PASS);
+    mup_coord_result_free(&r);
+    /* a slope that shrinks too fast fails too, as does one allowed only at init */
+    r = power_law(-0.4, 0.01, 3);
+    cr_assert(r.status == MUP_COORD_FAIL);
+    mup_coord_result_free(&r);
+}
+
+Test(coord, judge_noise_that_could_explain_the_slope_is_inconclusive) {
+    /* just outside the band, in noise: neither */
+    mup_coord_result r = power_law(0.16, 0.2, 3);
+    const mup_coord_verdict *v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(v->status == MUP_COORD_INCONCLUSIVE, "slope %g, se %g: %s", v->slope, v->se,
+              mup_coord_status_name(v->status));
+    cr_assert(r.status == MUP_COORD_INCONCLUSIVE && r.n_inconclusive == 15 && r.n_failed == 0);
+    mup_coord_result_free(&r);
+    /* inside the band, but so noisy that the band cannot be confirmed */
+    r = power_law(0.05, 0.5, 2);
+    v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(v->status == MUP_COORD_INCONCLUSIVE, "slope %g, se %g", v->slope, v->se);
+    mup_coord_result_free(&r);
+    /* with more seeds the same noise is measured well enough to pass */
+    r = power_law(0.0, 0.05, 8);
+    cr_assert(r.status == MUP_COORD_PASS, "se %g", mup_coord_verdict_at(&r, 0, 0)->se);
+    mup_coord_result_free(&r);
+}
+
+/* The numbers behind the false alarm of issue 13: the library's own µP GPT, mup-coord --model gpt,
+ * 23 layers x 3 steps, and one layer-step just outside the band. */
+Test(coord, judge_the_reported_false_alarms_are_inconclusive_and_sp_still_fails) {
+    static const int w1[] = {32, 64, 128}, w2[] = {64, 128, 256};
+    /* --widths 32,64,128 --seeds 2: blocks.0.proj at t = 3, slope 0.152 */
+    static const double proj0[] = {0.15701690852381489, 0.191858683792546, 0.17982171438689676,
+                                   0.1800821373437449, 0.21345388112985386, 0.21515178365497567};
+    mup_coord_result r = synthetic(w1, 3, 2, 3, 23, proj0);
+    const mup_coord_verdict *v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(v->slope > log(1.2) / log(4.0) && v->status == MUP_COORD_INCONCLUSIVE, "slope %g se %g: %s", v->slope,
+              v->se, mup_coord_status_name(v->status));
+    mup_coord_result_free(&r);
+    /* --widths 64,128,256 --seeds 1: blocks.1.proj at t = 3, slope 0.135, one degree of freedom */
+    static const double proj1[] = {0.22940722294019977, 0.25250608366280769, 0.2764299769347538};
+    r = synthetic(w2, 3, 1, 3, 23, proj1);
+    v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(fabs(v->slope - 0.135) < 0.001 && v->status == MUP_COORD_INCONCLUSIVE && r.dof == 1);
+    mup_coord_result_free(&r);
+    /* the same settings under SP: the readout at t = 2 fails; the second block's MLP output at t = 3
+     * grows 3.8x per 4x, but its two seeds disagree so much (se 0.13 on 3 degrees of freedom) that
+     * it is only inconclusive */
+    static const double readout[] = {0.093181378095960096, 0.094239246284450934, 0.14856157126432662,
+                                     0.16681938878937216, 0.29726111194959232, 0.28739514698518176};
+    static const double fc_out[] = {0.23107372424605899, 0.219549804638973, 0.33339549899079479,
+                                    0.33090862275355448, 0.86698092020299189, 0.84298606239867446};
+    const double *sp[] = {readout, fc_out};
+    for (int i = 0; i < 2; i++) {
+        r = synthetic(w1, 3, 2, 3, 23, sp[i]);
+        v = mup_coord_verdict_at(&r, 0, 0);
+        cr_assert(v->status == (i ? MUP_COORD_INCONCLUSIVE : MUP_COORD_FAIL), "SP %d: slope %g se %g", i, v->slope,
+                  v->se);
+        mup_coord_result_free(&r);
+    }
+}
+
+Test(coord, judge_standard_error_and_quantiles_by_hand) {
+    /* log l1 = (0, 0.3, 0.4) at widths 1, 2, 4: slope 0.2 / ln 2, residuals (-1, 2, -1) / 30 */
+    static const int w[] = {1, 2, 4};
+    double l1s[] = {1.0, exp(0.3), exp(0.4)};
+    mup_coord_result r = synthetic(w, 3, 1, 1, 1, l1s);
+    const mup_coord_verdict *v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert_float_eq(v->slope, 0.2 / log(2.0), 1e-12);
+    cr_assert_float_eq(v->se, sqrt(0.2 / 30 / 2) / log(2.0), 1e-12);
+    cr_assert_eq(r.dof, 1);
+    cr_assert_float_eq(r.k_pass, 6.313751515, 1e-8); /* Student's t, 95%, 1 degree of freedom */
+    cr_assert_float_eq(r.k_fail, 6.313751515, 1e-8); /* one layer-step: no correction */
+    mup_coord_result_free(&r);
+    /* a second seed offset by a constant: its intercept absorbs the offset, its residuals count */
+    double two[] = {1.0, 3.0, exp(0.3), 3.0 * exp(0.3), exp(0.4), 3.0 * exp(0.4)};
+    r = synthetic(w, 3, 2, 1, 1, two);
+    v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert_float_eq(v->slope, 0.2 / log(2.0), 1e-12);
+    cr_assert_float_eq(v->se, sqrt(2 * 0.2 / 30 / 3 / (2 * 2)) / log(2.0), 1e-12);
+    cr_assert_eq(r.dof, 3);
+    mup_coord_result_free(&r);
+    /* 10 layer-steps, 10 degrees of freedom (12 widths, one seed): k_fail is t at 1 - 0.05 / 10 */
+    static const int w12[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    double ones[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    r = synthetic(w12, 12, 1, 2, 5, ones);
+    cr_assert_eq(r.dof, 10);
+    cr_assert_float_eq(r.k_pass, 1.812461123, 1e-8);
+    cr_assert_float_eq(r.k_fail, 3.169272673, 1e-8);
+    cr_assert(r.status == MUP_COORD_PASS && mup_coord_verdict_at(&r, 1, 4)->se == 0.0);
+    mup_coord_result_free(&r);
+}
+
+Test(coord, judge_without_degrees_of_freedom_cannot_tell) {
+    /* two widths and one seed: no noise measured; only a zero layer passes and a NaN fails */
+    static const int w[] = {64, 256};
+    double grows[] = {1.0, 100.0}, zero[] = {0.0, 0.0}, half[] = {0.0, 1.0};
+    mup_coord_result r = synthetic(w, 2, 1, 1, 1, grows);
+    const mup_coord_verdict *v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(r.dof == 0 && isnan(r.k_pass) && isinf(v->se) && v->status == MUP_COORD_INCONCLUSIVE);
+    mup_coord_result_free(&r);
+    r = synthetic(w, 2, 1, 1, 1, zero);
+    cr_assert(mup_coord_verdict_at(&r, 0, 0)->zero && r.status == MUP_COORD_PASS);
+    mup_coord_result_free(&r);
+    r = synthetic(w, 2, 1, 1, 1, half);
+    v = mup_coord_verdict_at(&r, 0, 0);
+    cr_assert(isnan(v->slope) && isnan(v->se) && v->status == MUP_COORD_FAIL);
     mup_coord_result_free(&r);
 }
 

@@ -1,7 +1,9 @@
 /* mup-coord as a user runs it (the built executable, named by $MUP_COORD): exit status, the files it
  * writes and how they agree, and one clear line for bad input. */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <math.h>
 #include <hdf5.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -143,36 +145,108 @@ static void check_csv_matches(const char *csv_path, const row *rows, long n) {
     free(csv);
 }
 
-/* A verdict line the tool printed ("µP  fc2  2  0.012  1.016  PASS") agrees with the "verdict" table. */
-static void check_printed_verdicts(const char *dir, const char *out) {
-    typedef struct {
-        char parametrization[8], layer[96];
-        int32_t step;
-        double slope;
-        int8_t pass;
-    } vrow;
+typedef struct {
+    char parametrization[8], layer[96];
+    int32_t step;
+    double slope, se;
+    char status[16];
+} vrow;
+
+/* The "verdict" table of DIR/coord.h5. */
+static vrow *read_verdicts(const char *dir, long *n) {
     char path[512];
     snprintf(path, sizeof path, "%s/coord.h5", dir);
-    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(vrow)), s8 = string_type(8), s96 = string_type(96);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(vrow)), s8 = string_type(8), s96 = string_type(96), s16 = string_type(16);
     H5Tinsert(t, "parametrization", HOFFSET(vrow, parametrization), s8);
     H5Tinsert(t, "layer", HOFFSET(vrow, layer), s96);
     H5Tinsert(t, "step", HOFFSET(vrow, step), H5T_NATIVE_INT32);
     H5Tinsert(t, "slope", HOFFSET(vrow, slope), H5T_NATIVE_DOUBLE);
-    H5Tinsert(t, "pass", HOFFSET(vrow, pass), H5T_NATIVE_INT8);
+    H5Tinsert(t, "se", HOFFSET(vrow, se), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "status", HOFFSET(vrow, status), s16);
     H5Tclose(s8);
     H5Tclose(s96);
+    H5Tclose(s16);
+    return read_table(path, "verdict", t, sizeof(vrow), n);
+}
+
+/* A verdict line the tool printed ("µP  fc2  2  0.012  1.016  0.004  PASS") agrees with the "verdict"
+ * table. */
+static void check_printed_verdicts(const char *dir, const char *out) {
     long n;
-    vrow *v = read_table(path, "verdict", t, sizeof(vrow), &n);
+    vrow *v = read_verdicts(dir, &n);
     for (long i = 0; i < n; i++) {
         char want[256];
         snprintf(want, sizeof want, "%s  %-*s %4d %9.3f", strcmp(v[i].parametrization, "mup") ? "SP" : "µP", 7,
                  v[i].layer, v[i].step, v[i].slope);
         const char *at = strstr(out, want);
         cr_assert(at, "no printed line starts \"%s\"", want);
-        const char *verdict = at + strlen(want) + 12; /* past the ratio */
-        cr_assert_eq(strncmp(verdict, v[i].pass ? "PASS" : "FAIL", 4), 0, "%s: %.8s", want, verdict);
+        char se[16];
+        snprintf(se, sizeof se, " %7.3f  ", v[i].se);
+        const char *verdict = at + strlen(want) + 10; /* past the ratio */
+        cr_assert_eq(strncmp(verdict, se, strlen(se)), 0, "%s: se %.12s", want, verdict);
+        verdict += strlen(se);
+        cr_assert_eq(strncmp(verdict, v[i].status, strlen(v[i].status)), 0, "%s: %.14s", want, verdict);
     }
     free(v);
+}
+
+static double json_number(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    cr_assert(cJSON_IsNumber(v) || cJSON_IsNull(v), "%s is neither a number nor null", key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *json_string(const cJSON *o, const char *key) {
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    cr_assert(s, "%s is not a string", key);
+    return s;
+}
+
+/* DIR/verdict.json parsed back: its overall verdict matches the exit status and the printed summary,
+ * and every layer-step matches the HDF5 "verdict" table to the last bit. Returns the overall verdict. */
+static const char *check_verdict_json(const char *dir, const tool_run *r, char *verdict, size_t size) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/verdict.json", dir);
+    char *text = test_read_file(path, NULL);
+    cJSON *root = cJSON_Parse(text);
+    cr_assert(root, "%s is not JSON:\n%s", path, text);
+    cr_assert_str_eq(json_string(root, "format"), "libmup-coord-verdict");
+    snprintf(verdict, size, "%s", json_string(root, "verdict"));
+    cr_assert_eq((int)json_number(root, "exit_status"), r->code);
+    long n;
+    vrow *v = read_verdicts(dir, &n);
+    long i = 0;
+    const cJSON *run;
+    cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(root, "runs")) {
+        const char *param = json_string(run, "parametrization");
+        char summary[64];
+        snprintf(summary, sizeof summary, "%s: %s, ", strcmp(param, "mup") ? "SP" : "µP", json_string(run, "verdict"));
+        cr_assert(strstr(r->out, summary), "no \"%s\" in\n%s", summary, r->out);
+        int failed = 0, inconclusive = 0;
+        const cJSON *ls;
+        cJSON_ArrayForEach(ls, cJSON_GetObjectItemCaseSensitive(run, "verdicts")) {
+            cr_assert_lt(i, n, "more layer-steps in verdict.json than in coord.h5");
+            cr_assert_str_eq(param, v[i].parametrization);
+            cr_assert_str_eq(json_string(ls, "layer"), v[i].layer);
+            cr_assert_eq((int)json_number(ls, "step"), v[i].step);
+            double slope = json_number(ls, "slope"), se = json_number(ls, "se");
+            cr_assert(slope == v[i].slope || (isnan(slope) && isnan(v[i].slope)), "%s: %.17g", v[i].layer, slope);
+            cr_assert(se == v[i].se || (isnan(se) && !isfinite(v[i].se)), "%s: se %.17g", v[i].layer, se);
+            const char *status = json_string(ls, "status");
+            cr_assert_str_eq(status, v[i].status);
+            failed += strcmp(status, "FAIL") == 0;
+            inconclusive += strcmp(status, "INCONCLUSIVE") == 0;
+            i++;
+        }
+        cr_assert_eq((int)json_number(run, "failed"), failed);
+        cr_assert_eq((int)json_number(run, "inconclusive"), inconclusive);
+        cr_assert_str_eq(json_string(run, "verdict"), failed ? "FAIL" : inconclusive ? "INCONCLUSIVE" : "PASS");
+    }
+    cr_assert_eq(i, n, "verdict.json has %ld layer-steps, coord.h5 %ld", i, n);
+    free(v);
+    cJSON_Delete(root);
+    free(text);
+    return verdict;
 }
 
 static bool is_png(const char *path) {
@@ -186,29 +260,33 @@ static bool is_png(const char *path) {
 
 Test(coord_tool, mlp_check_passes_and_its_files_agree) {
     const char *dir = test_path("mlp");
-    tool_run r = run_tool((const char *[]){"--model", "mlp", "--widths", "32,64,128", "--steps", "2", "--seeds", "2",
-                                           "--base-width", "32", "--out", dir, NULL});
+    tool_run r = run_tool((const char *[]){"--model", "mlp", "--widths", "32,64,128,256", "--steps", "3", "--seeds",
+                                           "3", "--base-width", "32", "--out", dir, NULL});
     cr_assert_eq(r.code, 0, "exit %d\n%s%s", r.code, r.out, r.err);
     cr_assert(strstr(r.out, "µP: PASS") && strstr(r.out, "SP: FAIL"), "%s", r.out);
     char path[512];
     long n;
     snprintf(path, sizeof path, "%s/coord.h5", dir);
     row *rows = read_h5(path, &n);
-    cr_assert_eq(n, 2 * 3 * 2 * 2 * 5, "(parametrization, width, seed, step, layer) rows: %ld", n);
+    cr_assert_eq(n, 2 * 4 * 3 * 3 * 5, "(parametrization, width, seed, step, layer) rows: %ld", n);
     cr_assert_str_eq(rows[0].parametrization, "mup");
     cr_assert_str_eq(rows[0].layer, "fc1");
     cr_assert(rows[0].width == 32 && rows[0].seed == 0 && rows[0].step == 1);
     cr_assert_str_eq(rows[n - 1].parametrization, "sp");
     cr_assert_str_eq(rows[n - 1].layer, "readout");
-    cr_assert(rows[n - 1].width == 128 && rows[n - 1].seed == 1 && rows[n - 1].step == 2);
+    cr_assert(rows[n - 1].width == 256 && rows[n - 1].seed == 2 && rows[n - 1].step == 3);
     snprintf(path, sizeof path, "%s/coord.csv", dir);
     check_csv_matches(path, rows, n);
     check_printed_verdicts(dir, r.out);
+    char verdict[32];
+    cr_assert_str_eq(check_verdict_json(dir, &r, verdict, sizeof verdict), "PASS");
     snprintf(path, sizeof path, "%s/coord.png", dir);
     cr_assert(is_png(path), "%s is not a PNG", path);
     snprintf(path, sizeof path, "%s/coord.gp", dir);
     char *gp = test_read_file(path, NULL);
     cr_assert(strstr(gp, "coord.dat") && strstr(gp, "title 'fc2.act'"), "%s", gp);
+    /* SP's failing layers are drawn thick, at t = 3 all three of them */
+    cr_assert(strstr(gp, "SP, t = 3: 3 failing (thick)") && strstr(gp, "lw 4.5"), "%s", gp);
     free(gp);
     tool_run_free(&r);
 
@@ -224,12 +302,26 @@ Test(coord_tool, mlp_check_passes_and_its_files_agree) {
     tool_run_free(&r);
 }
 
-Test(coord_tool, sp_alone_reports_its_own_failure) {
-    tool_run r = run_tool((const char *[]){"--widths", "32,64,128", "--steps", "2", "--seeds", "1", "--param", "sp",
-                                           "--out", test_path("sp"), NULL});
-    cr_assert_eq(r.code, 1, "exit %d\n%s%s", r.code, r.out, r.err);
-    cr_assert(strstr(r.out, "SP: FAIL") && !strstr(r.out, "µP"), "%s", r.out);
+/* SP alone, at widths..: its own exit status, summary and verdict.json. */
+static void check_sp_alone(const char *name, const char *widths, const char *seeds, int code, const char *verdict) {
+    const char *dir = test_path(name);
+    tool_run r = run_tool((const char *[]){"--widths", widths, "--steps", "3", "--seeds", seeds, "--param", "sp",
+                                           "--base-width", "32", "--out", dir, NULL});
+    cr_assert_eq(r.code, code, "exit %d\n%s%s", r.code, r.out, r.err);
+    char summary[64], got[32];
+    snprintf(summary, sizeof summary, "SP: %s, ", verdict);
+    cr_assert(strstr(r.out, summary) && !strstr(r.out, "µP"), "%s", r.out);
+    cr_assert_str_eq(check_verdict_json(dir, &r, got, sizeof got), verdict);
+    if (code == 4)
+        cr_assert(strstr(r.out, "more seeds or a wider span of widths can decide"), "%s", r.out);
     tool_run_free(&r);
+}
+
+Test(coord_tool, sp_alone_reports_its_own_failure) { check_sp_alone("sp", "32,64,128,256", "3", 1, "FAIL"); }
+
+/* Two widths and one seed measure no noise: the check cannot tell, says so, and exits 4. */
+Test(coord_tool, a_check_that_cannot_tell_is_inconclusive_and_exits_4) {
+    check_sp_alone("two", "32,128", "1", 4, "INCONCLUSIVE");
 }
 
 Test(coord_tool, gpt_check_passes_on_synthetic_text) {

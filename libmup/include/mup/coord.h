@@ -7,12 +7,25 @@
  * Under µP each layer's l1 is about constant in width at every step; under SP with Adam the hidden
  * layers and the output grow after the first update.
  *
- * The verdict fits log(l1) against log(width) by least squares for each seed and averages the slopes
- * over seeds. A layer passes a step when its l1 changes by less than `factor` (default 1.2) per 4x of
- * width: |slope| <= log(factor) / log(4). At t = 1 the readout's output and attention logits may
- * shrink like 1/sqrt(width) (the µP readout divides by the width multiplier and the µP attention by
- * d_head, while their inputs are not yet correlated with the weights), so there the slope may lie in
- * [-0.5 - tol, tol]. A layer whose l1 is 0 at every width and seed (a zero readout at t = 1) passes.
+ * The verdict fits, for each layer and step, log(l1) = a_s + b log(width) by least squares over every
+ * width and seed, with one intercept a_s per seed and one slope b (with every seed at every width, b is
+ * the mean of the per-seed slopes). Its standard error se comes from the residuals, which hold both
+ * the spread over seeds and the departure from a straight line, over dof = seeds (widths - 1) - 1
+ * degrees of freedom; the span of widths enters through the spread of log(width). The slope is
+ * allowed in [lo, hi] = [-tol, tol] with tol = log(factor) / log(4) (factor 1.2 by default: l1 may
+ * change by 1.2x per 4x of width). At t = 1 the readout's output and attention logits may shrink like
+ * 1/sqrt(width) (the µP readout divides by the width multiplier and the µP attention by d_head, while
+ * their inputs are not yet correlated with the weights), so there lo = -0.5 - tol. With Student's t
+ * quantiles at dof, and m = steps x layers layer-steps:
+ *   FAIL          b - k_fail se > hi or b + k_fail se < lo, k_fail = t(1 - alpha / m)
+ *                 (Bonferroni: the chance that any layer-step of a model inside the band fails is at
+ *                 most alpha);
+ *   PASS          lo <= b - k_pass se and b + k_pass se <= hi, k_pass = t(1 - alpha)
+ *                 (the one-sided intervals inside the band: an equivalence test);
+ *   INCONCLUSIVE  otherwise, and whenever dof is 0 (two widths and one seed measure no noise).
+ * A layer whose l1 is 0 at every width and seed (a zero readout at t = 1) passes; one whose l1 is 0
+ * at some widths only, or not finite (a diverged run), fails with a NaN slope. The check fails when
+ * any layer-step fails, passes when every one passes, and is inconclusive otherwise.
  *
  * A user's own model works as the library's do: give a builder that returns it at a width, with a
  * function computing its loss on the fixed batch. */
@@ -49,10 +62,12 @@ typedef struct {
     uint64_t first_seed;
     mup_optim_opts optim;  /* checked with mup_optim_opts_check */
     double factor;         /* allowed change of l1 per 4x of width; 0 means 1.2 */
+    double alpha;          /* the verdict's error rate, in (0, 0.5); 0 means 0.05 */
     bool check_finite;     /* debug: stop (MUP_ERR_DIVERGED) at the first NaN or inf, naming its op and layer */
 } mup_coord_opts;
 
 #define MUP_COORD_DEFAULT_FACTOR 1.2
+#define MUP_COORD_DEFAULT_ALPHA 0.05
 
 typedef struct {
     double l1;             /* mean |x| */
@@ -67,12 +82,15 @@ typedef struct {
     bool init_shrink;
 } mup_coord_layer;
 
+typedef enum { MUP_COORD_PASS, MUP_COORD_FAIL, MUP_COORD_INCONCLUSIVE } mup_coord_status;
+
 typedef struct {
     double slope;          /* d log l1 / d log width; NAN when l1 is 0 or not finite somewhere */
+    double se;             /* its standard error; INFINITY when dof is 0, NAN with the slope */
     double ratio;          /* 4^slope: the factor l1 changes by per 4x of width */
     double lo, hi;         /* the slopes allowed */
     bool zero;             /* l1 is 0 at every width and seed */
-    bool pass;
+    mup_coord_status status;
 } mup_coord_verdict;
 
 typedef struct {
@@ -82,16 +100,18 @@ typedef struct {
     uint64_t *seeds;
     mup_coord_layer *layers;   /* in the order of their first tap */
     mup_coord_stat *stats;     /* (n_widths, n_seeds, steps, n_layers) */
-    double factor;
+    double factor, alpha;
+    int dof;                   /* of each slope's standard error: n_seeds (n_widths - 1) - 1 */
+    double k_pass, k_fail;     /* the Student t quantiles the verdict uses (NAN when dof is 0) */
     mup_coord_verdict *verdict; /* (steps, n_layers) */
-    int n_failed;              /* (step, layer) pairs that fail */
-    bool pass;
+    int n_failed, n_inconclusive; /* (step, layer) pairs that fail; that are inconclusive */
+    mup_coord_status status;   /* FAIL if any pair fails, else INCONCLUSIVE if any is, else PASS */
 } mup_coord_result;
 
 /* Runs the check: for each width and seed, builds the model, then for t = 1..T computes the loss of
  * the fixed batch with the layers tapped, and (for t < T) backpropagates and takes an optimizer step
- * with opts->optim. Then judges with opts->factor. The layers are found during the first step of the
- * first model; after that the steps allocate nothing. Free *out with mup_coord_result_free (also
+ * with opts->optim. Then judges with opts->factor and opts->alpha. The layers are found during the
+ * first step of the first model; after that the steps allocate nothing. Free *out with mup_coord_result_free (also
  * after an error). Errors: MUP_ERR_INVALID for options out of range or a model that taps no layer;
  * the builder's error, with the width and seed; MUP_ERR_SHAPE when a step taps other layers than the
  * first step of the first model did; with check_finite, MUP_ERR_DIVERGED naming the width, seed, step,
@@ -105,18 +125,24 @@ const mup_coord_verdict *mup_coord_verdict_at(const mup_coord_result *r, int t, 
 /* The index of a layer by name, or -1. */
 int mup_coord_find_layer(const mup_coord_result *r, const char *name);
 
-/* Judges r again with another factor (0 means 1.2): sets factor, verdict, n_failed and pass. */
-void mup_coord_judge(mup_coord_result *r, double factor);
+/* Judges r again with another factor (0 means 1.2) and alpha (0 means 0.05): sets factor, alpha, dof,
+ * k_pass, k_fail, verdict, n_failed, n_inconclusive and status. */
+void mup_coord_judge(mup_coord_result *r, double factor, double alpha);
 
-/* The verdict as a table (layer, step, slope, ratio per 4x, PASS/FAIL) and a summary line. */
+/* "PASS", "FAIL" or "INCONCLUSIVE". */
+const char *mup_coord_status_name(mup_coord_status s);
+
+/* The verdict as a table (layer, step, slope, ratio per 4x, standard error, PASS/FAIL/INCONCLUSIVE)
+ * and a summary line. */
 void mup_coord_print_verdict(const mup_coord_result *r, FILE *f);
 
 /* One row per (parametrization, width, seed, step, layer), runs in order, written as:
  * HDF5: dataset "coord", a 1-D table of the compound type
  *   {parametrization: string[8], width: int32, seed: uint64, step: int32, layer: string[96],
  *    l1, rms, std: float64} (fixed-length null-terminated strings), and dataset "verdict",
- *   {parametrization: string[8], layer: string[96], step: int32, slope, ratio, lo, hi: float64,
- *    pass: int8}; root attributes format = "libmup-coord", version = 1, factor.
+ *   {parametrization: string[8], layer: string[96], step: int32, slope, se, ratio, lo, hi: float64,
+ *    status: string[16] (PASS, FAIL or INCONCLUSIVE)}; root attributes format = "libmup-coord",
+ *   version = 2, factor, alpha.
  * CSV: a header line "parametrization,width,seed,step,layer,l1,rms,std", then the rows with %.17g. */
 mup_status mup_coord_save_h5(const char *path, const mup_coord_result *const *runs, int n_runs);
 mup_status mup_coord_save_csv(const char *path, const mup_coord_result *const *runs, int n_runs);

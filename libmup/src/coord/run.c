@@ -158,6 +158,8 @@ static mup_status check_opts(const mup_coord_opts *o) {
         return mup_error(MUP_ERR_INVALID, "coord: seeds: %d is negative", o->seeds);
     if (!(o->factor == 0.0 || (isfinite(o->factor) && o->factor > 1.0)))
         return mup_error(MUP_ERR_INVALID, "coord: factor: %g, need a number above 1", o->factor);
+    if (!(o->alpha == 0.0 || (o->alpha > 0.0 && o->alpha < 0.5)))
+        return mup_error(MUP_ERR_INVALID, "coord: alpha: %g, need a number in (0, 0.5)", o->alpha);
     return mup_optim_opts_check(&o->optim);
 }
 
@@ -226,7 +228,7 @@ mup_status mup_coord_run(mup_coord_build_fn build, void *ctx, const mup_coord_op
                 st = mup_error_context(st, "coord: width %d, seed %" PRIu64 ": ", r->widths[w], r->seeds[s]);
     free(rec.acc);
     if (st == MUP_OK)
-        mup_coord_judge(r, o->factor);
+        mup_coord_judge(r, o->factor, o->alpha);
     return st;
 }
 

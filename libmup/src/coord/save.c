@@ -9,8 +9,9 @@
 #include "mup/coord.h"
 
 #define FORMAT "libmup-coord"
-#define VERSION 1
+#define VERSION 2
 #define PARAM_LEN 8
+#define STATUS_LEN 16
 
 typedef struct {
     char parametrization[PARAM_LEN];
@@ -25,8 +26,8 @@ typedef struct {
     char parametrization[PARAM_LEN];
     char layer[MUP_NAME_MAX];
     int32_t step;
-    double slope, ratio, lo, hi;
-    int8_t pass;
+    double slope, se, ratio, lo, hi;
+    char status[STATUS_LEN];
 } verdict_row;
 
 static hid_t string_type(size_t len) {
@@ -51,16 +52,17 @@ static hid_t stat_type(hid_t param_str, hid_t layer_str) {
     return t;
 }
 
-static hid_t verdict_type(hid_t param_str, hid_t layer_str) {
+static hid_t verdict_type(hid_t param_str, hid_t layer_str, hid_t status_str) {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(verdict_row));
     FIELD(t, verdict_row, parametrization, param_str);
     FIELD(t, verdict_row, layer, layer_str);
     FIELD(t, verdict_row, step, H5T_NATIVE_INT32);
     FIELD(t, verdict_row, slope, H5T_NATIVE_DOUBLE);
+    FIELD(t, verdict_row, se, H5T_NATIVE_DOUBLE);
     FIELD(t, verdict_row, ratio, H5T_NATIVE_DOUBLE);
     FIELD(t, verdict_row, lo, H5T_NATIVE_DOUBLE);
     FIELD(t, verdict_row, hi, H5T_NATIVE_DOUBLE);
-    FIELD(t, verdict_row, pass, H5T_NATIVE_INT8);
+    FIELD(t, verdict_row, status, status_str);
     return t;
 }
 
@@ -106,8 +108,9 @@ static verdict_row *verdict_rows(const mup_coord_result *const *runs, int n_runs
             for (int t = 0; t < r->steps; t++) {
                 const mup_coord_verdict *v = mup_coord_verdict_at(r, t, l);
                 verdict_row *row = &rows[(*n)++];
-                *row = (verdict_row){.step = t + 1, .slope = v->slope, .ratio = v->ratio, .lo = v->lo, .hi = v->hi,
-                                     .pass = v->pass};
+                *row = (verdict_row){.step = t + 1, .slope = v->slope, .se = v->se, .ratio = v->ratio, .lo = v->lo,
+                                     .hi = v->hi};
+                snprintf(row->status, STATUS_LEN, "%s", mup_coord_status_name(v->status));
                 snprintf(row->parametrization, PARAM_LEN, "%s", mup_parametrization_name(r->parametrization));
                 snprintf(row->layer, MUP_NAME_MAX, "%s", r->layers[l].name);
             }
@@ -130,14 +133,15 @@ mup_status mup_coord_save_h5(const char *path, const mup_coord_result *const *ru
     mup_status s = mup_h5_create(path, &f);
     if (s != MUP_OK)
         return s;
-    hid_t pstr = string_type(PARAM_LEN), lstr = string_type(MUP_NAME_MAX);
-    hid_t st = stat_type(pstr, lstr), vt = verdict_type(pstr, lstr);
+    hid_t pstr = string_type(PARAM_LEN), lstr = string_type(MUP_NAME_MAX), vstr = string_type(STATUS_LEN);
+    hid_t st = stat_type(pstr, lstr), vt = verdict_type(pstr, lstr, vstr);
     long n_stats, n_verdicts;
     stat_row *stats = stat_rows(runs, n_runs, &n_stats);
     verdict_row *verdicts = verdict_rows(runs, n_runs, &n_verdicts);
     s = mup_h5_attr_write_str(f, "format", FORMAT);
     s = s ? s : mup_h5_attr_write_i64(f, "version", VERSION);
     s = s ? s : mup_h5_attr_write_f64(f, "factor", runs[0]->factor);
+    s = s ? s : mup_h5_attr_write_f64(f, "alpha", runs[0]->alpha);
     s = s ? s : write_table(f, "coord", st, stats, n_stats);
     s = s ? s : write_table(f, "verdict", vt, verdicts, n_verdicts);
     free(stats);
@@ -146,6 +150,7 @@ mup_status mup_coord_save_h5(const char *path, const mup_coord_result *const *ru
     H5Tclose(vt);
     H5Tclose(pstr);
     H5Tclose(lstr);
+    H5Tclose(vstr);
     mup_status closed = mup_h5_close_written(f, path);
     s = s ? s : closed;
     return s ? mup_error_context(s, "%s: ", path) : MUP_OK;
