@@ -14,7 +14,6 @@
 #include "internal.h"
 #include "recipe.h"
 
-enum { EXIT_PASS = MUP_EXIT_OK, EXIT_FAIL = MUP_EXIT_FAILED };
 
 /* What every model of one check shares: the spec (with its parametrization) and the fixed batch. */
 typedef struct {
@@ -171,11 +170,11 @@ int main(int argc, char **argv) {
         return fail(s);
     if (c.help) {
         mup_coord_config_usage(stdout);
-        return EXIT_PASS;
+        return MUP_EXIT_OK;
     }
     if (c.version) {
         mup_cli_print_version("mup-coord");
-        return EXIT_PASS;
+        return MUP_EXIT_OK;
     }
     /* a write past `ulimit -f` is then an error (EFBIG) naming the file, not a silent death */
     signal(SIGXFSZ, SIG_IGN);
@@ -204,7 +203,7 @@ int main(int argc, char **argv) {
         s = run_check(&c, &d, which[i], &results[i]);
     mup_run_data_free(&d);
     s = s ? s : write_outputs(&c, runs, n);
-    int code = s ? fail(s) : EXIT_PASS;
+    int code = s ? fail(s) : MUP_EXIT_OK;
     if (s == MUP_OK) {
         char line[256];
         describe(&c, line, sizeof line);
