@@ -1,13 +1,15 @@
 #!/bin/sh
 # The README's two commands, on a fresh Debian machine:
 #   ./mup.sh demo   install what is missing, build, and run a µTransfer sweep of a Fashion-MNIST MLP
-#   ./mup.sh test   install what is missing, build, and run every test (plain and sanitizer builds)
+#   ./mup.sh test   install what is missing, build, and run every test (plain and sanitizer builds; as
+#                   root, the cluster suite's real single-node Slurm too)
 # Also: ./mup.sh build (just build), ./mup.sh deps (just install packages).
 set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="gcc pkg-config meson ninja-build libopenblas-dev libhdf5-dev libcjson-dev zlib1g-dev
-libcriterion-dev libopenmpi-dev openmpi-bin gnuplot-nox dataset-fashion-mnist fortunes python3-h5py"
+libcriterion-dev libopenmpi-dev openmpi-bin gnuplot-nox dataset-fashion-mnist fortunes python3-h5py
+slurm-wlm munge"
 
 deps() {
     missing=""
