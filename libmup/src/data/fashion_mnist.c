@@ -11,6 +11,7 @@
 
 #include "data_impl.h"
 #include "internal.h"
+#include "io/regular.h"
 
 #define SIDE 28
 #define DIM (SIDE * SIDE)
@@ -30,11 +31,12 @@ static mup_status idx_open(idx_file *f, const char *dir, const char *name) {
     int len = snprintf(f->path, sizeof f->path, "%s/%s", dir, name);
     if (len < 0 || (size_t)len >= sizeof f->path)
         return mup_error(MUP_ERR_INVALID, "fashion-mnist: directory name too long: %.200s...", dir);
-    /* open() rather than gzopen() so that errno is certain to describe the failure */
-    int fd = open(f->path, O_RDONLY);
-    if (fd < 0)
-        return mup_error(MUP_ERR_IO, "fashion-mnist: cannot open %s: %s (" HINT ")", f->path,
-                         strerror(errno));
+    /* opened here rather than by gzopen() so that errno is certain to describe the failure, and a
+     * FIFO is refused rather than waited on */
+    int fd;
+    mup_status s = mup_open_regular(f->path, "fashion-mnist", " (" HINT ")", &fd);
+    if (s != MUP_OK)
+        return s;
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
