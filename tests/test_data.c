@@ -170,6 +170,16 @@ Test(fashion_mnist, missing_file_is_io_error_with_hint) {
     raw_free(&r);
 }
 
+/* Before: open() waited for a writer forever. */
+Test(fashion_mnist, a_fifo_is_refused_without_blocking, .timeout = 20) {
+    const char *dir = test_mkdir("fm");
+    raw_set r = raw_make(2, 5);
+    write_labels(dir, "train", &r);
+    cr_assert_eq(mkfifo(file_in(dir, TRAIN_IMAGES), 0600), 0);
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_IMAGES), "is a FIFO, not a regular file");
+    raw_free(&r);
+}
+
 Test(fashion_mnist, bad_magic) {
     const char *dir = test_mkdir("fm");
     raw_set r = raw_make(4, 6);
