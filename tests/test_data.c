@@ -293,6 +293,10 @@ Test(fashion_mnist, huge_counts_refused_before_allocating) {
     write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){0xffffffffu, 0xffffffffu, 28}, 3,
               &byte, 1);
     expect_failure(dir, true, MUP_ERR_FORMAT, "4294967295x28", NULL);
+    /* under the cap, but more than the file can hold: 78 MB from a file of some 60 bytes */
+    write_idx(file_in(dir, TRAIN_LABELS), 0x801, (uint32_t[]){100000}, 1, &byte, 1);
+    write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){100000, 28, 28}, 3, &byte, 1);
+    expect_failure(dir, true, MUP_ERR_FORMAT, "announces 100000 images, more than a gzip file of", NULL);
 }
 
 Test(fashion_mnist, real_test_set) {

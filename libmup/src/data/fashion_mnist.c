@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -19,12 +20,14 @@
 #define MAGIC_LABELS 0x00000801u
 #define MAGIC_IMAGES 0x00000803u
 #define CHUNK 64 /* images per read */
+#define DEFLATE_MAX_RATIO 1032 /* deflate's largest expansion: no gzip file holds more than this per byte */
 #define HINT "install the Debian package dataset-fashion-mnist or set MUP_FASHION_MNIST_DIR"
 
 typedef struct {
     gzFile gz;
     char path[4096];
     uint32_t count;          /* items the header announces */
+    long long bytes;         /* the compressed file's size */
 } idx_file;
 
 static mup_status idx_open(idx_file *f, const char *dir, const char *name) {
@@ -37,6 +40,8 @@ static mup_status idx_open(idx_file *f, const char *dir, const char *name) {
     mup_status s = mup_open_regular(f->path, "fashion-mnist", " (" HINT ")", &fd);
     if (s != MUP_OK)
         return s;
+    struct stat st;
+    f->bytes = fstat(fd, &st) == 0 ? (long long)st.st_size : 0;
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
@@ -166,6 +171,10 @@ static mup_status load(idx_file *lab, idx_file *img, int limit, mup_classif_data
     if (!mup_data_fits(img->count, DIM * sizeof(float)))
         return mup_error(MUP_ERR_NOMEM, "fashion-mnist: %s: %u images exceed the %ld-byte data cap",
                          img->path, img->count, MUP_DATA_MAX_BYTES);
+    /* the memory asked for follows from what the file can really hold, not from the header alone */
+    if ((long long)img->count * DIM > img->bytes * DEFLATE_MAX_RATIO)
+        return mup_error(MUP_ERR_FORMAT, "fashion-mnist: %s: the header announces %u images, more than a "
+                         "gzip file of %lld bytes can hold", img->path, img->count, img->bytes);
     int keep = limit > 0 && (uint32_t)limit < img->count ? limit : (int)img->count;
     s = mup_data_classif_alloc(out, keep, DIM, N_CLASSES, "fashion-mnist");
     if (s == MUP_OK)
