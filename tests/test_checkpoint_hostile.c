@@ -262,6 +262,39 @@ Test(checkpoint_hostile, data_without_checksums_only_in_version_1) {
     H5Fclose(f);
     expect_refused(path, M, "'params/fc1.weight' has no checksum");
 
+    /* Fletcher32 on the chunks, but indexed by HDF5 1.8's v1 B-tree, which has no checksum: the
+     * checkpoint copied into a file of 1.8's formats (superblock 2, which passes the first check) */
+    const char *old18 = test_path("v18.h5");
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    hid_t src = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    f = H5Fcreate(old18, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    cr_assert(H5Ocopy(src, "params", f, "params", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    cr_assert(H5Ocopy(src, "base_shapes", f, "base_shapes", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    H5Fclose(src);
+    mup_h5_attr_write_str(f, "format", "libmup-checkpoint");
+    mup_h5_attr_write_i64(f, "version", 2);
+    mup_h5_attr_write_str(f, "parametrization", "sp");
+    mup_h5_attr_write_str(f, "optimizer", "none");
+    mup_h5_attr_write_i64(f, "step", 0);
+    mup_h5_attr_write_f64(f, "first_loss", 0);
+    mup_h5_attr_write_str(f, "config", "{}");
+    cr_assert(H5Ldelete(f, "params/fc1.weight", H5P_DEFAULT) >= 0);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, (hsize_t[]){4, 12});
+    H5Pset_fletcher32(dcpl);
+    sp = H5Screate_simple(2, (hsize_t[]){8, 12}, NULL);
+    d = H5Dcreate2(f, "params/fc1.weight", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5D_chunk_index_t index;
+    cr_assert(H5Dget_chunk_index_type(d, &index) >= 0 && index == H5D_CHUNK_IDX_BTREE, "index %d", (int)index);
+    cr_assert(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->t.data) >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Pclose(dcpl);
+    H5Fclose(f);
+    expect_refused(old18, M, "'params/fc1.weight' has no checksum");
+
     cr_assert_eq(mup_h5_open(path, true, &f), MUP_OK, "%s", mup_error_message());
     cr_assert_eq(mup_h5_attr_write_i64(f, "version", 1), MUP_OK);
     H5Fclose(f);

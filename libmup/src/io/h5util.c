@@ -94,7 +94,8 @@ mup_status mup_h5_open_checked(const char *path, hid_t *file) {
 mup_status mup_h5_create(const char *path, hid_t *file) {
     mup_h5_quiet();
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    /* 1.10's formats: checksums on all metadata, chunk indexes included (1.8's v1 B-tree has none) */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST);
     *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (*file < 0)
@@ -222,9 +223,13 @@ mup_status mup_h5_checksummed(hid_t loc, const char *name) {
     unsigned flags, cd[8], config;
     size_t n_cd = 8;
     char fname[64];
+    H5D_chunk_index_t index;
+    /* chunked: the filter on the data, and an index of the chunks with checksums of its own (any but
+     * the v1 B-tree) */
     bool ok = dcpl >= 0 && (H5Pget_layout(dcpl) == H5D_COMPACT ||
-                            H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n_cd, cd, sizeof fname, fname,
-                                                 &config) >= 0);
+                            (H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n_cd, cd, sizeof fname, fname,
+                                                  &config) >= 0 &&
+                             H5Dget_chunk_index_type(d, &index) >= 0 && index != H5D_CHUNK_IDX_BTREE));
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (d >= 0)
