@@ -151,6 +151,10 @@ int main(int argc, char **argv) {
         .lr = lr, .schedule = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = steps / 20, .total_steps = steps,
                                .min_factor = 0.1f}});
     mup_task *task = mup_lm_task_new(M, mup_gpt_forward_fn, net, &train, &val, 32, 64, 16, 1);
+    if (!task) { /* a corpus too short for a block */
+        fprintf(stderr, "gpt_chars: %s\n", mup_error_message());
+        return 1;
+    }
     char config[128];
     snprintf(config, sizeof config, "{\"example\": \"gpt_chars\", \"width\": %d, \"steps\": %d, \"lr\": %g}",
              width, steps, lr);

@@ -53,6 +53,32 @@ void fuzz_setup(void) {
     }
 }
 
+mup_mlp *fuzz_mlp(mup_model **M) {
+    mup_model *B = mup_model_new_shapes_only();
+    mup_mlp_config cfg = {.d_in = 6, .width = 8, .n_out = 3, .depth = 2};
+    *M = mup_model_new();
+    mup_mlp *net = mup_mlp_new(*M, &cfg);
+    cfg.width = 4;
+    mup_mlp_free(mup_mlp_new(B, &cfg));
+    if (mup_set_base_shapes(*M, B, NULL) != MUP_OK)
+        abort();
+    mup_model_free(B);
+    mup_model_init(*M, 1);
+    return net;
+}
+
+mup_status fuzz_train(mup_model *M, mup_task *task, mup_train_opts o) {
+    if (!task)
+        return MUP_ERR_INVALID;
+    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = 1e-3f});
+    mup_train_result r;
+    mup_status s = mup_train(M, opt, task, &o, &r);
+    mup_train_result_free(&r);
+    mup_optim_free(opt);
+    mup_task_free(task);
+    return s;
+}
+
 const char fuzz_sweep_config[] =
     "{\"name\": \"fuzz\", \"model\": {\"arch\": \"mlp\", \"depth\": 2},"
     " \"data\": {\"dataset\": \"synthetic\", \"train_size\": 500, \"val_size\": 100, \"synthetic_dim\": 8},"

@@ -126,15 +126,25 @@ static void write_idx(const char *sub, const char *name, int prefix, bool images
     gzclose(gz);
 }
 
-static void mlp_models(mup_model **M, mup_model **B, mup_mlp **net) {
-    mup_mlp_config cfg = {.d_in = 6, .width = 8, .n_out = 3, .depth = 2};
-    *M = mup_model_new();
-    *B = mup_model_new_shapes_only();
-    *net = mup_mlp_new(*M, &cfg);
-    cfg.width = 4;
-    mup_mlp_free(mup_mlp_new(*B, &cfg));
-    MUP_CHECK(mup_set_base_shapes(*M, *B, NULL));
-    mup_model_init(*M, 1);
+/* Checkpoints that mup_train writes for fuzz_resume's run (the same model, data and task) at a step
+ * short of its end, with the data-order and dropout state a real run saves. */
+static void resume_seeds(void) {
+    mup_classif_data all, train, val;
+    MUP_CHECK(mup_synthetic_classif(48, 6, 3, 1, &all));
+    MUP_CHECK(mup_classif_split(&all, 8, &train, &val));
+    for (int steps = 1; steps < FUZZ_RESUME_STEPS; steps += 2) {
+        mup_model *M;
+        mup_mlp *net = fuzz_mlp(&M);
+        char name[32];
+        snprintf(name, sizeof name, "step%d.h5", steps);
+        MUP_CHECK(fuzz_train(M, mup_classif_task_new(M, mup_mlp_forward_fn, net, &train, &val, 4, 1),
+                             (mup_train_opts){.steps = steps, .checkpoint_path = path_of("resume", name)}));
+        mup_mlp_free(net);
+        mup_model_free(M);
+    }
+    mup_classif_data_free(&all);
+    mup_classif_data_free(&train);
+    mup_classif_data_free(&val);
 }
 
 int main(int argc, char **argv) {
@@ -156,9 +166,8 @@ int main(int argc, char **argv) {
     write_idx("idx-valid", "t10k-images-idx3-ubyte.gz", -1, true, 3);
     write_idx("idx-valid", "t10k-labels-idx1-ubyte.gz", -1, false, 3);
 
-    mup_model *M, *B;
-    mup_mlp *net;
-    mlp_models(&M, &B, &net);
+    mup_model *M;
+    mup_mlp *net = fuzz_mlp(&M);
     MUP_CHECK(mup_save_base_shapes(M, path_of("bsh", "mlp.bsh")));
     write_text("bsh", "flow.bsh", "fc1.weight: [4, null]\nfc1.bias: [4]\nfc2.weight: [4, 4]\nfc2.bias: [4]\n"
                                   "readout.weight: [null, 4]\nreadout.bias: [null]\n");
@@ -169,7 +178,7 @@ int main(int argc, char **argv) {
     mup_optim_free(opt);
     mup_mlp_free(net);
     mup_model_free(M);
-    mup_model_free(B);
+    resume_seeds();
     journal_seeds();
     printf("seed corpora written under %s\n", root);
     return 0;

@@ -479,14 +479,20 @@ mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train
         r->status = st;
         return st;
     }
-    mup_optim *opt = mup_optim_new(m.M, oo);
     mup_task *task = mup_run_task_new(s, &m, d);
+    if (!task) { /* data that cannot fill a batch, e.g. a corpus shorter than a block */
+        snprintf(r->message, sizeof r->message, "%s", mup_error_message());
+        r->status = MUP_ERR_INVALID; /* what the task constructors return NULL for */
+        mup_run_model_free(&m);
+        return r->status;
+    }
     /* The arena sized at the estimate before the first step: grown in the step instead, its overflow
      * blocks can reach twice or more what the step uses (332 MiB for 122 MiB at head_dim 1, block 512). */
     data_dims dm = dims_of(s, d);
     mup_graph *g = mup_graph_begin_eval(m.M);
     mup_graph_alloc(g, (size_t)arena_bytes(s, &dm));
     mup_graph_end(g);
+    mup_optim *opt = mup_optim_new(m.M, oo);
     mup_graph_seed(mup_model_graph(m.M), s->seed);
     mup_train_opts o = opts ? *opts : (mup_train_opts){0};
     o.steps = s->train.steps;

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "testing.h"
 
@@ -93,5 +94,43 @@ Test(bsh, bad_files_are_refused_with_the_reason) {
     mup_model *M = mlp_shapes(32);
     cr_assert_eq(mup_set_base_shapes_file(M, test_path("missing.bsh")), MUP_ERR_IO);
     cr_assert(strstr(mup_error_message(), "missing.bsh"));
+    mup_model_free(M);
+}
+
+/* A hostile file's length costs memory and time in proportion to the model, not to the file: reading
+ * stops at the first name past the model's parameter count. */
+Test(bsh, many_names_stop_at_the_models_count) {
+    const char *path = test_path("many.bsh");
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    for (int i = 0; i < 200000; i++)
+        fprintf(f, "p%d: [8, null]\n", i);
+    fclose(f);
+    mup_model *M = mlp_shapes(32);
+    cr_assert_eq(mup_set_base_shapes_file(M, path), MUP_ERR_SHAPE);
+    /* the MLP has 6 parameters: the 7th name, on line 7, is where reading stops */
+    cr_assert(strstr(mup_error_message(), ":7: lists more parameters than the model's 6"), "%s",
+              mup_error_message());
+    mup_model_free(M);
+}
+
+/* Duplicates are found by sorting (n log n); the message names both lines. */
+Test(bsh, a_duplicate_names_both_lines) {
+    const char *path = test_path("dup.bsh");
+    write_file(path, "fc1.weight: [8, null]\nfc1.bias: [8]\nfc2.weight: [8, 8]\nreadout.bias: [null]\n"
+                     "fc2.bias: [8]\nfc1.bias: [8]\n");
+    mup_model *M = mlp_shapes(32);
+    cr_assert_eq(mup_set_base_shapes_file(M, path), MUP_ERR_PARSE);
+    cr_assert(strstr(mup_error_message(), ":6: parameter fc1.bias appears twice (first on line 2)"), "%s",
+              mup_error_message());
+    mup_model_free(M);
+}
+
+Test(bsh, a_fifo_is_refused_without_blocking, .timeout = 20) {
+    const char *path = test_path("fifo.bsh");
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    mup_model *M = mlp_shapes(32);
+    cr_assert_eq(mup_set_base_shapes_file(M, path), MUP_ERR_FORMAT);
+    cr_assert(strstr(mup_error_message(), "is a FIFO, not a regular file"), "%s", mup_error_message());
     mup_model_free(M);
 }

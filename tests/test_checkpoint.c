@@ -128,6 +128,15 @@ static void assert_dataset(hid_t f, const char *name, const mup_param *p, const 
     hid_t type = H5Dget_type(ds);
     cr_assert(H5Tequal(type, H5T_NATIVE_FLOAT) > 0 || H5Tequal(type, H5T_IEEE_F32LE) > 0, "%s is not float32", name);
     H5Tclose(type);
+    hid_t dcpl = H5Dget_create_plist(ds);
+    cr_assert_eq(H5Pget_layout(dcpl), H5D_CHUNKED, "%s", name);
+    cr_assert_eq(H5Pget_nfilters(dcpl), 1, "%s", name);
+    unsigned flags, cd[4], config;
+    size_t n_cd = 4;
+    char filter[32];
+    cr_assert_eq(H5Pget_filter2(dcpl, 0, &flags, &n_cd, cd, sizeof filter, filter, &config), H5Z_FILTER_FLETCHER32,
+                 "%s", name);
+    H5Pclose(dcpl);
     H5Dclose(ds);
     float *got = malloc((size_t)p->t.size * sizeof *got);
     cr_assert_eq(mup_h5_read_f32(f, name, got, p->t.size), MUP_OK);
@@ -161,7 +170,7 @@ Test(checkpoint, file_layout) {
     int64_t version, step;
     double first;
     cr_assert_eq(mup_h5_attr_read_i64(f, "version", &version), MUP_OK);
-    cr_assert_eq(version, 1);
+    cr_assert_eq(version, 2);
     cr_assert_eq(mup_h5_attr_read_i64(f, "step", &step), MUP_OK);
     cr_assert_eq(step, STEPS);
     cr_assert_eq(mup_h5_attr_read_f64(f, "first_loss", &first), MUP_OK);

@@ -23,6 +23,20 @@ Test(rng, known_values) {
     cr_assert_eq(mup_rng_u64(&r), 0xbf6e1f784956452aULL);
 }
 
+/* The all-zero state draws 0 forever: it is not valid, and the rejection loops get out of it rather
+ * than spinning (a hang before the fix, hence the timeout). */
+Test(rng, the_zero_state_is_invalid_and_cannot_hang, .timeout = 10) {
+    mup_rng zero = {{0, 0, 0, 0}}, ok = mup_rng_new(0);
+    cr_assert_not(mup_rng_valid(&zero));
+    cr_assert(mup_rng_valid(&ok));
+    uint32_t x = mup_rng_below(&zero, 3); /* 2^32 mod 3 != 0: the draw of 0 is rejected */
+    cr_assert_lt(x, 3u);
+    cr_assert(mup_rng_valid(&zero), "the state is still stuck");
+    mup_rng z2 = {{0, 0, 0, 0}};
+    double t = mup_rng_trunc_normal(&z2, 1.0, 2.0); /* the zero state's normal, 0, is outside [1, 2] */
+    cr_assert(t >= 1.0 && t <= 2.0, "%g", t);
+}
+
 Test(rng, normal_moments) {
     mup_rng r = mup_rng_new(7);
     double s = 0, s2 = 0;

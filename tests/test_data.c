@@ -182,6 +182,16 @@ Test(fashion_mnist, missing_file_is_io_error_with_hint) {
     raw_free(&r);
 }
 
+/* Before: open() waited for a writer forever. */
+Test(fashion_mnist, a_fifo_is_refused_without_blocking, .timeout = 20) {
+    const char *dir = test_mkdir("fm");
+    raw_set r = raw_make(2, 5);
+    write_labels(dir, "train", &r);
+    cr_assert_eq(mkfifo(file_in(dir, TRAIN_IMAGES), 0600), 0);
+    expect_failure(dir, true, MUP_ERR_FORMAT, file_in(dir, TRAIN_IMAGES), "is a FIFO, not a regular file");
+    raw_free(&r);
+}
+
 Test(fashion_mnist, bad_magic) {
     const char *dir = test_mkdir("fm");
     raw_set r = raw_make(4, 6);
@@ -295,6 +305,10 @@ Test(fashion_mnist, huge_counts_refused_before_allocating) {
     write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){0xffffffffu, 0xffffffffu, 28}, 3,
               &byte, 1);
     expect_failure(dir, true, MUP_ERR_FORMAT, "4294967295x28", NULL);
+    /* under the cap, but more than the file can hold: 78 MB from a file of some 60 bytes */
+    write_idx(file_in(dir, TRAIN_LABELS), 0x801, (uint32_t[]){100000}, 1, &byte, 1);
+    write_idx(file_in(dir, TRAIN_IMAGES), 0x803, (uint32_t[]){100000, 28, 28}, 3, &byte, 1);
+    expect_failure(dir, true, MUP_ERR_FORMAT, "announces 100000 images, more than a gzip file of", NULL);
 }
 
 Test(fashion_mnist, real_test_set) {

@@ -96,6 +96,15 @@ Test(text_load, missing_directory_and_file) {
     cr_assert(!d.tokens);
 }
 
+Test(text_load, a_fifo_is_refused_without_blocking, .timeout = 20) {
+    const char *path = test_path("corpus.fifo");
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    mup_text_data d;
+    cr_assert_eq(mup_text_load_files(&path, 1, &d), MUP_ERR_FORMAT);
+    cr_assert(strstr(mup_error_message(), "is a FIFO, not a regular file"), "%s", mup_error_message());
+    cr_assert(!d.tokens);
+}
+
 Test(text_load, empty_corpus_is_format_error) {
     const char *dir = test_mkdir("t");
     mup_text_data d;

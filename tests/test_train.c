@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/h5util.h"
 #include "runs.h"
 #include "testing.h"
 
@@ -106,6 +107,116 @@ Test(resume, errors) {
     cr_assert(strstr(mup_error_message(), "none.h5"), "%s", mup_error_message());
     mup_train_result_free(&res);
     test_run_free(&r);
+}
+
+/* ---- hostile checkpoints: everything the resume hands on is validated, none of it aborts ---- */
+
+/* A checkpoint of 6 steps of r at path, its state words in state (n of them). */
+static int checkpointed(test_run *r, const char *path, uint64_t *state) {
+    mup_train_result res;
+    train(r, (mup_train_opts){.steps = 6, .checkpoint_path = path}, &res);
+    mup_train_result_free(&res);
+    hid_t f;
+    int nd;
+    int64_t n;
+    cr_assert_eq(mup_h5_open(path, false, &f), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_shape(f, "state", 1, &nd, &n), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_read_u64(f, "state", state, n), MUP_OK, "%s", mup_error_message());
+    H5Fclose(f);
+    return (int)n;
+}
+
+static void rewrite_state(const char *path, const uint64_t *state, int n) {
+    hid_t f;
+    cr_assert_eq(mup_h5_open(path, true, &f), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_write_u64(f, "state", state, n), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_close_written(f, path), MUP_OK, "%s", mup_error_message());
+}
+
+static void expect_resume_error(test_run *r, const char *path, mup_status want, const char *needle) {
+    mup_train_result res;
+    mup_status s = mup_train(r->M, r->opt, r->task, &(mup_train_opts){.steps = 10, .resume_path = path}, &res);
+    cr_assert_eq(s, want, "%s: %s", mup_status_str(s), mup_error_message());
+    cr_assert(strstr(mup_error_message(), needle), "'%s' lacks '%s'", mup_error_message(), needle);
+    cr_assert_eq(res.steps_done, 0);
+    mup_train_result_free(&res);
+}
+
+Test(resume_hostile, bad_data_order_state_is_an_error) {
+    const char *ck = test_path("order.h5");
+    test_run r;
+    make_classif(&r, 1);
+    uint64_t good[MUP_CHECKPOINT_STATE_WORDS], bad[MUP_CHECKPOINT_STATE_WORDS];
+    int n = checkpointed(&r, ck, good);
+    cr_assert_eq(n, 8, "4 words of batcher state and 4 of dropout stream");
+    struct { int word; uint64_t value; const char *needle; mup_status status; } cases[] = {
+        {1, 1ULL << 63, "out of range", MUP_ERR_FORMAT},      /* epoch past int64 */
+        {2, 1ULL << 40, "out of range", MUP_ERR_FORMAT},      /* position past 32 bits */
+        {2, 500, "position 500 out of range", MUP_ERR_INVALID}, /* position = the count */
+        {3, 499, "saved for 499 examples", MUP_ERR_INVALID},
+        {2, good[2] ^ (1ULL << 31), "out of range", MUP_ERR_INVALID}, /* one flipped bit: a negative position */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(bad, good, sizeof good);
+        bad[cases[i].word] = cases[i].value;
+        rewrite_state(ck, bad, n);
+        expect_resume_error(&r, ck, cases[i].status, cases[i].needle);
+    }
+    /* the wrong number of words: 3 for the task */
+    rewrite_state(ck, good + 1, n - 1);
+    expect_resume_error(&r, ck, MUP_ERR_FORMAT, "has 4 words, got 3");
+    test_run_free(&r);
+}
+
+Test(resume_hostile, zero_streams_are_refused) {
+    const char *ck = test_path("zero.h5");
+    test_run r;
+    make_lm(&r, 1);
+    uint64_t good[MUP_CHECKPOINT_STATE_WORDS], bad[MUP_CHECKPOINT_STATE_WORDS];
+    int n = checkpointed(&r, ck, good);
+    memcpy(bad, good, sizeof good);
+    memset(bad, 0, 4 * sizeof *bad); /* the data order: before the fix, mup_rng_below spun forever */
+    rewrite_state(ck, bad, n);
+    expect_resume_error(&r, ck, MUP_ERR_FORMAT, "data-order stream is all zeros");
+    memcpy(bad, good, sizeof good);
+    memset(bad + n - 4, 0, 4 * sizeof *bad); /* the dropout stream */
+    rewrite_state(ck, bad, n);
+    expect_resume_error(&r, ck, MUP_ERR_FORMAT, "dropout stream is all zeros");
+    test_run_free(&r);
+}
+
+/* A NaN first loss made every "L > 10 x first" false: the divergence check was off for the rest of
+ * the run. */
+Test(resume_hostile, a_non_finite_first_loss_is_refused) {
+    const char *ck = test_path("nan.h5");
+    test_run r;
+    make_classif(&r, 1);
+    uint64_t state[MUP_CHECKPOINT_STATE_WORDS];
+    checkpointed(&r, ck, state);
+    hid_t f;
+    cr_assert_eq(mup_h5_open(ck, true, &f), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_attr_write_f64(f, "first_loss", NAN), MUP_OK);
+    H5Fclose(f);
+    expect_resume_error(&r, ck, MUP_ERR_FORMAT, "first loss nan");
+    test_run_free(&r);
+}
+
+Test(task, a_corpus_shorter_than_a_block_is_an_error) {
+    mup_text_data all, train, val;
+    cr_assert_eq(mup_synthetic_text(40, 12, 3, &all), MUP_OK);
+    cr_assert_eq(mup_text_split(&all, 0.5, &train, &val), MUP_OK);
+    mup_model *M = mup_model_new();
+    mup_gpt *gpt = mup_gpt_new(M, &(mup_gpt_config){.vocab = 12, .block_size = 32, .width = 16, .head_dim = 8,
+                                                    .n_layer = 1});
+    /* 20 characters each: a block of 32 needs 34 */
+    cr_assert_null(mup_lm_task_new(M, mup_gpt_forward_fn, gpt, &train, &val, 2, 32, 1, 1));
+    cr_assert(strstr(mup_error_message(), "20 training and 20 validation characters; a block of 32 needs at "
+                     "least 34"), "%s", mup_error_message());
+    mup_gpt_free(gpt);
+    mup_model_free(M);
+    mup_text_data_free(&all);
+    mup_text_data_free(&train);
+    mup_text_data_free(&val);
 }
 
 /* ---- divergence ---- */

@@ -4,6 +4,7 @@
 #ifndef MUP_RNG_H
 #define MUP_RNG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct { uint64_t s[4]; } mup_rng;
@@ -11,6 +12,10 @@ typedef struct { uint64_t s[4]; } mup_rng;
 mup_rng mup_rng_new(uint64_t seed);
 /* An independent stream derived from (seed, stream): for a run's data order, dropout, init, ... */
 mup_rng mup_rng_stream(uint64_t seed, uint64_t stream);
+
+/* False for the all-zero state, the one state xoshiro never reaches or leaves (it draws 0 forever):
+ * a state read from a file must pass this before use. */
+bool mup_rng_valid(const mup_rng *r);
 
 uint64_t mup_rng_u64(mup_rng *r);
 uint32_t mup_rng_below(mup_rng *r, uint32_t n);           /* uniform in [0, n), unbiased */

@@ -19,9 +19,11 @@ struct mup_task {
     /* Mean loss over the held-out split, and accuracy (NAN when it has no meaning). */
     void (*evaluate)(mup_task *t, mup_model *M, double *loss, double *accuracy);
     /* The data-order state, for checkpoints: writes at most MUP_TASK_STATE_WORDS words, returns how
-     * many; set_state restores it. */
+     * many; set_state restores it. The words come from a file: set_state validates all of them and
+     * returns an error naming the problem, leaving the task unchanged, for words get_state could not
+     * have written. */
     int (*get_state)(const mup_task *t, uint64_t *words);
-    void (*set_state)(mup_task *t, const uint64_t *words, int n);
+    mup_status (*set_state)(mup_task *t, const uint64_t *words, int n);
     void (*free)(mup_task *t);
 };
 
@@ -32,7 +34,9 @@ typedef mup_tensor *(*mup_classif_forward_fn)(mup_graph *g, const void *net, mup
 typedef mup_tensor *(*mup_lm_forward_fn)(mup_graph *g, const void *net, const int32_t *ids, int B, int T);
 
 /* Classification: batches drawn without replacement, reshuffled every epoch (from seed);
- * evaluation over the whole validation set in order. The data sets are borrowed. */
+ * evaluation over the whole validation set in order. The data sets are borrowed. Both task
+ * constructors return NULL with MUP_ERR_INVALID (mup_error_message names the problem) for data that
+ * cannot fill a batch: empty sets, mismatched dimensions, a text no longer than a window. */
 mup_task *mup_classif_task_new(mup_model *M, mup_classif_forward_fn forward, const void *net,
                                const mup_classif_data *train, const mup_classif_data *val, int batch,
                                uint64_t seed);

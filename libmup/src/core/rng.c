@@ -22,6 +22,8 @@ mup_rng mup_rng_stream(uint64_t seed, uint64_t stream) {
     return mup_rng_new(seed ^ splitmix64(&x));
 }
 
+bool mup_rng_valid(const mup_rng *r) { return (r->s[0] | r->s[1] | r->s[2] | r->s[3]) != 0; }
+
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t mup_rng_u64(mup_rng *r) {
@@ -37,11 +39,19 @@ uint64_t mup_rng_u64(mup_rng *r) {
     return result;
 }
 
+/* The zero state draws 0 forever, which a rejection loop would reject forever. No valid state reaches
+ * it, so replacing it changes no valid stream (callers refuse it where it is loaded). */
+static void unstick(mup_rng *r) {
+    if (!mup_rng_valid(r))
+        *r = mup_rng_new(0);
+}
+
 uint32_t mup_rng_below(mup_rng *r, uint32_t n) {
     /* Lemire's multiply-shift with rejection of the biased low range */
     uint64_t m = (uint64_t)(uint32_t)(mup_rng_u64(r) >> 32) * n;
     uint32_t lo = (uint32_t)m;
     if (lo < n) {
+        unstick(r);
         uint32_t threshold = (uint32_t)(-n) % n;
         while (lo < threshold) {
             m = (uint64_t)(uint32_t)(mup_rng_u64(r) >> 32) * n;
@@ -62,6 +72,7 @@ double mup_rng_normal(mup_rng *r) {
 }
 
 double mup_rng_trunc_normal(mup_rng *r, double a, double b) {
+    unstick(r);
     for (;;) {
         double z = mup_rng_normal(r);
         if (z >= a && z <= b)

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "data_impl.h"
 #include "internal.h"
+#include "io/regular.h"
 
 #define SIDE 28
 #define DIM (SIDE * SIDE)
@@ -25,21 +27,27 @@
 #define HINT_ENV " (the directory named by MUP_FASHION_MNIST_DIR)"
 #define HINT_GIVEN " (the directory given; the Debian package dataset-fashion-mnist installs the files in " \
     MUP_FASHION_MNIST_DEFAULT_DIR ")"
+#define DEFLATE_MAX_RATIO 1032 /* deflate's largest expansion: no gzip file holds more than this per byte */
 
 typedef struct {
     gzFile gz;
     char path[4096];
     uint32_t count;          /* items the header announces */
+    long long bytes;         /* the compressed file's size */
 } idx_file;
 
 static mup_status idx_open(idx_file *f, const char *dir, const char *name, const char *hint) {
     int len = snprintf(f->path, sizeof f->path, "%s/%s", dir, name);
     if (len < 0 || (size_t)len >= sizeof f->path)
         return mup_error(MUP_ERR_INVALID, "fashion-mnist: directory name too long: %.200s...", dir);
-    /* open() rather than gzopen() so that errno is certain to describe the failure */
-    int fd = open(f->path, O_RDONLY);
-    if (fd < 0)
-        return mup_error(MUP_ERR_IO, "fashion-mnist: cannot open %s: %s%s", f->path, strerror(errno), hint);
+    /* opened here rather than by gzopen() so that errno is certain to describe the failure, and a
+     * FIFO is refused rather than waited on */
+    int fd;
+    mup_status s = mup_open_regular(f->path, "fashion-mnist", hint, &fd);
+    if (s != MUP_OK)
+        return s;
+    struct stat st;
+    f->bytes = fstat(fd, &st) == 0 ? (long long)st.st_size : 0;
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
@@ -169,6 +177,10 @@ static mup_status load(idx_file *lab, idx_file *img, int limit, mup_classif_data
     if (!mup_data_fits(img->count, DIM * sizeof(float)))
         return mup_error(MUP_ERR_NOMEM, "fashion-mnist: %s: %u images exceed the %ld-byte data cap",
                          img->path, img->count, MUP_DATA_MAX_BYTES);
+    /* the memory asked for follows from what the file can really hold, not from the header alone */
+    if ((long long)img->count * DIM > img->bytes * DEFLATE_MAX_RATIO)
+        return mup_error(MUP_ERR_FORMAT, "fashion-mnist: %s: the header announces %u images, more than a "
+                         "gzip file of %lld bytes can hold", img->path, img->count, img->bytes);
     int keep = limit > 0 && (uint32_t)limit < img->count ? limit : (int)img->count;
     s = mup_data_classif_alloc(out, keep, DIM, N_CLASSES, "fashion-mnist");
     if (s == MUP_OK)

@@ -10,6 +10,7 @@
 
 #include "data_impl.h"
 #include "internal.h"
+#include "io/regular.h"
 
 #define MAX_TOKENS ((long)(MUP_DATA_MAX_BYTES / sizeof(int32_t)))
 #define DIR_HINT "install the Debian package fortunes or set MUP_TEXT_DIR"
@@ -53,13 +54,14 @@ static mup_status buf_reserve(byte_buf *buf, size_t extra, const char *path) {
 static mup_status append_file(byte_buf *buf, const char *path, bool skip_binary, const char *hint,
                               bool *appended) {
     *appended = false;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return mup_error(MUP_ERR_IO, "text: cannot open %s: %s%s", path, strerror(errno), hint);
+    int fd;
+    mup_status s = mup_open_regular(path, "text", hint, &fd);
+    if (s != MUP_OK)
+        return s;
     struct stat st;
     size_t start = buf->len;
     /* one byte beyond the size, so that the read which finds the end needs no growth */
-    mup_status s = fstat(fd, &st) == 0 && st.st_size > 0 ? buf_reserve(buf, (size_t)st.st_size + 1, path)
+    s = fstat(fd, &st) == 0 && st.st_size > 0 ? buf_reserve(buf, (size_t)st.st_size + 1, path)
                                                          : MUP_OK;
     while (s == MUP_OK) {
         if (buf->len == buf->cap && (s = buf_reserve(buf, 1, path)) != MUP_OK)

@@ -1,4 +1,4 @@
-/* Checkpoint layout (version 1):
+/* Checkpoint layout (version 2; docs/file-formats.md):
  *   /                attributes format="libmup-checkpoint", version, step, first_loss, parametrization,
  *                    optimizer ("sgd", "adam", "adamw" or "none"), config (JSON text), and with depth
  *                    scaling on depth_alpha, base_depth, eps_scaling (absent: off)
@@ -6,7 +6,10 @@
  *   /base_shapes/<name>  int32 (ndim): base dimension, 0 where finite
  *   /optim/<state>/<name> float32, the parameter's shape ("momentum"; "exp_avg", "exp_avg_sq")
  *   /state           uint64: data order and dropout streams
- *   /train_loss      float32 (step): the loss curve so far */
+ *   /train_loss      float32 (step): the loss curve so far
+ * Every dataset's data carries a Fletcher32 checksum (h5util writes chunked datasets with the filter),
+ * which version 1 lacked: a version 2 file without it is refused, a version 1 file is read with a
+ * warning. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,8 @@
 #include "mup/checkpoint.h"
 
 #define FORMAT "libmup-checkpoint"
-#define VERSION 1
+#define VERSION 2
+#define VERSION_UNCHECKSUMMED 1
 
 static const char *optim_name(const mup_optim *opt) {
     static const char *names[] = {"sgd", "adam", "adamw"};
@@ -156,16 +160,25 @@ static mup_status check_depth(hid_t f, const mup_model *M) {
     return MUP_OK;
 }
 
+/* Read after the data itself: the read verified a checksum if the dataset has one. */
+static mup_status checksummed(hid_t f, const char *name, int64_t version) {
+    return version == VERSION_UNCHECKSUMMED ? MUP_OK : mup_h5_checksummed(f, name);
+}
+
+static mup_status read_f32(hid_t f, const char *name, float *out, int64_t n, int64_t version) {
+    mup_status s = mup_h5_read_f32(f, name, out, n);
+    return s ? s : checksummed(f, name, version);
+}
+
 /* Every check before anything is copied, so a failed load changes nothing. */
-static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
+static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt, int64_t *version) {
     char fmt[64], par[8], optname[16];
-    int64_t version;
     if (mup_h5_attr_read_fixed_str(f, "format", fmt, sizeof fmt) != MUP_OK || strcmp(fmt, FORMAT) != 0)
         return mup_error(MUP_ERR_FORMAT, "not a libmup checkpoint (no format=\"%s\" attribute)", FORMAT);
-    mup_status s = mup_h5_attr_read_i64(f, "version", &version);
-    if (s == MUP_OK && version != VERSION)
-        return mup_error(MUP_ERR_FORMAT, "checkpoint version %lld; this libmup reads version %d", (long long)version,
-                         VERSION);
+    mup_status s = mup_h5_attr_read_i64(f, "version", version);
+    if (s == MUP_OK && *version != VERSION && *version != VERSION_UNCHECKSUMMED)
+        return mup_error(MUP_ERR_FORMAT, "checkpoint version %lld; this libmup reads versions %d and %d",
+                         (long long)*version, VERSION_UNCHECKSUMMED, VERSION);
     s = s ? s : mup_h5_attr_read_fixed_str(f, "parametrization", par, sizeof par);
     const char *want = mup_model_parametrization(M) == MUP_PARAMETRIZATION_MUP ? "mup" : "sp";
     if (s == MUP_OK && strcmp(par, want) != 0)
@@ -189,6 +202,7 @@ static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
         int32_t base[MUP_MAX_DIMS];
         snprintf(name, sizeof name, "base_shapes/%s", p->name);
         s = s ? s : mup_h5_read_i32(f, name, base, p->t.ndim);
+        s = s ? s : checksummed(f, name, *version);
         for (int d = 0; s == MUP_OK && d < p->t.ndim; d++)
             if (base[d] != (p->width_dim[d] ? p->base_shape[d] : 0))
                 s = mup_error(MUP_ERR_SHAPE, "parameter %s: base dimension %d is %d in the file, %d in the model",
@@ -197,7 +211,7 @@ static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt) {
     return s ? s : check_no_extra(f, M);
 }
 
-static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint_meta *meta) {
+static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint_meta *meta, int64_t version) {
     mup_status s = MUP_OK;
     float *values = mup_model_values(M);
     long nf = mup_model_num_floats(M);
@@ -210,10 +224,10 @@ static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint
         const mup_param *p = mup_model_param(M, i);
         char name[MUP_NAME_MAX + 64];
         snprintf(name, sizeof name, "params/%s", p->name);
-        s = mup_h5_read_f32(f, name, staged + p->offset, p->t.size);
+        s = read_f32(f, name, staged + p->offset, p->t.size, version);
         for (int k = 0; s == MUP_OK && opt && k < mup_optim_num_state(opt); k++) {
             snprintf(name, sizeof name, "optim/%s/%s", mup_optim_state_name(opt, k), p->name);
-            s = mup_h5_read_f32(f, name, staged + (long)(k + 1) * nf + p->offset, p->t.size);
+            s = read_f32(f, name, staged + (long)(k + 1) * nf + p->offset, p->t.size, version);
         }
     }
     int64_t step = 0;
@@ -230,11 +244,18 @@ static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint
         if (s == MUP_OK && (n < 0 || n > MUP_CHECKPOINT_STATE_WORDS))
             s = mup_error(MUP_ERR_FORMAT, "state has %lld words (at most %d)", (long long)n, MUP_CHECKPOINT_STATE_WORDS);
         s = s ? s : mup_h5_read_u64(f, "state", m.state, n);
+        s = s ? s : checksummed(f, "state", version);
         m.n_state = (int)n;
     }
     if (s == MUP_OK && meta && step > 0 && mup_h5_exists(f, "train_loss")) {
-        m.train_loss = mup_xmalloc((size_t)step * sizeof(float));
-        s = mup_h5_read_f32(f, "train_loss", m.train_loss, step);
+        /* the shape check first, so the allocation is bounded by data the file holds, not by step */
+        int nd;
+        int64_t n;
+        s = mup_h5_shape(f, "train_loss", 1, &nd, &n);
+        if (s == MUP_OK && n != step)
+            s = mup_error(MUP_ERR_FORMAT, "train_loss has %lld entries for step %lld", (long long)n, (long long)step);
+        m.train_loss = s ? NULL : mup_xmalloc((size_t)step * sizeof(float));
+        s = s ? s : read_f32(f, "train_loss", m.train_loss, step, version);
     }
     if (s == MUP_OK && meta) {
         char *cfg = mup_xmalloc(1 << 20);
@@ -264,8 +285,12 @@ mup_status mup_checkpoint_load(const char *path, mup_model *M, mup_optim *opt, m
     mup_status s = mup_h5_open_checked(path, &f);
     if (s != MUP_OK)
         return mup_error_context(s, "checkpoint: ");
-    s = check_file(f, M, opt);
-    s = s ? s : read_all(f, M, opt, meta);
+    int64_t version = 0;
+    s = check_file(f, M, opt, &version);
+    s = s ? s : read_all(f, M, opt, meta, version);
+    if (s == MUP_OK && version == VERSION_UNCHECKSUMMED)
+        mup_log(MUP_LOG_WARN, "checkpoint %s: written before checkpoints carried checksums (version %d): a damaged "
+                "byte in its data cannot be detected", path, VERSION_UNCHECKSUMMED);
     H5Fclose(f);
     return s == MUP_OK ? MUP_OK : mup_error_context(s, "checkpoint %s: ", path);
 }

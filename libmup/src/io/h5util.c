@@ -4,6 +4,12 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "regular.h"
+
+/* Data chunks of at most this many bytes, each with its own Fletcher32 checksum. */
+#define CHUNK_BYTES (1 << 20)
 
 void mup_h5_quiet(void) {
     /* libhdf5 (1.10) crashes in its exit handler (H5F__close_cb) on a file whose close failed, as on a full
@@ -11,25 +17,70 @@ void mup_h5_quiet(void) {
      * only counts before HDF5 starts, which the first call here precedes. */
     H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* a filter named in a file would otherwise load a shared library from the plugin path */
+    H5PLset_loading_state(0);
+}
+
+typedef struct {
+    char name[256];
+    H5L_type_t type;
+} bad_link;
+
+static herr_t find_non_hard(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    (void)g;
+    if (info->type == H5L_TYPE_HARD)
+        return 0;
+    bad_link *b = data;
+    snprintf(b->name, sizeof b->name, "%s", name);
+    b->type = info->type;
+    return 1;
+}
+
+/* Every link of the file must be a hard link. libmup writes no others, and the others lead elsewhere:
+ * an external link to any file (a FIFO that blocks, an old file that skips the superblock check), a
+ * soft link to a path HDF5 resolves at each use. Once this holds, no lookup leaves the file. */
+static mup_status check_links(hid_t file, const char *path) {
+    bad_link b = {.name = ""};
+    herr_t r = H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, find_non_hard, &b);
+    if (r < 0)
+        return mup_error(MUP_ERR_FORMAT, "%s: cannot list the links of the file (damaged?)", path);
+    if (r > 0)
+        return mup_error(MUP_ERR_FORMAT, "%s: '%s' is %s link; libmup reads only files whose objects are all in "
+                         "the file itself", path, b.name, b.type == H5L_TYPE_EXTERNAL ? "an external"
+                         : b.type == H5L_TYPE_SOFT ? "a soft" : "a user-defined");
+    return MUP_OK;
 }
 
 mup_status mup_h5_open(const char *path, bool write, hid_t *file) {
     mup_h5_quiet();
+    *file = -1;
+    /* HDF5 opens the path itself, with a blocking open(): a FIFO is refused here first */
+    int fd;
+    mup_status s = mup_open_regular(path, "HDF5", "", &fd);
+    if (s != MUP_OK)
+        return s;
+    close(fd);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG); /* closing the file closes whatever an error left open */
     *file = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     if (*file < 0)
         return mup_error(MUP_ERR_IO, "%s: cannot open as HDF5 (missing, unreadable, truncated or not an HDF5 file)", path);
-    return MUP_OK;
+    if ((s = check_links(*file, path)) != MUP_OK) {
+        H5Fclose(*file);
+        *file = -1;
+    }
+    return s;
 }
 
 mup_status mup_h5_open_checked(const char *path, hid_t *file) {
     static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     unsigned char head[9];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mup_error(MUP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    *file = -1;
+    FILE *f;
+    mup_status s = mup_fopen_regular(path, "HDF5", "", &f);
+    if (s != MUP_OK)
+        return s;
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
     if (n < sizeof head || memcmp(head, signature, sizeof signature) != 0)
@@ -43,7 +94,8 @@ mup_status mup_h5_open_checked(const char *path, hid_t *file) {
 mup_status mup_h5_create(const char *path, hid_t *file) {
     mup_h5_quiet();
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    /* 1.10's formats: checksums on all metadata, chunk indexes included (1.8's v1 B-tree has none) */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST);
     *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (*file < 0)
@@ -83,7 +135,49 @@ mup_status mup_h5_group(hid_t loc, const char *name, bool create, hid_t *group) 
     return MUP_OK;
 }
 
-mup_status mup_h5_shape(hid_t loc, const char *name, int max_dims, int *ndim, int64_t *dims) {
+/* The dataset's data lies in this file, unfiltered but for Fletcher32, and all of it was written:
+ * external raw-data storage would read any file into the result; a virtual dataset maps other files;
+ * a filter would be code from the plugin path or a decompression bomb; and data never written would
+ * read as fill values, letting a small file announce any size. */
+static mup_status check_storage(hid_t d, const char *name, int64_t count) {
+    hid_t dcpl = H5Dget_create_plist(d), t = H5Dget_type(d);
+    mup_status s = MUP_OK;
+    H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
+    int n_ext = dcpl < 0 ? -1 : H5Pget_external_count(dcpl), n_filters = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
+    size_t elem = t < 0 ? 0 : H5Tget_size(t);
+    if (n_ext != 0)
+        s = mup_error(MUP_ERR_FORMAT, "dataset '%s' keeps its data in %s", name,
+                      n_ext > 0 ? "external files" : "an unreadable layout");
+    else if (layout != H5D_COMPACT && layout != H5D_CONTIGUOUS && layout != H5D_CHUNKED)
+        s = mup_error(MUP_ERR_FORMAT, "dataset '%s' has a %s layout (libmup writes compact, contiguous or "
+                      "chunked ones)", name, layout == H5D_VIRTUAL ? "virtual" : "unknown");
+    for (int i = 0; s == MUP_OK && i < n_filters; i++) {
+        unsigned flags, cd[8];
+        size_t n_cd = 8;
+        char fname[64];
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &n_cd, cd, sizeof fname, fname, NULL);
+        if (id != H5Z_FILTER_FLETCHER32)
+            s = mup_error(MUP_ERR_FORMAT, "dataset '%s' uses HDF5 filter %d (libmup reads only Fletcher32)", name,
+                          (int)id);
+    }
+    int64_t bytes;
+    if (s == MUP_OK && (n_filters < 0 || elem == 0 || __builtin_mul_overflow(count, (int64_t)elem, &bytes)))
+        s = mup_error(MUP_ERR_FORMAT, "dataset '%s': cannot read its type or filters, or its size overflows", name);
+    else if (s == MUP_OK && (hsize_t)bytes > H5Dget_storage_size(d))
+        s = mup_error(MUP_ERR_FORMAT, "dataset '%s' announces %lld bytes but the file holds %llu of them", name,
+                      (long long)bytes, (unsigned long long)H5Dget_storage_size(d));
+    if (t >= 0)
+        H5Tclose(t);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return s;
+}
+
+/* Opens a dataset and checks its shape (ndim at most max_dims, an element count that fits in 64 bits)
+ * and its storage. */
+static mup_status open_dataset(hid_t loc, const char *name, int max_dims, int *ndim, int64_t *dims,
+                               int64_t *count, hid_t *dset) {
+    *dset = -1;
     if (!mup_h5_exists(loc, name))
         return mup_error(MUP_ERR_FORMAT, "dataset '%s' is missing", name);
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
@@ -92,38 +186,74 @@ mup_status mup_h5_shape(hid_t loc, const char *name, int max_dims, int *ndim, in
     hid_t sp = H5Dget_space(d);
     int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
     mup_status s = MUP_OK;
-    if (nd < 0 || nd > max_dims) {
+    hsize_t h[H5S_MAX_RANK];
+    if (nd < 0 || nd > max_dims || nd > H5S_MAX_RANK || H5Sget_simple_extent_dims(sp, h, NULL) < 0)
         s = mup_error(MUP_ERR_FORMAT, "dataset '%s' has %d dimensions (at most %d expected)", name, nd, max_dims);
-    } else {
-        hsize_t h[32];
-        H5Sget_simple_extent_dims(sp, h, NULL);
-        for (int i = 0; i < nd; i++)
-            dims[i] = (int64_t)h[i];
-        *ndim = nd;
+    int64_t n = 1;
+    for (int i = 0; s == MUP_OK && i < nd; i++) {
+        if (h[i] > (hsize_t)INT64_MAX || __builtin_mul_overflow(n, (int64_t)h[i], &n))
+            s = mup_error(MUP_ERR_FORMAT, "dataset '%s': its dimensions' product overflows 64 bits", name);
+        dims[i] = (int64_t)h[i];
     }
     if (sp >= 0)
         H5Sclose(sp);
-    H5Dclose(d);
+    s = s ? s : check_storage(d, name, n);
+    if (s != MUP_OK) {
+        H5Dclose(d);
+        return s;
+    }
+    *ndim = nd;
+    *count = n;
+    *dset = d;
+    return MUP_OK;
+}
+
+mup_status mup_h5_shape(hid_t loc, const char *name, int max_dims, int *ndim, int64_t *dims) {
+    int64_t count;
+    hid_t d;
+    mup_status s = open_dataset(loc, name, max_dims, ndim, dims, &count, &d);
+    if (s == MUP_OK)
+        H5Dclose(d);
     return s;
+}
+
+mup_status mup_h5_checksummed(hid_t loc, const char *name) {
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t dcpl = d < 0 ? -1 : H5Dget_create_plist(d);
+    unsigned flags, cd[8], config;
+    size_t n_cd = 8;
+    char fname[64];
+    H5D_chunk_index_t index;
+    /* chunked: the filter on the data, and an index of the chunks with checksums of its own (any but
+     * the v1 B-tree) */
+    bool ok = dcpl >= 0 && (H5Pget_layout(dcpl) == H5D_COMPACT ||
+                            (H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n_cd, cd, sizeof fname, fname,
+                                                  &config) >= 0 &&
+                             H5Dget_chunk_index_type(d, &index) >= 0 && index != H5D_CHUNK_IDX_BTREE));
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (d >= 0)
+        H5Dclose(d);
+    return ok ? MUP_OK : mup_error(MUP_ERR_FORMAT, "dataset '%s' has no checksum (Fletcher32) on its data", name);
 }
 
 static mup_status read_as(hid_t loc, const char *name, hid_t mem_type, void *out, int64_t n) {
     int nd;
-    int64_t dims[32];
-    mup_status s = mup_h5_shape(loc, name, 32, &nd, dims);
+    int64_t dims[H5S_MAX_RANK], count;
+    hid_t d;
+    mup_status s = open_dataset(loc, name, H5S_MAX_RANK, &nd, dims, &count, &d);
     if (s != MUP_OK)
         return s;
-    int64_t count = 1;
-    for (int i = 0; i < nd; i++)
-        count *= dims[i];
-    if (count != n)
+    if (count != n) {
+        H5Dclose(d);
         return mup_error(MUP_ERR_FORMAT, "dataset '%s' has %lld elements, expected %lld", name, (long long)count,
                          (long long)n);
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    }
     herr_t r = H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
     H5Dclose(d);
     if (r < 0)
-        return mup_error(MUP_ERR_FORMAT, "cannot read dataset '%s' (wrong type or damaged file)", name);
+        return mup_error(MUP_ERR_FORMAT, "cannot read dataset '%s' (wrong type, or damaged: a checksum that "
+                         "does not match)", name);
     return MUP_OK;
 }
 
@@ -137,6 +267,41 @@ mup_status mup_h5_read_i32(hid_t loc, const char *name, int32_t *out, int64_t n)
     return read_as(loc, name, H5T_NATIVE_INT32, out, n);
 }
 
+/* Every dataset's data is checksummed: chunks of at most CHUNK_BYTES with the Fletcher32 filter, or,
+ * for a scalar or an empty one (which cannot be chunked), compact storage inside the object header,
+ * which HDF5 checksums with the rest of the metadata. */
+static hid_t data_layout(int ndim, const hsize_t *dims, size_t elem) {
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hsize_t count = 1, chunk[H5S_MAX_RANK];
+    for (int i = 0; i < ndim; i++)
+        count *= dims[i];
+    if (ndim == 0 || count == 0) {
+        H5Pset_layout(dcpl, H5D_COMPACT);
+        return dcpl;
+    }
+    /* whole trailing dimensions, and as many rows of the first one cut as fit in a chunk */
+    hsize_t budget = elem ? CHUNK_BYTES / elem : 1;
+    budget = budget ? budget : 1;
+    for (int i = 0; i < ndim; i++) {
+        hsize_t rest = 1;
+        for (int j = i + 1; j < ndim; j++)
+            rest *= dims[j];
+        if (rest <= budget) {
+            hsize_t rows = budget / rest;
+            chunk[i] = rows < dims[i] ? rows : dims[i];
+            for (int j = i + 1; j < ndim; j++)
+                chunk[j] = dims[j];
+            break;
+        }
+        chunk[i] = 1;
+    }
+    if (H5Pset_chunk(dcpl, ndim, chunk) < 0 || H5Pset_fletcher32(dcpl) < 0) {
+        H5Pclose(dcpl);
+        return -1;
+    }
+    return dcpl;
+}
+
 static mup_status write_as(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *data,
                            int ndim, const int64_t *dims) {
     hsize_t h[32];
@@ -146,7 +311,10 @@ static mup_status write_as(hid_t loc, const char *name, hid_t file_type, hid_t m
         H5Ldelete(loc, name, H5P_DEFAULT);
     errno = 0;
     hid_t sp = H5Screate_simple(ndim, h, NULL);
-    hid_t d = sp < 0 ? -1 : H5Dcreate2(loc, name, file_type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = data_layout(ndim, h, H5Tget_size(file_type));
+    hid_t d = sp < 0 || dcpl < 0 ? -1 : H5Dcreate2(loc, name, file_type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
     herr_t r = d < 0 ? -1 : H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
     int err = errno;
     if (d >= 0)

@@ -14,11 +14,11 @@ void mup_h5_quiet(void);
 
 mup_status mup_h5_open(const char *path, bool write, hid_t *file);
 /* For files libmup wrote itself and reads back from untrusted places (checkpoints): refuses, before
- * HDF5 parses anything, a file whose superblock is older than version 2 — libmup writes version 2 or
- * later, where HDF5 checksums its metadata, so a damaged file fails a checksum instead of reaching
- * HDF5's parsers (which are not hardened against hostile bytes). */
+ * HDF5 parses anything, a file whose superblock is older than version 2 — libmup writes version 3
+ * (version 2 before), where HDF5 checksums its metadata, so a damaged file fails a checksum instead
+ * of reaching HDF5's parsers (which are not hardened against hostile bytes). */
 mup_status mup_h5_open_checked(const char *path, hid_t *file);
-/* Creates (truncates) a file with checksummed metadata (superblock version >= 2). */
+/* Creates (truncates) a file with checksummed metadata (HDF5 1.10's formats: superblock version 3). */
 mup_status mup_h5_create(const char *path, hid_t *file);
 /* Flushes and closes a file written through mup_h5_create: MUP_ERR_IO naming path and the system's
  * reason (ENOSPC: disk full, EFBIG: file size limit) when the last writes fail. */
@@ -27,8 +27,18 @@ mup_status mup_h5_close_written(hid_t file, const char *path);
 mup_status mup_h5_group(hid_t loc, const char *name, bool create, hid_t *group);
 bool mup_h5_exists(hid_t loc, const char *name);
 
+/* Every read open (mup_h5_open, mup_h5_open_checked) refuses a path that is not a regular file and a
+ * file holding any link but a hard one (external and soft links lead out of the file). Every dataset
+ * read (mup_h5_shape and the readers) refuses external storage, virtual layouts, filters other than
+ * Fletcher32, sizes that overflow 64 bits and data the file announces but does not hold. Writes
+ * checksum every dataset's data (Fletcher32 on chunks, or compact storage in the checksummed
+ * metadata). */
+
 /* Shape of a dataset; ndim at most max_dims. */
 mup_status mup_h5_shape(hid_t loc, const char *name, int max_dims, int *ndim, int64_t *dims);
+/* MUP_OK when the dataset's data is checksummed (Fletcher32 chunks under a checksummed index, or
+ * compact in checksummed metadata). */
+mup_status mup_h5_checksummed(hid_t loc, const char *name);
 /* Reads a whole dataset converted to float / int32 / double; n must equal its element count. */
 mup_status mup_h5_read_f32(hid_t loc, const char *name, float *out, int64_t n);
 mup_status mup_h5_read_f64(hid_t loc, const char *name, double *out, int64_t n);

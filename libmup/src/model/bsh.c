@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "io/regular.h"
 #include "model_impl.h"
 #include "shapes_impl.h"
 
@@ -17,13 +18,14 @@
 
 typedef struct {
     char name[MUP_NAME_MAX];
+    int line;                 /* where the name stands, for messages */
     int ndim;
     int dims[MUP_MAX_DIMS];   /* 0 = null (finite) */
 } bsh_entry;
 
 typedef struct {
     bsh_entry *e;
-    int n, cap;
+    int n, cap, max;          /* max: the model's parameter count; more entries cannot match it */
     const char *path;
     int line;
 } bsh_file;
@@ -95,26 +97,47 @@ static mup_status parse_line(bsh_file *f, char *raw) {
     if (!*name || strlen(name) >= MUP_NAME_MAX)
         return mup_error(MUP_ERR_PARSE, "%s:%d: parameter name empty or longer than %d characters",
                          f->path, f->line, MUP_NAME_MAX - 1);
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->e[i].name, name) == 0)
-            return mup_error(MUP_ERR_PARSE, "%s:%d: parameter %s appears twice", f->path, f->line, name);
+    if (f->n == f->max)
+        return mup_error(MUP_ERR_SHAPE, "%s:%d: lists more parameters than the model's %d", f->path, f->line,
+                         f->max);
     if (f->n == f->cap) {
         f->cap = f->cap ? 2 * f->cap : 64;
         f->e = mup_xrealloc(f->e, (size_t)f->cap * sizeof *f->e);
     }
     bsh_entry *e = &f->e[f->n++];
-    *e = (bsh_entry){0};
+    *e = (bsh_entry){.line = f->line};
     strcpy(e->name, name);
     return *rest ? parse_flow(f, rest) : MUP_OK;
 }
 
-static mup_status read_bsh(const char *path, bsh_file *f) {
-    *f = (bsh_file){.path = path};
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return mup_error(MUP_ERR_IO, "base shapes: cannot open %s: %s", path, strerror(errno));
+static int by_name_only(const void *a, const void *b) {
+    return strcmp(((const bsh_entry *)a)->name, ((const bsh_entry *)b)->name);
+}
+
+static int by_entry_name(const void *a, const void *b) {
+    const bsh_entry *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Sorts the entries by name (n log n, where a pairwise check would be quadratic in a hostile file's
+ * names) and refuses a name that appears twice. */
+static mup_status sort_unique(bsh_file *f) {
+    qsort(f->e, (size_t)f->n, sizeof *f->e, by_entry_name);
+    for (int i = 1; i < f->n; i++)
+        if (strcmp(f->e[i - 1].name, f->e[i].name) == 0)
+            return mup_error(MUP_ERR_PARSE, "%s:%d: parameter %s appears twice (first on line %d)", f->path,
+                             f->e[i].line, f->e[i].name, f->e[i - 1].line);
+    return MUP_OK;
+}
+
+static mup_status read_bsh(const char *path, int max_entries, bsh_file *f) {
+    *f = (bsh_file){.path = path, .max = max_entries};
+    FILE *fp;
+    mup_status s = mup_fopen_regular(path, "base shapes", "", &fp);
+    if (s != MUP_OK)
+        return s;
     char line[BSH_LINE_MAX];
-    mup_status s = MUP_OK;
     while (s == MUP_OK && fgets(line, sizeof line, fp)) {
         f->line++;
         if (!strchr(line, '\n') && !feof(fp))
@@ -127,21 +150,20 @@ static mup_status read_bsh(const char *path, bsh_file *f) {
     if (s == MUP_OK && f->n == 0)
         s = mup_error(MUP_ERR_FORMAT, "%s: no parameters in this base-shapes file", path);
     fclose(fp);
-    return s;
+    return s ? s : sort_unique(f);
 }
 
 mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path) {
     bsh_file f;
-    mup_status s = read_bsh(bsh_path, &f);
+    mup_status s = read_bsh(bsh_path, M->n_params, &f);
     mup_infshape_row *rows = mup_xcalloc((size_t)(M->n_params ? M->n_params : 1), sizeof *rows);
     if (s == MUP_OK && f.n != M->n_params)
         s = mup_error(MUP_ERR_SHAPE, "%s lists %d parameters but the model has %d", bsh_path, f.n, M->n_params);
     for (int i = 0; s == MUP_OK && i < M->n_params; i++) {
         const mup_param *p = M->params[i];
-        const bsh_entry *e = NULL;
-        for (int k = 0; k < f.n && !e; k++)
-            if (strcmp(f.e[k].name, p->name) == 0)
-                e = &f.e[k];
+        bsh_entry key;
+        snprintf(key.name, sizeof key.name, "%s", p->name);
+        const bsh_entry *e = bsearch(&key, f.e, (size_t)f.n, sizeof *f.e, by_name_only);
         if (!e)
             s = mup_error(MUP_ERR_SHAPE, "parameter %s is not in %s", p->name, bsh_path);
         else if (e->ndim != p->t.ndim)

@@ -57,19 +57,44 @@ static mup_status save(run *x, int step) {
     return mup_checkpoint_save(x->o->checkpoint_path, x->M, x->opt, &meta);
 }
 
+/* Everything the checkpoint hands on is checked before the run changes: the counts, the streams and
+ * the loss curve come from a file. */
+static mup_status check_resume(const run *x, const mup_checkpoint_meta *m) {
+    const char *path = x->o->resume_path;
+    if (m->step > x->o->steps || m->n_state < 4)
+        return mup_error(MUP_ERR_FORMAT, "checkpoint %s: step %d or state (%d words) does not fit this run of %d "
+                         "steps", path, m->step, m->n_state, x->o->steps);
+    if (m->step > 0 && !isfinite(m->first_loss))
+        return mup_error(MUP_ERR_FORMAT, "checkpoint %s: first loss %g (the divergence check needs a finite one)",
+                         path, m->first_loss);
+    mup_rng dr;
+    memcpy(dr.s, m->state + m->n_state - 4, sizeof dr.s);
+    if (!mup_rng_valid(&dr))
+        return mup_error(MUP_ERR_FORMAT, "checkpoint %s: the dropout stream is all zeros, which no generator "
+                         "reaches", path);
+    for (int i = 0; m->train_loss && i < m->step; i++)
+        if (!isfinite(m->train_loss[i]))
+            return mup_error(MUP_ERR_FORMAT, "checkpoint %s: the loss at step %d is %g (a run stops at a "
+                             "non-finite loss, so no checkpoint holds one)", path, i + 1, m->train_loss[i]);
+    if (!x->task->set_state && m->n_state != 4)
+        return mup_error(MUP_ERR_FORMAT, "checkpoint %s: %d words of data-order state for a task that keeps none",
+                         path, m->n_state - 4);
+    return MUP_OK;
+}
+
 static mup_status resume(run *x, int *start) {
     mup_checkpoint_meta meta;
     mup_status s = mup_checkpoint_load(x->o->resume_path, x->M, x->opt, &meta);
     if (s != MUP_OK)
         return s;
-    if (meta.step > x->o->steps || meta.n_state < 4) {
-        mup_checkpoint_meta_free(&meta);
-        return mup_error(MUP_ERR_FORMAT, "checkpoint %s: step %d or state (%d words) does not fit this run of %d steps",
-                         x->o->resume_path, meta.step, meta.n_state, x->o->steps);
-    }
+    s = check_resume(x, &meta);
     int task_words = meta.n_state - 4;
-    if (x->task->set_state)
-        x->task->set_state(x->task, meta.state, task_words);
+    if (s == MUP_OK && x->task->set_state && (s = x->task->set_state(x->task, meta.state, task_words)) != MUP_OK)
+        mup_error_context(s, "checkpoint %s: ", x->o->resume_path);
+    if (s != MUP_OK) {
+        mup_checkpoint_meta_free(&meta);
+        return s;
+    }
     mup_rng dr;
     memcpy(dr.s, meta.state + task_words, sizeof dr.s);
     mup_graph_set_rng(mup_model_graph(x->M), dr);
@@ -101,7 +126,8 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
         if (step == 0)
             r->first_loss = L;
         const char *bad = mup_graph_nonfinite(g);
-        if (bad || !isfinite(L) || L > factor * r->first_loss) {
+        /* written so that a NaN first loss fails the comparison rather than switching the check off */
+        if (bad || !isfinite(L) || !(L <= factor * r->first_loss)) {
             mup_graph_end(g);
             if (bad)
                 return stop(x, MUP_ERR_DIVERGED, "at step %d, %s", step, bad);

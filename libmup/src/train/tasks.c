@@ -54,11 +54,17 @@ static int classif_get_state(const mup_task *t, uint64_t *w) {
     return 4;
 }
 
-static void classif_set_state(mup_task *t, const uint64_t *w, int n) {
+static mup_status classif_set_state(mup_task *t, const uint64_t *w, int n) {
     classif_task *c = (classif_task *)t;
-    MUP_ASSERT(n == 4, "classification task: a saved data state has 4 words, got %d", n);
+    if (n != 4)
+        return mup_error(MUP_ERR_FORMAT, "classification task: a saved data state has 4 words, got %d", n);
+    /* get_state writes a non-negative epoch, and the position and count as 32-bit values */
+    if (w[1] > (uint64_t)INT64_MAX || w[2] > UINT32_MAX || w[3] > UINT32_MAX)
+        return mup_error(MUP_ERR_FORMAT, "classification task: saved data state (epoch %llu, position %llu, "
+                         "count %llu) is out of range", (unsigned long long)w[1], (unsigned long long)w[2],
+                         (unsigned long long)w[3]);
     mup_batcher_state s = {.seed = w[0], .epoch = (int64_t)w[1], .pos = (int32_t)w[2], .n = (int32_t)w[3]};
-    MUP_CHECK(mup_batcher_set_state(&c->batcher, s));
+    return mup_batcher_set_state(&c->batcher, s);
 }
 
 static void classif_free(mup_task *t) {
@@ -72,9 +78,13 @@ static void classif_free(mup_task *t) {
 mup_task *mup_classif_task_new(mup_model *M, mup_classif_forward_fn forward, const void *net,
                                const mup_classif_data *train, const mup_classif_data *val, int batch,
                                uint64_t seed) {
-    MUP_ASSERT(batch > 0 && train->n > 0 && val->n > 0 && train->dim == val->dim,
-               "classification task: batch %d, %d training and %d validation examples (dims %d, %d)", batch,
-               train->n, val->n, train->dim, val->dim);
+    MUP_ASSERT(batch > 0, "classification task: batch %d must be positive", batch);
+    if (train->n <= 0 || val->n <= 0 || train->dim <= 0 || train->dim != val->dim) {
+        mup_error(MUP_ERR_INVALID, "classification task: %d training and %d validation examples of dimensions "
+                  "%d and %d (need examples in both, of one positive dimension)", train->n, val->n, train->dim,
+                  val->dim);
+        return NULL;
+    }
     classif_task *c = mup_xcalloc(1, sizeof *c);
     *c = (classif_task){.base = {classif_loss, classif_eval, classif_get_state, classif_set_state, classif_free},
                         .M = M, .forward = forward, .net = net, .train = train, .val = val,
@@ -124,9 +134,16 @@ static int lm_get_state(const mup_task *t, uint64_t *w) {
     return 4;
 }
 
-static void lm_set_state(mup_task *t, const uint64_t *w, int n) {
-    MUP_ASSERT(n == 4, "language-model task: a saved data state has 4 words, got %d", n);
-    memcpy(((lm_task *)t)->rng.s, w, 4 * sizeof *w);
+static mup_status lm_set_state(mup_task *t, const uint64_t *w, int n) {
+    if (n != 4)
+        return mup_error(MUP_ERR_FORMAT, "language-model task: a saved data state has 4 words, got %d", n);
+    mup_rng r;
+    memcpy(r.s, w, sizeof r.s);
+    if (!mup_rng_valid(&r))
+        return mup_error(MUP_ERR_FORMAT, "language-model task: the saved data-order stream is all zeros, "
+                         "which no generator reaches");
+    ((lm_task *)t)->rng = r;
+    return MUP_OK;
 }
 
 static void lm_free(mup_task *t) {
@@ -138,9 +155,14 @@ static void lm_free(mup_task *t) {
 
 mup_task *mup_lm_task_new(mup_model *M, mup_lm_forward_fn forward, const void *net, const mup_text_data *train,
                           const mup_text_data *val, int B, int T, int eval_batches, uint64_t seed) {
-    MUP_ASSERT(B > 0 && T > 0 && eval_batches > 0 && train->n > T + 1 && val->n > T + 1,
-               "language-model task: B %d, T %d, %d eval batches, %ld training and %ld validation characters", B, T,
-               eval_batches, train->n, val->n);
+    MUP_ASSERT(B > 0 && T > 0 && eval_batches > 0, "language-model task: B %d, T %d, %d eval batches", B, T,
+               eval_batches);
+    /* a window is T characters and the next one as its targets */
+    if (train->n <= (long)T + 1 || val->n <= (long)T + 1) {
+        mup_error(MUP_ERR_INVALID, "language-model task: %ld training and %ld validation characters; a block of "
+                  "%d needs at least %ld in each", train->n, val->n, T, (long)T + 2);
+        return NULL;
+    }
     lm_task *c = mup_xcalloc(1, sizeof *c);
     *c = (lm_task){.base = {lm_loss, lm_eval, lm_get_state, lm_set_state, lm_free}, .M = M, .forward = forward,
                    .net = net, .train = train, .val = val, .B = B, .T = T, .eval_batches = eval_batches,
