@@ -10,6 +10,8 @@
 #ifndef MUP_MODEL_H
 #define MUP_MODEL_H
 
+#include "mup/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,33 +94,33 @@ typedef struct mup_param {
 
 typedef struct mup_model mup_model;
 
-mup_model *mup_model_new(void);
-mup_model *mup_model_new_shapes_only(void);
-void mup_model_free(mup_model *M);
+MUP_API mup_model *mup_model_new(void);
+MUP_API mup_model *mup_model_new_shapes_only(void);
+MUP_API void mup_model_free(mup_model *M);
 
-bool mup_model_is_shapes_only(const mup_model *M);
+MUP_API bool mup_model_is_shapes_only(const mup_model *M);
 
 /* ---- building (module constructors call these) ---- */
 
 /* Registers a parameter under the current scope ("blocks.0." + name). Asserts on a duplicate name,
  * a non-positive dimension, or registration after the slab exists. */
-mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind kind,
+MUP_API mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind kind,
                                int ndim, const int *shape);
 /* Name scopes: mup_model_push_scope(M, "blocks.%d", i) ... mup_model_pop_scope(M). */
-void mup_model_push_scope(mup_model *M, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void mup_model_pop_scope(mup_model *M);
+MUP_API void mup_model_push_scope(mup_model *M, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+MUP_API void mup_model_pop_scope(mup_model *M);
 /* The full name for a module under the current scope, into buf. */
-const char *mup_model_scoped_name(const mup_model *M, const char *name, char *buf, size_t len);
+MUP_API const char *mup_model_scoped_name(const mup_model *M, const char *name, char *buf, size_t len);
 
 /* ---- lookup ---- */
 
-int mup_model_num_params(const mup_model *M);
-mup_param *mup_model_param(const mup_model *M, int i);
-mup_param *mup_model_find_param(const mup_model *M, const char *name);
-long mup_model_num_floats(const mup_model *M);      /* slab length, alignment padding included */
-long mup_model_num_elements(const mup_model *M);    /* sum of parameter sizes */
-float *mup_model_values(mup_model *M);              /* the value slab (allocated on first use) */
-float *mup_model_grads(mup_model *M);
+MUP_API int mup_model_num_params(const mup_model *M);
+MUP_API mup_param *mup_model_param(const mup_model *M, int i);
+MUP_API mup_param *mup_model_find_param(const mup_model *M, const char *name);
+MUP_API long mup_model_num_floats(const mup_model *M);      /* slab length, alignment padding included */
+MUP_API long mup_model_num_elements(const mup_model *M);    /* sum of parameter sizes */
+MUP_API float *mup_model_values(mup_model *M);              /* the value slab (allocated on first use) */
+MUP_API float *mup_model_grads(mup_model *M);
 
 /* ---- µP ---- */
 
@@ -129,39 +131,39 @@ float *mup_model_grads(mup_model *M);
  * mup_model_init applies the rescale as it draws. Errors: MUP_ERR_SHAPE naming the parameter
  * (names, counts, ndim differ; more than two width dimensions; a width->finite weight that is not a
  * readout), MUP_ERR_STATE (base shapes set twice). */
-mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_model *delta);
+MUP_API mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_model *delta);
 /* The same from a base-shapes file (.bsh, the reference's YAML: name -> list of base dims, null for
  * a finite dimension). */
-mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);
+MUP_API mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);
 /* Writes M's base shapes (M must have them) as a .bsh file the reference package reads. To make one
  * from a base and a delta build alone: mup_set_base_shapes(base, base, delta), then save base. */
-mup_status mup_save_base_shapes(const mup_model *M, const char *path);
+MUP_API mup_status mup_save_base_shapes(const mup_model *M, const char *path);
 
 /* Chooses SP before mup_set_base_shapes: shapes, classes and roles are still inferred (so tables and
  * coordinate checks name them), but every multiplier and rescale is 1 and attention uses
  * 1/sqrt(d_head). Passing base == NULL to mup_set_base_shapes implies SP. */
-void mup_model_set_parametrization(mup_model *M, mup_parametrization p);
-bool mup_model_has_base_shapes(const mup_model *M);
-mup_parametrization mup_model_parametrization(const mup_model *M);
+MUP_API void mup_model_set_parametrization(mup_model *M, mup_parametrization p);
+MUP_API bool mup_model_has_base_shapes(const mup_model *M);
+MUP_API mup_parametrization mup_model_parametrization(const mup_model *M);
 
 /* Allocates the slabs if needed and draws every parameter by its init spec, from seed.
  * The same seed draws the same numbers for a parameter whatever else the model holds
  * (each parameter draws from its own stream, keyed by its name). */
-void mup_model_init(mup_model *M, uint64_t seed);
-bool mup_model_is_initialized(const mup_model *M);
+MUP_API void mup_model_init(mup_model *M, uint64_t seed);
+MUP_API bool mup_model_is_initialized(const mup_model *M);
 /* Marks the values as loaded from elsewhere (a checkpoint): already rescaled, never rescaled again. */
-void mup_model_mark_loaded(mup_model *M);
+MUP_API void mup_model_mark_loaded(mup_model *M);
 
 /* One line per parameter: name, shape, base shape, class, role, width mult, init std, lr and wd
  * multipliers for SGD and Adam. */
-void mup_model_print_shapes(const mup_model *M, FILE *out);
+MUP_API void mup_model_print_shapes(const mup_model *M, FILE *out);
 
 /* The model's own step graph (mup_graph_begin uses it). */
-mup_graph *mup_model_graph(mup_model *M);
+MUP_API mup_graph *mup_model_graph(mup_model *M);
 
-const char *mup_class_name(mup_class c);
-const char *mup_role_name(mup_role r);
+MUP_API const char *mup_class_name(mup_class c);
+MUP_API const char *mup_role_name(mup_role r);
 /* "mup" or "sp" (the names configs and files use). */
-const char *mup_parametrization_name(mup_parametrization p);
+MUP_API const char *mup_parametrization_name(mup_parametrization p);
 
 #endif

@@ -18,6 +18,8 @@
 #ifndef MUP_OPTIM_H
 #define MUP_OPTIM_H
 
+#include "mup/api.h"
+
 #include <stdbool.h>
 
 #include "mup/model.h"
@@ -42,7 +44,7 @@ typedef struct {
  * x = (step - warmup_steps) / (total_steps - warmup_steps) capped at 1:
  * cosine min + (1 - min)(1 + cos(πx))/2, linear 1 - (1 - min)x, constant 1.
  * So step warmup_steps has factor 1 and the midpoint of a decay (1 + min)/2. */
-double mup_schedule_factor(const mup_schedule *s, int step);
+MUP_API double mup_schedule_factor(const mup_schedule *s, int step);
 
 typedef struct {
     mup_optim_kind kind;
@@ -61,44 +63,44 @@ typedef struct mup_optim mup_optim;
  * eps or clip_norm; momentum or a beta outside [0, 1); independent_wd with SGD or Adam; a warmup
  * below 0; a decay whose total_steps is not past warmup_steps; min_factor outside [0, 1]).
  * For options read from a configuration; mup_optim_new asserts it. */
-mup_status mup_optim_opts_check(const mup_optim_opts *opts);
+MUP_API mup_status mup_optim_opts_check(const mup_optim_opts *opts);
 
 /* The model must have base shapes (mup_set_base_shapes; base NULL for SP): asserts otherwise,
  * naming the first parameter. Allocates the model's slabs if needed and the state slabs now;
  * a step allocates nothing. */
-mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts);
-mup_optim *mup_sgd_new(mup_model *M, mup_optim_opts opts);    /* opts.kind set to SGD */
-mup_optim *mup_adam_new(mup_model *M, mup_optim_opts opts);   /* ... ADAM */
-mup_optim *mup_adamw_new(mup_model *M, mup_optim_opts opts);  /* ... ADAMW */
-void mup_optim_free(mup_optim *o);
+MUP_API mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts);
+MUP_API mup_optim *mup_sgd_new(mup_model *M, mup_optim_opts opts);    /* opts.kind set to SGD */
+MUP_API mup_optim *mup_adam_new(mup_model *M, mup_optim_opts opts);   /* ... ADAM */
+MUP_API mup_optim *mup_adamw_new(mup_model *M, mup_optim_opts opts);  /* ... ADAMW */
+MUP_API void mup_optim_free(mup_optim *o);
 
 /* One update from the model's gradients: measure the gradient norm and clip (if clip_norm is set),
  * schedule, update, step += 1. */
-void mup_optim_step(mup_optim *o);
+MUP_API void mup_optim_step(mup_optim *o);
 
-const mup_optim_opts *mup_optim_options(const mup_optim *o);
-void mup_optim_set_lr(mup_optim *o, float lr);
-int mup_optim_step_count(const mup_optim *o);
+MUP_API const mup_optim_opts *mup_optim_options(const mup_optim *o);
+MUP_API void mup_optim_set_lr(mup_optim *o, float lr);
+MUP_API int mup_optim_step_count(const mup_optim *o);
 /* The global gradient norm the last step saw (before clipping); 0 before the first step. Without
  * clipping it is measured from the gradients when asked, so ask before the next mup_graph_begin
  * (which zeroes them). */
-double mup_optim_last_grad_norm(const mup_optim *o);
+MUP_API double mup_optim_last_grad_norm(const mup_optim *o);
 /* The learning rate the given parameter gets at the current step. */
-double mup_optim_param_lr(const mup_optim *o, int param_index);
+MUP_API double mup_optim_param_lr(const mup_optim *o, int param_index);
 
 /* State for checkpoints: named slabs ("momentum"; "exp_avg", "exp_avg_sq"), each with the
  * model's slab layout (mup_model_num_floats floats). */
-int mup_optim_num_state(const mup_optim *o);
-const char *mup_optim_state_name(const mup_optim *o, int i);
-float *mup_optim_state(mup_optim *o, int i);
+MUP_API int mup_optim_num_state(const mup_optim *o);
+MUP_API const char *mup_optim_state_name(const mup_optim *o, int i);
+MUP_API float *mup_optim_state(mup_optim *o, int i);
 /* Restores the step counter (with the slabs, everything a resumed run needs). */
-void mup_optim_set_step_count(mup_optim *o, int steps);
+MUP_API void mup_optim_set_step_count(mup_optim *o, int steps);
 
 /* The global L2 norm of the model's gradients, squares summed in double over fixed chunks combined
  * in a fixed order (same bits at any thread count); and scaling them by max_norm / norm when the
  * norm is above max_norm and finite (PyTorch adds 1e-6 to the norm; here the clipped norm is
  * max_norm itself). Returns the norm before clipping. */
-double mup_grad_norm(mup_model *M);
-double mup_clip_grad_norm(mup_model *M, double max_norm);
+MUP_API double mup_grad_norm(mup_model *M);
+MUP_API double mup_clip_grad_norm(mup_model *M, double max_norm);
 
 #endif
