@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
 
     /* The same lr works at every width: Adam's rate is divided by the fan-in multiplier for
      * hidden weights only. The task draws shuffled batches and evaluates on val. */
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = lr});
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, lr));
     mup_task *task = mup_classif_task_new(M, resmlp_forward, &net, &train, &val, 64, 1);
     mup_train_result r;
     s = mup_train(M, opt, task, &(mup_train_opts){.steps = steps, .eval_every = steps / 4, .progress = true,

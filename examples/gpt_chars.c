@@ -133,7 +133,8 @@ int main(int argc, char **argv) {
     mup_model_init(M, 1);
 
     mup_optim *opt = mup_adam_new(M, (mup_optim_opts){
-        .lr = lr, .schedule = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = steps / 20, .total_steps = steps,
+        .lr = lr, MUP_ADAM_DEFAULTS,
+        .schedule = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = steps / 20, .total_steps = steps,
                                .min_factor = 0.1f}});
     mup_task *task = mup_lm_task_new(M, mup_gpt_forward_fn, net, &train, &val, 32, 64, 16, 1);
     char config[128];

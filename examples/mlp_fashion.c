@@ -41,7 +41,8 @@ int main(int argc, char **argv) {
     mup_model_print_shapes(M, stdout);
 
     mup_optim *opt = mup_adam_new(M, (mup_optim_opts){
-        .lr = lr, .schedule = {.kind = MUP_SCHEDULE_COSINE, .total_steps = steps, .warmup_steps = steps / 50}});
+        .lr = lr, MUP_ADAM_DEFAULTS,
+        .schedule = {.kind = MUP_SCHEDULE_COSINE, .total_steps = steps, .warmup_steps = steps / 50}});
     mup_task *task = mup_classif_task_new(M, mup_mlp_forward_fn, net, &train, &test, 128, 1);
     mup_train_result r;
     s = mup_train(M, opt, task, &(mup_train_opts){.steps = steps, .eval_every = steps / 5, .progress = true,

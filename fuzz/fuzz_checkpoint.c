@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mup_set_base_shapes(M, B, NULL) != MUP_OK)
         abort();
     mup_model_init(M, 1);
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = 1e-3f});
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     long n = mup_model_num_floats(M);
     float *before = malloc((size_t)n * sizeof *before);
     memcpy(before, mup_model_values(M), (size_t)n * sizeof *before);

@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
     MUP_CHECK(mup_save_base_shapes(M, path_of("bsh", "mlp.bsh")));
     write_text("bsh", "flow.bsh", "fc1.weight: [4, null]\nfc1.bias: [4]\nfc2.weight: [4, 4]\nfc2.bias: [4]\n"
                                   "readout.weight: [null, 4]\nreadout.bias: [null]\n");
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = 1e-3f});
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     MUP_CHECK(mup_checkpoint_save(path_of("checkpoint", "with-adam.h5"), M, opt,
                                   &(mup_checkpoint_meta){.step = 0, .config_json = "{\"seed\": 1}"}));
     MUP_CHECK(mup_checkpoint_save(path_of("checkpoint", "params-only.h5"), M, NULL, NULL));

@@ -129,7 +129,7 @@ static const int widths[] = {32, 64, 128, 256};
 
 static mup_coord_opts opts(mup_optim_kind kind, int steps) {
     return (mup_coord_opts){.widths = widths, .n_widths = 4, .steps = steps, .seeds = 2, .first_seed = 1,
-                            .optim = {.kind = kind, .lr = kind == MUP_OPTIM_SGD ? 0.5f : 0.01f}};
+                            .optim = {.kind = kind, .lr = kind == MUP_OPTIM_SGD ? 0.5f : 0.01f, MUP_ADAM_DEFAULTS}};
 }
 
 static mup_coord_result run(recipe *r, mup_coord_opts o) {

@@ -76,7 +76,7 @@ void test_run_free(test_run *r) {
 }
 
 mup_optim_opts test_adam_cosine(float lr, int total_steps) {
-    return (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = lr,
+    return (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = lr, MUP_ADAM_DEFAULTS,
                             .schedule = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = 2, .total_steps = total_steps,
                                          .min_factor = 0.1f}};
 }

@@ -51,18 +51,30 @@ typedef enum {
     MUP_INIT_ZEROS,
     MUP_INIT_ONES,
     MUP_INIT_NORMAL,          /* µP-aware: std = a */
-    MUP_INIT_UNIFORM,         /* µP-aware: [a, b] */
-    MUP_INIT_TRUNC_NORMAL,    /* µP-aware: std = a, cut at ±2 std */
-    MUP_INIT_XAVIER_UNIFORM,  /* µP-aware: gain = a */
+    MUP_INIT_UNIFORM,         /* µP-aware: [a, b]; a != -b is refused on a matrix-like tensor */
+    MUP_INIT_TRUNC_NORMAL,    /* µP-aware: std = a, cut at the absolute bounds ±b (b = 0: ±2), as
+                               * torch's trunc_normal_(std=a, a=-b, b=b); matrix-like: all × m^-1/2 */
+    MUP_INIT_XAVIER_UNIFORM,  /* µP-aware: gain = a (0 means 1) */
     MUP_INIT_XAVIER_NORMAL,
-    MUP_INIT_KAIMING_UNIFORM, /* µP-aware: negative slope = a, fan mode = fan_out ? out : in */
+    MUP_INIT_KAIMING_UNIFORM, /* µP-aware: gain of `nonlinearity` (a = leaky_relu's negative slope),
+                               * fan mode = fan_out ? out : in */
     MUP_INIT_KAIMING_NORMAL,
 } mup_init_kind;
+
+/* torch.nn.init.calculate_gain's nonlinearities, for the kaiming kinds. */
+typedef enum {
+    MUP_GAIN_LEAKY_RELU,      /* sqrt(2 / (1 + a²)); with a = 0 the same as relu (torch's default) */
+    MUP_GAIN_RELU,            /* sqrt(2) */
+    MUP_GAIN_LINEAR,          /* 1 (also conv and sigmoid) */
+    MUP_GAIN_TANH,            /* 5/3 */
+    MUP_GAIN_SELU,            /* 3/4 */
+} mup_gain;
 
 typedef struct {
     mup_init_kind kind;
     float a, b;
     bool fan_out;             /* kaiming: fan_out mode */
+    mup_gain nonlinearity;    /* kaiming: the gain */
     float scale;              /* multiplies whatever is drawn (the init_std knob); 0 means 1 */
     int zero_rows;            /* rows [0, zero_rows) set to 0 after drawing (µP's zero query) */
 } mup_init_spec;
@@ -103,7 +115,8 @@ MUP_API bool mup_model_is_shapes_only(const mup_model *M);
 /* ---- building (module constructors call these) ---- */
 
 /* Registers a parameter under the current scope ("blocks.0." + name). Asserts on a duplicate name,
- * a non-positive dimension, or registration after the slab exists. */
+ * a rank outside 1..MUP_MAX_DIMS (a 0-d parameter is shape (1)), a dimension below 1 (zero-sized
+ * parameters are not supported), or registration after the slab exists. */
 MUP_API mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind kind,
                                int ndim, const int *shape);
 /* Name scopes: mup_model_push_scope(M, "blocks.%d", i) ... mup_model_pop_scope(M). */
@@ -127,13 +140,16 @@ MUP_API float *mup_model_grads(mup_model *M);
 /* Gives every parameter its infshape, class, role, multipliers and init rescale, from the base and
  * delta builds (see docs/rules/MUP_RULES.md). delta == NULL: width dimensions are those that differ between
  * base and M. base == NULL: standard parametrization (every multiplier 1, SP attention scale).
- * If M is already initialised its default-initialised parameters are rescaled now, else
- * mup_model_init applies the rescale as it draws. Errors: MUP_ERR_SHAPE naming the parameter
- * (names, counts, ndim differ; more than two width dimensions; a width->finite weight that is not a
- * readout), MUP_ERR_STATE (base shapes set twice). */
+ * A dimension equal in base and delta is finite (mult 1), whatever the target's, as in the reference.
+ * If M is already initialised, every parameter drawn from an init spec (the default kinds and the
+ * µP-aware ones alike) is rescaled now to what drawing after this call gives; else mup_model_init
+ * applies the µP scaling as it draws. Errors: MUP_ERR_SHAPE naming the parameter (names, counts,
+ * ndim differ; more than two width dimensions; a width->finite weight that is not a readout),
+ * MUP_ERR_INVALID (a uniform init with a != -b on a matrix-like parameter: µP would move its mean),
+ * MUP_ERR_STATE (base shapes set twice). */
 MUP_API mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_model *delta);
 /* The same from a base-shapes file (.bsh, the reference's YAML: name -> list of base dims, null for
- * a finite dimension). */
+ * a finite dimension; [] for a PyTorch 0-d parameter matches a parameter of shape (1)). */
 MUP_API mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);
 /* Writes M's base shapes (M must have them) as a .bsh file the reference package reads. To make one
  * from a base and a delta build alone: mup_set_base_shapes(base, base, delta), then save base. */
@@ -148,8 +164,9 @@ MUP_API mup_parametrization mup_model_parametrization(const mup_model *M);
 
 /* Allocates the slabs if needed and draws every parameter by its init spec, from seed.
  * The same seed draws the same numbers for a parameter whatever else the model holds
- * (each parameter draws from its own stream, keyed by its name). */
-MUP_API void mup_model_init(mup_model *M, uint64_t seed);
+ * (each parameter draws from its own stream, keyed by its name). MUP_ERR_NOMEM, naming the bytes
+ * asked for, when the slabs cannot be allocated (the model is then left without memory). */
+MUP_API mup_status mup_model_init(mup_model *M, uint64_t seed);
 MUP_API bool mup_model_is_initialized(const mup_model *M);
 /* Marks the values as loaded from elsewhere (a checkpoint): already rescaled, never rescaled again. */
 MUP_API void mup_model_mark_loaded(mup_model *M);

@@ -52,7 +52,7 @@ typedef struct {
     float ln_eps;            /* 0 means 1e-5 */
     float dropout;           /* after attention and MLP branches; 0: none */
     bool tied;               /* readout shares wte */
-    bool readout_zero_init;
+    bool readout_zero_init;  /* with tied: the readout bias only (mup_readout_init_tied) */
     bool zero_query;
 } mup_gpt_config;
 

@@ -61,7 +61,8 @@ typedef struct {
 MUP_API void mup_readout_init(mup_readout *r, mup_model *M, const char *name, int in, int out, mup_readout_opts opts);
 /* A readout that shares the embedding's table as its weight (tied embeddings). The table keeps its
  * embedding class and init: it is not rescaled as a readout (the reference package's bug), and the
- * bias is sized to the vocabulary. */
+ * bias is sized to the vocabulary. zero_init zeroes the bias only, as the reference's MuSharedReadout
+ * (whose zeroed weight is replaced by the shared one): the table keeps its embedding init. */
 MUP_API void mup_readout_init_tied(mup_readout *r, mup_model *M, const char *name, const mup_embedding_layer *e,
                            mup_readout_opts opts);
 MUP_API mup_tensor *mup_readout_forward(mup_graph *g, const mup_readout *r, mup_tensor *x);

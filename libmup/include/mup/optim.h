@@ -3,23 +3,30 @@
  * PyTorch's update rules, per parameter i with f = the schedule's factor at the step and t the
  * 1-based step number:
  *   lr_i = lr × f × (SGD: sgd_lr_mult; Adam, AdamW: adam_lr_mult)
- *   wd_i = weight_decay × (SGD: sgd_wd_mult; Adam, AdamW: adam_wd_mult; AdamW independent_wd: 1)
+ *   wd_i = weight_decay × (SGD: sgd_wd_mult; Adam, AdamW: adam_wd_mult; independent_wd or decoupled_wd: 1)
  *   SGD    g' = g + wd_i p; buf = g' at the first step, then buf = momentum buf + g'; p -= lr_i buf
  *          (momentum 0: p -= lr_i g', and no state)
  *   Adam   g' = g + wd_i p; m = β1 m + (1-β1) g'; v = β2 v + (1-β2) g'²;
  *          p -= lr_i / (1-β1^t) × m / (sqrt(v) / sqrt(1-β2^t) + ε)
  *   AdamW  p *= 1 - lr_i wd_i (independent_wd: p *= 1 - f wd_i), then Adam with g' = g.
- * The µP multipliers keep lr_i × wd_i the same at every width (docs/rules/MUP_RULES.md). independent_wd is the
- * reference's decoupled_wd=True: the decay is not multiplied by the learning rate, so wd is not
- * scaled with width; it still follows the schedule (Loshchilov & Hutter's η_t), so a decay that
- * anneals the rate anneals the shrink too. The schedule multiplies every parameter's rate, never
- * overwrites it. The model's gradients are read, never changed (except by clipping).
+ * The µP multipliers keep lr_i × wd_i the same at every width (docs/rules/MUP_RULES.md). Two ways out:
+ *   independent_wd (AdamW only): p *= 1 - f × wd, multiplied by neither lr nor a µP multiplier, so
+ *     every parameter shrinks by f × wd per step at every width; it follows the schedule
+ *     (Loshchilov & Hutter's η_t), so a decay that anneals the rate anneals the shrink too.
+ *   decoupled_wd (any kind): the reference's MuSGD/MuAdam(decoupled_wd=True), which only sets the wd
+ *     multiplier to 1 and leaves the update alone. With AdamW the shrink is then 1 - lr_i × wd, so a
+ *     matrix-like parameter's falls as 1/m with width; with SGD and Adam it is L2 decay with wd
+ *     unscaled. (The reference meant it for optimizers whose decay is not multiplied by lr: with
+ *     such an optimizer it is independent_wd.)
+ * The schedule multiplies every parameter's rate, never overwrites it. The model's gradients are
+ * read, never changed (except by clipping).
  * State (momentum, first and second moments) lives in slabs laid out like the model's parameters. */
 #ifndef MUP_OPTIM_H
 #define MUP_OPTIM_H
 
 #include "mup/api.h"
 
+#include <math.h>
 #include <stdbool.h>
 
 #include "mup/model.h"
@@ -50,14 +57,26 @@ typedef struct {
     mup_optim_kind kind;
     float lr;
     float momentum;          /* SGD; PyTorch semantics (buf = g on the first step) */
-    float beta1, beta2, eps; /* Adam(W); 0 means 0.9, 0.999, 1e-8 (kept in double, as PyTorch) */
+    float beta1, beta2, eps; /* Adam(W); MUP_OPTIM_DEFAULT means 0.9, 0.999, 1e-8 (kept in double, as
+                              * PyTorch); 0 is 0 (mup_optim_defaults sets all three to the default) */
     float weight_decay;
     bool independent_wd;     /* AdamW only: p *= 1 - f × wd (not multiplied by lr), multiplier 1 */
+    bool decoupled_wd;       /* the reference's decoupled_wd=True: wd multiplier 1, update unchanged */
     float clip_norm;         /* clip the global gradient norm to this before the update; 0: off */
     mup_schedule schedule;
 } mup_optim_opts;
 
 typedef struct mup_optim mup_optim;
+
+/* Not a valid beta or eps (NaN): the field takes PyTorch's default. Zero is a valid beta, so a zeroed
+ * field means 0; start from mup_optim_defaults to get Adam's usual betas. */
+#define MUP_OPTIM_DEFAULT NAN
+/* The same in an initializer: (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = 1e-3f, MUP_ADAM_DEFAULTS} */
+#define MUP_ADAM_DEFAULTS .beta1 = MUP_OPTIM_DEFAULT, .beta2 = MUP_OPTIM_DEFAULT, .eps = MUP_OPTIM_DEFAULT
+
+/* {kind, lr}, betas and eps MUP_OPTIM_DEFAULT, everything else 0 (no momentum, decay, clipping;
+ * a constant schedule). */
+MUP_API mup_optim_opts mup_optim_defaults(mup_optim_kind kind, float lr);
 
 /* MUP_OK, or MUP_ERR_INVALID naming the first option out of range (negative or non-finite lr, wd,
  * eps or clip_norm; momentum or a beta outside [0, 1); independent_wd with SGD or Adam; a warmup
