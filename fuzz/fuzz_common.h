@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mup/mup.h"
+
 /* The harness's directory (created on first use). */
 const char *fuzz_dir(void);
 /* Writes data to fuzz_dir()/name and returns the path (static buffer). */
@@ -16,5 +18,9 @@ void fuzz_setup(void);
 /* The tiny sweep whose journal fuzz_journal replays and fuzz-seeds writes: a grid of 3 SGD learning
  * rates (the largest diverges) x 2 seeds at widths 16 and 32 on synthetic data, and a target at 48. */
 extern const char fuzz_sweep_config[];
+
+/* The checkpoint harnesses' model: an MLP (6 -> width -> width -> 3) with base shapes from width 4
+ * (no delta), initialised from seed 1. Free both with mup_mlp_free and mup_model_free. */
+mup_model *fuzz_mlp_model(mup_mlp **net);
 
 #endif

@@ -126,17 +126,6 @@ static void write_idx(const char *sub, const char *name, int prefix, bool images
     gzclose(gz);
 }
 
-static void mlp_models(mup_model **M, mup_model **B, mup_mlp **net) {
-    mup_mlp_config cfg = {.d_in = 6, .width = 8, .n_out = 3, .depth = 2};
-    *M = mup_model_new();
-    *B = mup_model_new_shapes_only();
-    *net = mup_mlp_new(*M, &cfg);
-    cfg.width = 4;
-    mup_mlp_free(mup_mlp_new(*B, &cfg));
-    MUP_CHECK(mup_set_base_shapes(*M, *B, NULL));
-    mup_model_init(*M, 1);
-}
-
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: fuzz-seeds DIR\n");
@@ -156,9 +145,8 @@ int main(int argc, char **argv) {
     write_idx("idx-valid", "t10k-images-idx3-ubyte.gz", -1, true, 3);
     write_idx("idx-valid", "t10k-labels-idx1-ubyte.gz", -1, false, 3);
 
-    mup_model *M, *B;
     mup_mlp *net;
-    mlp_models(&M, &B, &net);
+    mup_model *M = fuzz_mlp_model(&net);
     MUP_CHECK(mup_save_base_shapes(M, path_of("bsh", "mlp.bsh")));
     write_text("bsh", "flow.bsh", "fc1.weight: [4, null]\nfc1.bias: [4]\nfc2.weight: [4, 4]\nfc2.bias: [4]\n"
                                   "readout.weight: [null, 4]\nreadout.bias: [null]\n");
@@ -169,7 +157,6 @@ int main(int argc, char **argv) {
     mup_optim_free(opt);
     mup_mlp_free(net);
     mup_model_free(M);
-    mup_model_free(B);
     journal_seeds();
     printf("seed corpora written under %s\n", root);
     return 0;

@@ -9,32 +9,53 @@
 /* ---- three builds of the library's models ---- */
 
 typedef struct {
-    mup_model *M, *B, *D;
+    mup_model *M;
     mup_mlp *mlp;
     mup_gpt *gpt;
 } built;
 
+/* The builders: the target's module handle is kept in the built, the base's and delta's freed. */
+typedef struct {
+    mup_mlp_config mlp;
+    mup_gpt_config gpt;
+    built *out;
+} build_ctx;
+
+static mup_status mlp_builder(mup_model *M, int width, void *ctx) {
+    build_ctx *c = ctx;
+    c->mlp.width = width;
+    mup_mlp *m = mup_mlp_new(M, &c->mlp);
+    if (mup_model_is_shapes_only(M))
+        mup_mlp_free(m);
+    else
+        c->out->mlp = m;
+    return MUP_OK;
+}
+
+static mup_status gpt_builder(mup_model *M, int width, void *ctx) {
+    build_ctx *c = ctx;
+    c->gpt.width = width;
+    mup_gpt *g = mup_gpt_new(M, &c->gpt);
+    if (mup_model_is_shapes_only(M))
+        mup_gpt_free(g);
+    else
+        c->out->gpt = g;
+    return MUP_OK;
+}
+
+/* Base 16 and delta 32; sp: no base (SP). */
 static built build_mlp(int width, mup_mlp_config cfg, bool sp) {
-    built b = {mup_model_new(), mup_model_new_shapes_only(), mup_model_new_shapes_only(), NULL, NULL};
-    cfg.width = width;
-    b.mlp = mup_mlp_new(b.M, &cfg);
-    cfg.width = 16;
-    mup_mlp_free(mup_mlp_new(b.B, &cfg));
-    cfg.width = 32;
-    mup_mlp_free(mup_mlp_new(b.D, &cfg));
-    cr_assert_eq(mup_set_base_shapes(b.M, sp ? NULL : b.B, sp ? NULL : b.D), MUP_OK, "%s", mup_error_message());
+    built b = {mup_model_new(), NULL, NULL};
+    mup_status s = mup_build_with_base_shapes(b.M, mlp_builder, &(build_ctx){.mlp = cfg, .out = &b}, width,
+                                              sp ? 0 : 16, 32);
+    cr_assert_eq(s, MUP_OK, "%s", mup_error_message());
     return b;
 }
 
 static built build_gpt(int width, mup_gpt_config cfg) {
-    built b = {mup_model_new(), mup_model_new_shapes_only(), mup_model_new_shapes_only(), NULL, NULL};
-    cfg.width = width;
-    b.gpt = mup_gpt_new(b.M, &cfg);
-    cfg.width = 16;
-    mup_gpt_free(mup_gpt_new(b.B, &cfg));
-    cfg.width = 32;
-    mup_gpt_free(mup_gpt_new(b.D, &cfg));
-    cr_assert_eq(mup_set_base_shapes(b.M, b.B, b.D), MUP_OK, "%s", mup_error_message());
+    built b = {mup_model_new(), NULL, NULL};
+    mup_status s = mup_build_with_base_shapes(b.M, gpt_builder, &(build_ctx){.gpt = cfg, .out = &b}, width, 16, 32);
+    cr_assert_eq(s, MUP_OK, "%s", mup_error_message());
     return b;
 }
 
@@ -42,8 +63,6 @@ static void built_free(built b) {
     mup_mlp_free(b.mlp);
     mup_gpt_free(b.gpt);
     mup_model_free(b.M);
-    mup_model_free(b.B);
-    mup_model_free(b.D);
 }
 
 /* ---- zero readout: loss ln C at step 1, and hidden layers untouched by the first update ---- */

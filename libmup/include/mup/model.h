@@ -148,6 +148,18 @@ MUP_API float *mup_model_grads(mup_model *M);
  * MUP_ERR_INVALID (a uniform init with a != -b on a matrix-like parameter: µP would move its mean),
  * MUP_ERR_STATE (base shapes set twice). */
 MUP_API mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_model *delta);
+/* Builds a module tree into a model at a width (the same function for every width: only width may
+ * change what it registers). ctx is the caller's. */
+typedef mup_status (*mup_build_fn)(mup_model *M, int width, void *ctx);
+
+/* The three builds in one call: build(M, width), then build into a shapes-only base at base_width
+ * and a shapes-only delta at delta_width, then mup_set_base_shapes(M, base, delta), then frees base
+ * and delta. base_width 0: SP (no base, no delta); delta_width 0: no delta. M is a fresh model (set
+ * its parametrization first if wanted); mup_model_is_shapes_only tells build which call it is in,
+ * e.g. to keep the module handles from M's build only. Returns build's first error or
+ * mup_set_base_shapes's. */
+MUP_API mup_status mup_build_with_base_shapes(mup_model *M, mup_build_fn build, void *ctx, int width, int base_width,
+                                              int delta_width);
 /* The same from a base-shapes file (.bsh, the reference's YAML: name -> list of base dims, null for
  * a finite dimension; [] for a PyTorch 0-d parameter matches a parameter of shape (1)). */
 MUP_API mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);

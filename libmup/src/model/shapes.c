@@ -199,3 +199,20 @@ mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_mo
     free(rows);
     return s;
 }
+
+mup_status mup_build_with_base_shapes(mup_model *M, mup_build_fn build, void *ctx, int width, int base_width,
+                                      int delta_width) {
+    MUP_ASSERT(M && build, "mup_build_with_base_shapes: model or build function is NULL");
+    mup_status s = build(M, width, ctx);
+    if (s != MUP_OK || base_width == 0)
+        return s != MUP_OK ? s : mup_set_base_shapes(M, NULL, NULL);
+    mup_model *B = mup_model_new_shapes_only(), *D = delta_width ? mup_model_new_shapes_only() : NULL;
+    s = build(B, base_width, ctx);
+    if (s == MUP_OK && D)
+        s = build(D, delta_width, ctx);
+    if (s == MUP_OK)
+        s = mup_set_base_shapes(M, B, D);
+    mup_model_free(B);
+    mup_model_free(D);
+    return s;
+}
