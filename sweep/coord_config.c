@@ -76,7 +76,8 @@ void mup_coord_config_usage(FILE *f) {
         "  --out DIR                output directory (default coord; created if missing)\n"
         "  --check-finite           debug: stop at the first NaN or inf, naming its op and layer\n"
         "  --help                   this text\n\n"
-        "docs/coord-check.md explains the plot, the verdict and the files.\n");
+        "docs/coord-check.md (installed as " MUP_DOCDIR "/coord-check.md) explains the plot, the verdict\n"
+        "and the files.\n");
 }
 
 static void set_defaults(mup_coord_config *c, mup_arch arch, mup_optim_kind optimizer) {
