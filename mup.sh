@@ -26,27 +26,29 @@ deps() {
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 }
 
+# build DIR [MESON OPTIONS]: set up DIR once, apply the options on every call (meson configure), build.
 build() {
-    [ -d build ] || meson setup build
-    ninja -C build
+    dir=$1
+    shift
+    if [ -d "$dir" ]; then [ $# -eq 0 ] || meson configure "$dir" "$@"; else meson setup "$dir" "$@"; fi
+    ninja -C "$dir"
 }
 
 case "${1:-}" in
 deps) deps ;;
-build) deps; build ;;
+build) deps; build build ;;
 demo)
-    deps; build
+    deps; build build
     shift
     build/sweep/mup-sweep examples/configs/fashion-mlp-demo.json --out out/demo "$@"
     echo "mup.sh: the report is out/demo/report.md (plots out/demo/lr_transfer.png and out/demo/history.png)"
     ;;
 test)
-    deps; build
+    # -Werror is for CI and developers (the same flag: meson setup build -Dwerror=true); users' builds
+    # only warn, so a new compiler's new warning never stops an install
+    deps; build build -Dwerror=true
     meson test -C build --print-errorlogs
-    [ -d build-san ] || meson setup build-san -Db_sanitize=address,undefined -Dbuildtype=debug -Db_lundef=false
-    ninja -C build-san
-    # the cluster suite on the plain build only: under the sanitizers its Slurm sweep took 3 of the 14
-    # minutes of this run on a busy 2-core machine (docs/sweep.md, "Slurm job arrays")
+    build build-san -Dwerror=true -Db_sanitize=address,undefined -Dbuildtype=debug -Db_lundef=false
     meson test -C build-san --print-errorlogs --timeout-multiplier 4 --no-suite cluster
     ;;
 *)

@@ -145,7 +145,7 @@ static void case_new(bench_case *c, const char *model, int width) {
         build_mlp(c, c->M, width);
     MUP_CHECK(mup_set_base_shapes(c->M, NULL, NULL)); /* SP */
     mup_model_init(c->M, 1);
-    c->opt = mup_adam_new(c->M, (mup_optim_opts){.lr = 1e-3f});
+    c->opt = mup_adam_new(c->M, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     mup_rng r = mup_rng_new(2);
     long rows = c->gpt ? (long)GPT_BATCH * GPT_BLOCK : MLP_BATCH;
     int classes = c->gpt ? GPT_VOCAB : MLP_OUT;

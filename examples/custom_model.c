@@ -6,7 +6,8 @@
  *   nn.Module with nn.Linear/nn.LayerNorm   a struct of modules (mup_linear, mup_layernorm_layer)
  *   MuReadout                               mup_readout (divides its input by the width multiplier)
  *   model(...) at base and delta widths     the same build function into shapes-only models
- *   set_base_shapes(model, base, delta)     mup_set_base_shapes(M, B, D)
+ *   set_base_shapes(model, base, delta)     mup_set_base_shapes(M, B, D), or all three builds at once:
+ *                                           mup_build_with_base_shapes(M, build, net, width, 32, 64)
  *   re-initialising after set_base_shapes   nothing: mup_model_init draws and applies the µP rescale
  *   MuAdam(model.parameters(), lr)          mup_adam_new(M, opts): per-parameter µP lr multipliers
  *   forward()                               a function of (graph, net, input) that calls modules
@@ -37,7 +38,10 @@ typedef struct {
 
 /* One function builds the architecture at any width, into a full model or a shapes-only one.
  * Names must be identical at every width: mup_set_base_shapes matches parameters by name. */
-static void resmlp_build(resmlp *m, mup_model *M, int width) {
+/* Called for each of the three builds (mup_build_with_base_shapes). Only the target's module handles
+ * are kept; the base's and delta's go to a scratch copy (modules own no memory). */
+static mup_status resmlp_build(mup_model *M, int width, void *net) {
+    resmlp scratch, *m = mup_model_is_shapes_only(M) ? &scratch : net;
     mup_linear_init(&m->in, M, "in", D_IN, width, MUP_BIAS);
     for (int i = 0; i < DEPTH; i++) {
         mup_model_push_scope(M, "blocks.%d", i);    /* parameters "blocks.0.ln.weight", ... */
@@ -49,6 +53,7 @@ static void resmlp_build(resmlp *m, mup_model *M, int width) {
     /* zero_init: the readout weight starts at 0 (µP's advice), so the first logits are the bias
      * alone and the first loss is the same at every width */
     mup_readout_init(&m->out, M, "readout", width, N_CLASSES, (mup_readout_opts){.zero_init = true});
+    return MUP_OK;
 }
 
 /* x (N, D_IN) -> logits (N, N_CLASSES). The signature is what mup_classif_task_new calls. */
@@ -82,24 +87,19 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    /* Three builds. Only M gets memory; B and D record names and shapes. The dimensions that
-     * differ between B (width 32) and D (width 64) are the width dimensions; B's sizes are the
-     * base shapes that every multiplier is relative to. */
-    resmlp net, base, delta;
-    mup_model *M = mup_model_new(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
-    resmlp_build(&net, M, width);
-    resmlp_build(&base, B, 32);
-    resmlp_build(&delta, D, 64);
-    MUP_CHECK(mup_set_base_shapes(M, B, D));
-    mup_model_free(B);
-    mup_model_free(D);
+    /* Three builds. Only M gets memory; the base and delta record names and shapes. The dimensions
+     * that differ between the base (width 32) and the delta (width 64) are the width dimensions; the
+     * base's sizes are the base shapes that every multiplier is relative to. */
+    resmlp net;
+    mup_model *M = mup_model_new();
+    MUP_CHECK(mup_build_with_base_shapes(M, resmlp_build, &net, width, 32, 64));
     mup_model_init(M, 1);
     /* What µP decided for each parameter: the table to read when something looks wrong. */
     mup_model_print_shapes(M, stdout);
 
     /* The same lr works at every width: Adam's rate is divided by the fan-in multiplier for
      * hidden weights only. The task draws shuffled batches and evaluates on val. */
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = lr});
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, lr));
     mup_task *task = mup_classif_task_new(M, resmlp_forward, &net, &train, &val, 64, 1);
     mup_train_result r;
     s = mup_train(M, opt, task, &(mup_train_opts){.steps = steps, .eval_every = steps / 4, .progress = true,

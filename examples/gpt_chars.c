@@ -20,10 +20,21 @@
 
 /* One architecture at any width. The head size stays fixed (head_dim) so that widening adds
  * heads, as µP's attention scale 1/d_head expects. */
-static mup_gpt *gpt_build(mup_model *M, int vocab, int width) {
-    mup_gpt_config cfg = {.vocab = vocab, .block_size = 64, .width = width, .head_dim = 16, .n_layer = 2,
+typedef struct {
+    int vocab;
+    mup_gpt *net;            /* the target's; the base's and delta's are freed at once */
+} gpt_build_ctx;
+
+static mup_status gpt_build(mup_model *M, int width, void *ctx) {
+    gpt_build_ctx *c = ctx;
+    mup_gpt_config cfg = {.vocab = c->vocab, .block_size = 64, .width = width, .head_dim = 16, .n_layer = 2,
                           .readout_zero_init = true, .zero_query = true};
-    return mup_gpt_new(M, &cfg);
+    mup_gpt *net = mup_gpt_new(M, &cfg);
+    if (mup_model_is_shapes_only(M))
+        mup_gpt_free(net);
+    else
+        c->net = net;
+    return MUP_OK;
 }
 
 /* Picks the next token from the logits of the last position: softmax(logits / temperature), or
@@ -138,17 +149,15 @@ int main(int argc, char **argv) {
 
     /* µP: the model at the width you asked for, and two shapes-only builds that say which
      * dimensions are widths. Change --width and the same --lr keeps working. */
-    mup_model *M = mup_model_new(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
-    mup_gpt *net = gpt_build(M, train.vocab, width);
-    mup_gpt_free(gpt_build(B, train.vocab, BASE_WIDTH));
-    mup_gpt_free(gpt_build(D, train.vocab, DELTA_WIDTH));
-    MUP_CHECK(mup_set_base_shapes(M, B, D));
-    mup_model_free(B);
-    mup_model_free(D);
+    mup_model *M = mup_model_new();
+    gpt_build_ctx built = {.vocab = train.vocab};
+    MUP_CHECK(mup_build_with_base_shapes(M, gpt_build, &built, width, BASE_WIDTH, DELTA_WIDTH));
+    mup_gpt *net = built.net;
     mup_model_init(M, 1);
 
     mup_optim *opt = mup_adam_new(M, (mup_optim_opts){
-        .lr = lr, .schedule = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = steps / 20, .total_steps = steps,
+        .lr = lr, MUP_ADAM_DEFAULTS,
+        .schedule = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = steps / 20, .total_steps = steps,
                                .min_factor = 0.1f}});
     mup_task *task = mup_lm_task_new(M, mup_gpt_forward_fn, net, &train, &val, 32, 64, 16, 1);
     if (!task) { /* a corpus too short for a block */

@@ -10,6 +10,18 @@
 
 #include "mup/mup.h"
 
+/* The MLP at a width: called for the target, the base and the delta. Only the target's build (the
+ * model with memory) keeps its handle. */
+static mup_status build_mlp(mup_model *M, int width, void *net) {
+    mup_mlp_config cfg = {.d_in = 784, .n_out = 10, .depth = 2, .act = MUP_ACT_RELU, .width = width};
+    mup_mlp *m = mup_mlp_new(M, &cfg);
+    if (mup_model_is_shapes_only(M))
+        mup_mlp_free(m);
+    else
+        *(mup_mlp **)net = m;
+    return MUP_OK;
+}
+
 int main(int argc, char **argv) {
     int width = argc > 1 ? atoi(argv[1]) : 256;
     int steps = argc > 2 ? atoi(argv[2]) : 2000;
@@ -28,20 +40,16 @@ int main(int argc, char **argv) {
         return 3; /* as the tools: an environment error */
     }
 
-    /* three builds of one architecture: target, base, delta */
-    mup_mlp_config cfg = {.d_in = 784, .n_out = 10, .depth = 2, .act = MUP_ACT_RELU, .width = width};
-    mup_model *M = mup_model_new(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
-    mup_mlp *net = mup_mlp_new(M, &cfg);
-    cfg.width = 64;
-    mup_mlp_free(mup_mlp_new(B, &cfg));
-    cfg.width = 128;
-    mup_mlp_free(mup_mlp_new(D, &cfg));
-    MUP_CHECK(mup_set_base_shapes(M, B, D));
+    /* three builds of one architecture: target, base (64), delta (128) */
+    mup_model *M = mup_model_new();
+    mup_mlp *net = NULL;
+    MUP_CHECK(mup_build_with_base_shapes(M, build_mlp, &net, width, 64, 128));
     mup_model_init(M, 1);
     mup_model_print_shapes(M, stdout);
 
     mup_optim *opt = mup_adam_new(M, (mup_optim_opts){
-        .lr = lr, .schedule = {.kind = MUP_SCHEDULE_COSINE, .total_steps = steps, .warmup_steps = steps / 50}});
+        .lr = lr, MUP_ADAM_DEFAULTS,
+        .schedule = {.kind = MUP_SCHEDULE_COSINE, .total_steps = steps, .warmup_steps = steps / 50}});
     mup_task *task = mup_classif_task_new(M, mup_mlp_forward_fn, net, &train, &test, 128, 1);
     mup_train_result r;
     s = mup_train(M, opt, task, &(mup_train_opts){.steps = steps, .eval_every = steps / 5, .progress = true,
@@ -58,8 +66,6 @@ int main(int argc, char **argv) {
     mup_optim_free(opt);
     mup_mlp_free(net);
     mup_model_free(M);
-    mup_model_free(B);
-    mup_model_free(D);
     mup_classif_data_free(&train);
     mup_classif_data_free(&test);
     return s == MUP_OK ? 0 : 1;

@@ -9,9 +9,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_setup();
     const char *path = fuzz_write("in.h5", data, size);
-    mup_model *M;
-    mup_mlp *net = fuzz_mlp(&M);
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = 1e-3f});
+    mup_mlp *net;
+    mup_model *M = fuzz_mlp_model(&net);
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     long n = mup_model_num_floats(M);
     float *before = malloc((size_t)n * sizeof *before);
     memcpy(before, mup_model_values(M), (size_t)n * sizeof *before);

@@ -53,24 +53,10 @@ void fuzz_setup(void) {
     }
 }
 
-mup_mlp *fuzz_mlp(mup_model **M) {
-    mup_model *B = mup_model_new_shapes_only();
-    mup_mlp_config cfg = {.d_in = 6, .width = 8, .n_out = 3, .depth = 2};
-    *M = mup_model_new();
-    mup_mlp *net = mup_mlp_new(*M, &cfg);
-    cfg.width = 4;
-    mup_mlp_free(mup_mlp_new(B, &cfg));
-    if (mup_set_base_shapes(*M, B, NULL) != MUP_OK)
-        abort();
-    mup_model_free(B);
-    mup_model_init(*M, 1);
-    return net;
-}
-
 mup_status fuzz_train(mup_model *M, mup_task *task, mup_train_opts o) {
     if (!task)
         return MUP_ERR_INVALID;
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = 1e-3f});
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     mup_train_result r;
     mup_status s = mup_train(M, opt, task, &o, &r);
     mup_train_result_free(&r);
@@ -87,3 +73,20 @@ const char fuzz_sweep_config[] =
     " \"search\": {\"sampler\": \"grid\", \"seeds\": 2, \"space\": {\"lr\": {\"dist\": \"log2uniform\","
     " \"low\": -8, \"high\": 12, \"grid\": 3}, \"activation\": {\"dist\": \"choice\", \"values\": [\"relu\"]}}},"
     " \"proxy_widths\": [16, 32], \"target\": {\"width\": 48, \"seeds\": 1}}";
+
+static mup_status build_mlp(mup_model *M, int width, void *net) {
+    mup_mlp_config cfg = {.d_in = 6, .width = width, .n_out = 3, .depth = 2};
+    mup_mlp *m = mup_mlp_new(M, &cfg);
+    if (mup_model_is_shapes_only(M))
+        mup_mlp_free(m);
+    else
+        *(mup_mlp **)net = m;
+    return MUP_OK;
+}
+
+mup_model *fuzz_mlp_model(mup_mlp **net) {
+    mup_model *M = mup_model_new();
+    MUP_CHECK(mup_build_with_base_shapes(M, build_mlp, net, 8, 4, 0));
+    MUP_CHECK(mup_model_init(M, 1));
+    return M;
+}

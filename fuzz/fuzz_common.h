@@ -15,9 +15,6 @@ const char *fuzz_write(const char *name, const uint8_t *data, size_t size);
 /* Quiets the library's log and makes MUP_ASSERT a crash the fuzzer reports. */
 void fuzz_setup(void);
 
-/* The MLP the checkpoint harnesses load into (d_in 6, width 8, 3 classes, depth 2; base width 4),
- * initialised; *M receives its model (free both). */
-mup_mlp *fuzz_mlp(mup_model **M);
 /* Trains M on task (NULL: nothing, MUP_ERR_INVALID) with Adam under o, then frees the task; returns
  * mup_train's status. */
 mup_status fuzz_train(mup_model *M, mup_task *task, mup_train_opts o);
@@ -27,5 +24,9 @@ mup_status fuzz_train(mup_model *M, mup_task *task, mup_train_opts o);
 /* The tiny sweep whose journal fuzz_journal replays and fuzz-seeds writes: a grid of 3 SGD learning
  * rates (the largest diverges) x 2 seeds at widths 16 and 32 on synthetic data, and a target at 48. */
 extern const char fuzz_sweep_config[];
+
+/* The checkpoint harnesses' model: an MLP (6 -> width -> width -> 3) with base shapes from width 4
+ * (no delta), initialised from seed 1. Free both with mup_mlp_free and mup_model_free. */
+mup_model *fuzz_mlp_model(mup_mlp **net);
 
 #endif

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                    mup_classif_split(&all, 8, &train, &val) != MUP_OK))
         abort();
     const char *path = fuzz_write("in.h5", data, size);
-    mup_model *M;
-    mup_mlp *net = fuzz_mlp(&M);
+    mup_mlp *net;
+    mup_model *M = fuzz_mlp_model(&net);
     fuzz_train(M, mup_classif_task_new(M, mup_mlp_forward_fn, net, &train, &val, 4, 1),
                (mup_train_opts){.steps = FUZZ_RESUME_STEPS, .resume_path = path});
     mup_mlp_free(net);

@@ -133,8 +133,8 @@ static void resume_seeds(void) {
     MUP_CHECK(mup_synthetic_classif(48, 6, 3, 1, &all));
     MUP_CHECK(mup_classif_split(&all, 8, &train, &val));
     for (int steps = 1; steps < FUZZ_RESUME_STEPS; steps += 2) {
-        mup_model *M;
-        mup_mlp *net = fuzz_mlp(&M);
+        mup_mlp *net;
+        mup_model *M = fuzz_mlp_model(&net);
         char name[32];
         snprintf(name, sizeof name, "step%d.h5", steps);
         MUP_CHECK(fuzz_train(M, mup_classif_task_new(M, mup_mlp_forward_fn, net, &train, &val, 4, 1),
@@ -166,12 +166,12 @@ int main(int argc, char **argv) {
     write_idx("idx-valid", "t10k-images-idx3-ubyte.gz", -1, true, 3);
     write_idx("idx-valid", "t10k-labels-idx1-ubyte.gz", -1, false, 3);
 
-    mup_model *M;
-    mup_mlp *net = fuzz_mlp(&M);
+    mup_mlp *net;
+    mup_model *M = fuzz_mlp_model(&net);
     MUP_CHECK(mup_save_base_shapes(M, path_of("bsh", "mlp.bsh")));
     write_text("bsh", "flow.bsh", "fc1.weight: [4, null]\nfc1.bias: [4]\nfc2.weight: [4, 4]\nfc2.bias: [4]\n"
                                   "readout.weight: [null, 4]\nreadout.bias: [null]\n");
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = 1e-3f});
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     MUP_CHECK(mup_checkpoint_save(path_of("checkpoint", "with-adam.h5"), M, opt,
                                   &(mup_checkpoint_meta){.step = 0, .config_json = "{\"seed\": 1}"}));
     MUP_CHECK(mup_checkpoint_save(path_of("checkpoint", "params-only.h5"), M, NULL, NULL));

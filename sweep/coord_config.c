@@ -79,7 +79,8 @@ void mup_coord_config_usage(FILE *f) {
         "  --version                the version of libmup\n"
         "  --help                   this text\n\n"
         "An option's value goes after it or after '=': --lr 0.01 or --lr=0.01.\n"
-        "docs/coord-check.md explains the plot, the verdict and the files.\n\n");
+        "docs/coord-check.md (installed as " MUP_DOCDIR "/coord-check.md) explains the plot, the verdict\n"
+        "and the files.\n\n");
     mup_cli_print_exit_codes(f, "the check ran and failed");
 }
 

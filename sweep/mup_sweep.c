@@ -53,7 +53,8 @@ static const mup_cli_option OPTIONS[N_OPTIONS] = {
 static int help(void) {
     printf("%s\n"
            "Searches the config's hyperparameters on narrow proxy models, trains the wide target with the best\n"
-           "setting, and writes DIR/report.md, summary.json and results.h5 (docs/sweep.md).\n\n"
+           "setting, and writes DIR/report.md, summary.json and results.h5 (docs/sweep.md, installed as\n"
+           MUP_DOCDIR "/sweep.md).\n\n"
            "  --out DIR       the sweep's directory: journal, results and report (rerunning resumes it)\n"
            "  --jobs N        N worker processes on this machine (default 1)\n"
            "  --threads T     OpenMP threads per worker (default: the cores shared out among the workers)\n"

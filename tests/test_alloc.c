@@ -260,7 +260,7 @@ static mup_status coord_build(void *ctx, int width, uint64_t seed, mup_coord_mod
 Test(alloc, coordinate_check_steps) {
     static const int widths[] = {32, 64};
     mup_coord_opts o = {.widths = widths, .n_widths = 2, .steps = COORD_STEPS, .seeds = 1,
-                        .optim = {.kind = MUP_OPTIM_ADAM, .lr = 1e-2f}};
+                        .optim = {.kind = MUP_OPTIM_ADAM, .lr = 1e-2f, MUP_ADAM_DEFAULTS}};
     mup_coord_result res;
     atomic_store(&n_allocs, 0);
     atomic_store(&counting, true);

@@ -15,7 +15,7 @@
 #define WIDTH 32
 #define STEPS 5
 
-static const mup_optim_opts adam = {.kind = MUP_OPTIM_ADAM, .lr = 1e-2f};
+static const mup_optim_opts adam = {.kind = MUP_OPTIM_ADAM, .lr = 1e-2f, MUP_ADAM_DEFAULTS};
 
 /* The classification run, trained STEPS steps so that parameters and optimizer state are far from
  * their initial values. */
@@ -85,7 +85,7 @@ static void round_trip(mup_optim_opts opts) {
 
 Test(checkpoint, round_trip_adam) { round_trip(adam); }
 Test(checkpoint, round_trip_adamw) {
-    round_trip((mup_optim_opts){.kind = MUP_OPTIM_ADAMW, .lr = 1e-2f, .weight_decay = 0.1f});
+    round_trip((mup_optim_opts){.kind = MUP_OPTIM_ADAMW, .lr = 1e-2f, .weight_decay = 0.1f, MUP_ADAM_DEFAULTS});
 }
 Test(checkpoint, round_trip_sgd_momentum) {
     round_trip((mup_optim_opts){.kind = MUP_OPTIM_SGD, .lr = 0.1f, .momentum = 0.9f});

@@ -93,7 +93,7 @@ Test(clip, optimizer_step_clips_first_and_records_norm) {
 Test(clip, step_records_norm_without_clipping) {
     mup_model *M = test_mlp_model(37, 8, 7);
     test_set_grads(M, 7);
-    mup_optim *o = mup_adam_new(M, (mup_optim_opts){.lr = 0.01f});
+    mup_optim *o = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 0.01f));
     mup_optim_step(o);
     cr_assert_float_eq(mup_optim_last_grad_norm(o), plain_norm(M), 1e-12 * plain_norm(M));
     mup_optim_free(o);

@@ -512,7 +512,7 @@ static void check_depth_case(const char *name, const cJSON *c) {
     cr_assert_float_eq(mup_model_residual_mult(M), jnum(c, "residual_mult"), 1e-12, "%s: residual_mult %g, file %g",
                        name, mup_model_residual_mult(M), jnum(c, "residual_mult"));
     const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "optimizer"));
-    mup_optim_opts o = {.lr = 1.0f, .eps = 1e-8f,
+    mup_optim_opts o = {.lr = 1.0f, MUP_ADAM_DEFAULTS,
                         .kind = kind && strstr(kind, "adamw") ? MUP_OPTIM_ADAMW : MUP_OPTIM_ADAM};
     cr_assert(mup_optim_check(M, &o) == MUP_OK, "%s: %s", name, mup_error_message());
     mup_optim *opt = mup_optim_new(M, o);

@@ -27,7 +27,11 @@ typedef struct {
     mup_gpt *gpt;
 } net;
 
-static void add_net(const recipe *r, mup_model *M, int width, net *keep) {
+/* A mup_build_fn: the target's modules are kept in the net (whose recipe says what to build), the
+ * base's and delta's freed. */
+static mup_status add_net(mup_model *M, int width, void *ctx) {
+    net *n = ctx, *keep = mup_model_is_shapes_only(M) ? NULL : n;
+    const recipe *r = n->r;
     if (r->gpt) {
         mup_gpt_config c = r->gpt_cfg;
         c.width = width;
@@ -47,6 +51,7 @@ static void add_net(const recipe *r, mup_model *M, int width, net *keep) {
         else
             mup_mlp_free(m);
     }
+    return MUP_OK;
 }
 
 static mup_tensor *loss_of(mup_coord_model *m, mup_graph *g) {
@@ -70,14 +75,10 @@ static mup_status build(void *ctx, int width, uint64_t seed, mup_coord_model *ou
     const recipe *r = ctx;
     net *n = calloc(1, sizeof *n);
     n->r = r;
-    mup_model *M = mup_model_new(), *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
-    add_net(r, M, width, n);
-    add_net(r, B, r->base_width, NULL);
-    add_net(r, D, 2 * r->base_width, NULL);
+    mup_model *M = mup_model_new();
     mup_model_set_parametrization(M, r->param);
-    cr_assert_eq(mup_set_base_shapes(M, B, D), MUP_OK, "%s", mup_error_message());
-    mup_model_free(B);
-    mup_model_free(D);
+    cr_assert_eq(mup_build_with_base_shapes(M, add_net, n, width, r->base_width, 2 * r->base_width), MUP_OK, "%s",
+                 mup_error_message());
     if (r->unscaled) {
         mup_param *p = mup_model_find_param(M, r->unscaled);
         cr_assert(p, "no parameter %s", r->unscaled);
@@ -129,7 +130,7 @@ static const int widths[] = {32, 64, 128, 256};
 
 static mup_coord_opts opts(mup_optim_kind kind, int steps) {
     return (mup_coord_opts){.widths = widths, .n_widths = 4, .steps = steps, .seeds = 4, .first_seed = 1,
-                            .optim = {.kind = kind, .lr = kind == MUP_OPTIM_SGD ? 0.5f : 0.01f}};
+                            .optim = {.kind = kind, .lr = kind == MUP_OPTIM_SGD ? 0.5f : 0.01f, MUP_ADAM_DEFAULTS}};
 }
 
 static mup_coord_result run(recipe *r, mup_coord_opts o) {

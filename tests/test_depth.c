@@ -63,7 +63,7 @@ Test(depth, factors_follow_the_rules) {
     cr_assert_eq(mup_model_set_depth(M, (mup_depth_opts){.on = true, .alpha = 0.0, .base_depth = 2}), MUP_OK);
     cr_assert_eq(mup_model_residual_mult(M), 1.0);
     cr_assert_float_eq(mup_model_depth_lr_mult(M, in), 0.25, 1e-15);
-    mup_optim *o = mup_adam_new(M, (mup_optim_opts){.lr = 1.0f});
+    mup_optim *o = mup_adam_new(M, (mup_optim_opts){.lr = 1.0f, MUP_ADAM_DEFAULTS});
     int i2 = 0;
     while (mup_model_param(M, i2) != in)
         i2++;

@@ -15,7 +15,7 @@ static mup_train_result train_with_poison(bool check, const char *param, long in
     cr_assert_eq(mup_set_base_shapes(M, NULL, NULL), MUP_OK);
     mup_model_init(M, 1);
     mup_model_find_param(M, param)->t.data[index] = NAN;
-    mup_optim *opt = mup_adam_new(M, (mup_optim_opts){.lr = 1e-3f});
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     mup_task *task = mup_classif_task_new(M, mup_mlp_forward_fn, net, &train, &val, 10, 1);
     mup_train_result r;
     cr_assert_eq(mup_train(M, opt, task, &(mup_train_opts){.steps = 5, .check_finite = check}, &r), MUP_ERR_DIVERGED);

@@ -42,7 +42,8 @@ static void ref_free(ref_state *r) {
 
 /* Step t (1-based) of o with schedule factor f, from the model's gradients. */
 static void ref_step(ref_state *r, mup_model *M, const mup_optim_opts *o, double f, int t) {
-    double b1 = o->beta1 ? o->beta1 : 0.9, b2 = o->beta2 ? o->beta2 : 0.999, eps = o->eps ? o->eps : 1e-8;
+    double b1 = isnan(o->beta1) ? 0.9 : o->beta1, b2 = isnan(o->beta2) ? 0.999 : o->beta2,
+           eps = isnan(o->eps) ? 1e-8 : o->eps;
     bool sgd = o->kind == MUP_OPTIM_SGD;
     for (int i = 0; i < mup_model_num_params(M); i++) {
         const mup_param *p = mup_model_param(M, i);
@@ -126,7 +127,7 @@ Test(optim, sgd_warmup_scales_every_rate) {
 }
 
 Test(optim, adam) {
-    run_against_reference((mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = 0.01f}, 3, NULL);
+    run_against_reference((mup_optim_opts){MUP_ADAM_DEFAULTS, .kind = MUP_OPTIM_ADAM, .lr = 0.01f}, 3, NULL);
 }
 
 Test(optim, adam_coupled_weight_decay_and_betas) {
@@ -136,12 +137,14 @@ Test(optim, adam_coupled_weight_decay_and_betas) {
 }
 
 Test(optim, adamw) {
-    run_against_reference((mup_optim_opts){.kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f}, 3, NULL);
+    run_against_reference((mup_optim_opts){MUP_ADAM_DEFAULTS, .kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f},
+                          3, NULL);
 }
 
 Test(optim, adamw_independent_wd_follows_schedule) {
     /* warmup 2 then cosine to 0.2 at step 4: factors 1/2, 1, 1, (1 + 0.2) / 2 */
-    mup_optim_opts o = {.kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f, .independent_wd = true,
+    mup_optim_opts o = {MUP_ADAM_DEFAULTS, .kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f,
+                        .independent_wd = true,
                         .schedule = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = 2, .total_steps = 4,
                                      .min_factor = 0.2f}};
     run_against_reference(o, 4, (double[]){0.5, 1.0, 1.0, 0.6});
@@ -167,7 +170,7 @@ static float *step_with_unit_grads(mup_model *M, mup_optim *o) {
 
 Test(optim, adam_hidden_step_is_one_mth_of_a_vectors) {
     mup_model *M = test_mlp_model(WIDTH, BASE, 2);
-    mup_optim *o = mup_adam_new(M, (mup_optim_opts){.lr = 0.01f});
+    mup_optim *o = mup_adam_new(M, (mup_optim_opts){MUP_ADAM_DEFAULTS, .lr = 0.01f});
     float *before = step_with_unit_grads(M, o);
     /* first Adam step: -lr_i g / (|g| + eps) = -lr_i */
     cr_assert_float_eq(step_change(M, "fc2.weight", before), -0.01 / 4, 2e-7);
@@ -195,7 +198,7 @@ Test(optim, sgd_vector_rate_is_m_times) {
 
 Test(optim, sp_rates_are_all_lr) {
     mup_model *M = test_mlp_model(WIDTH, 0, 2);
-    mup_optim *o = mup_adam_new(M, (mup_optim_opts){.lr = 0.01f});
+    mup_optim *o = mup_adam_new(M, (mup_optim_opts){MUP_ADAM_DEFAULTS, .lr = 0.01f});
     float *before = step_with_unit_grads(M, o);
     for (int i = 0; i < mup_model_num_params(M); i++)
         cr_assert_float_eq(step_change(M, mup_model_param(M, i)->name, before), -0.01, 2e-7);
@@ -206,7 +209,7 @@ Test(optim, sp_rates_are_all_lr) {
 
 Test(optim, param_lr_follows_schedule_and_set_lr) {
     mup_model *M = test_mlp_model(WIDTH, BASE, 3);
-    mup_optim *o = mup_adamw_new(M, (mup_optim_opts){.lr = 0.01f, .schedule = {
+    mup_optim *o = mup_adamw_new(M, (mup_optim_opts){MUP_ADAM_DEFAULTS, .lr = 0.01f, .schedule = {
         .kind = MUP_SCHEDULE_LINEAR, .warmup_steps = 2, .total_steps = 6, .min_factor = 0.0f}});
     int hidden = 2, bias = 1;
     cr_assert_eq(mup_model_param(M, hidden), mup_model_find_param(M, "fc2.weight"));
@@ -228,7 +231,7 @@ Test(optim, state_slabs_named_and_sized) {
     mup_model *M = test_mlp_model(WIDTH, BASE, 4);
     mup_optim *s = mup_sgd_new(M, (mup_optim_opts){.lr = 0.1f});
     mup_optim *sm = mup_sgd_new(M, (mup_optim_opts){.lr = 0.1f, .momentum = 0.9f});
-    mup_optim *a = mup_adam_new(M, (mup_optim_opts){.lr = 0.1f});
+    mup_optim *a = mup_adam_new(M, (mup_optim_opts){MUP_ADAM_DEFAULTS, .lr = 0.1f});
     cr_assert_eq(mup_optim_num_state(s), 0);
     cr_assert_eq(mup_optim_num_state(sm), 1);
     cr_assert_str_eq(mup_optim_state_name(sm, 0), "momentum");
@@ -277,13 +280,15 @@ static void check_resume(mup_optim_opts opts) {
 
 Test(optim, resume_from_state_is_exact) {
     mup_schedule cosine = {.kind = MUP_SCHEDULE_COSINE, .warmup_steps = 1, .total_steps = 4};
-    check_resume((mup_optim_opts){.kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f, .schedule = cosine});
+    check_resume((mup_optim_opts){MUP_ADAM_DEFAULTS, .kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f,
+                                  .schedule = cosine});
     check_resume((mup_optim_opts){.kind = MUP_OPTIM_SGD, .lr = 0.05f, .momentum = 0.9f, .schedule = cosine});
 }
 
 Test(optim, same_bits_with_one_and_two_threads) {
     /* fc2.weight holds a million floats: its update runs in parallel */
-    mup_optim_opts opts = {.kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f, .clip_norm = 1.0f};
+    mup_optim_opts opts = {MUP_ADAM_DEFAULTS, .kind = MUP_OPTIM_ADAMW, .lr = 0.01f, .weight_decay = 0.1f,
+                           .clip_norm = 1.0f};
     mup_model *A = test_mlp_model(1003, BASE, 8), *B = test_mlp_model(1003, BASE, 8);
     mup_optim *oa = mup_optim_new(A, opts), *ob = mup_optim_new(B, opts);
     for (int t = 1; t <= 2; t++) {
@@ -328,7 +333,7 @@ Test(optim, before_base_shapes_aborts, .exit_code = TEST_ASSERT_EXIT) {
     test_expect_assert("the model has no base shapes (first parameter \"fc1.weight\")");
     mup_model *M = mup_model_new();
     test_build_mlp(M, 16);
-    mup_adam_new(M, (mup_optim_opts){.lr = 0.01f});
+    mup_adam_new(M, (mup_optim_opts){MUP_ADAM_DEFAULTS, .lr = 0.01f});
 }
 
 Test(optim, invalid_options_abort, .exit_code = TEST_ASSERT_EXIT) {

@@ -68,7 +68,7 @@ Test(sgd, bad_combinations_are_refused) {
 Test(weight_decay, matrices_rule_spares_biases_and_gains) {
     mup_model *M = test_mlp_model(16, 8, 5);
     float *before = test_copy(mup_model_values(M), mup_model_num_floats(M));
-    mup_optim *o = mup_adamw_new(M, (mup_optim_opts){.lr = 0.01f, .weight_decay = 0.5f, .wd_rule = MUP_WD_MATRICES});
+    mup_optim *o = mup_adamw_new(M, (mup_optim_opts){.lr = 0.01f, .weight_decay = 0.5f, .wd_rule = MUP_WD_MATRICES, MUP_ADAM_DEFAULTS});
     memset(mup_model_grads(M), 0, (size_t)mup_model_num_floats(M) * sizeof(float));
     mup_optim_step(o);
     for (int i = 0; i < mup_model_num_params(M); i++) {
@@ -85,7 +85,7 @@ Test(weight_decay, matrices_rule_spares_biases_and_gains) {
 
 Test(groups, compose_with_the_mup_multipliers) {
     mup_model *M = test_mlp_model(32, 8, 2);
-    mup_optim *o = mup_adam_new(M, (mup_optim_opts){.lr = 0.01f});
+    mup_optim *o = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, 0.01f));
     cr_assert_eq(mup_optim_set_group(o, "fc2.", 3.0, 1.0), MUP_OK, "%s", mup_error_message());
     for (int i = 0; i < mup_model_num_params(M); i++) {
         const mup_param *p = mup_model_param(M, i);

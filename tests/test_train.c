@@ -291,7 +291,7 @@ Test(train, json_log_one_line_per_step_and_evaluation) {
 static void expect_eval_steps(int steps, int eval_every, int n, const int *want) {
     test_run r;
     mup_train_result res;
-    test_run_classif(&r, 16, 1, (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = 1e-3f});
+    test_run_classif(&r, 16, 1, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     train(&r, (mup_train_opts){.steps = steps, .eval_every = eval_every}, &res);
     cr_assert_eq(res.n_evals, n, "eval_every %d: %d evaluations, want %d", eval_every, res.n_evals, n);
     for (int i = 0; i < n; i++)
@@ -337,7 +337,7 @@ Test(train, result_agrees_with_its_arrays) {
 Test(train, short_run_tail_is_all_steps) {
     test_run r;
     mup_train_result res;
-    test_run_classif(&r, 16, 1, (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = 1e-3f});
+    test_run_classif(&r, 16, 1, mup_optim_defaults(MUP_OPTIM_ADAM, 1e-3f));
     train(&r, (mup_train_opts){.steps = 3}, &res);
     double mean = ((double)res.train_loss[0] + res.train_loss[1] + res.train_loss[2]) / 3;
     cr_assert(fabs(res.final_train_loss - mean) <= 1e-12 * mean);

@@ -103,20 +103,16 @@ void test_build_mlp(mup_model *M, int width) {
     bo->layer_weight = wo;
 }
 
+static mup_status build_mlp(mup_model *M, int width, void *unused) {
+    (void)unused;
+    test_build_mlp(M, width);
+    return MUP_OK;
+}
+
 mup_model *test_mlp_model(int width, int base_width, uint64_t seed) {
     mup_model *M = mup_model_new();
-    test_build_mlp(M, width);
-    if (base_width) {
-        mup_model *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
-        test_build_mlp(B, base_width);
-        test_build_mlp(D, base_width + 1);
-        MUP_CHECK(mup_set_base_shapes(M, B, D));
-        mup_model_free(B);
-        mup_model_free(D);
-    } else {
-        MUP_CHECK(mup_set_base_shapes(M, NULL, NULL));
-    }
-    mup_model_init(M, seed);
+    MUP_CHECK(mup_build_with_base_shapes(M, build_mlp, NULL, width, base_width, base_width + 1));
+    MUP_CHECK(mup_model_init(M, seed));
     return M;
 }
 

@@ -5,6 +5,8 @@
 #ifndef MUP_CHECKPOINT_H
 #define MUP_CHECKPOINT_H
 
+#include "mup/api.h"
+
 #include <stdint.h>
 
 #include "mup/model.h"
@@ -23,12 +25,12 @@ typedef struct {
 } mup_checkpoint_meta;
 
 /* opt may be NULL (parameters only). */
-mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, const mup_checkpoint_meta *meta);
+MUP_API mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, const mup_checkpoint_meta *meta);
 /* Loads into a model built the same way (same names, shapes and base shapes; checked, with the first
  * difference named). opt may be NULL; if given its kind must match the saved one. meta may be NULL.
  * On failure the model and optimizer are left as they were. */
-mup_status mup_checkpoint_load(const char *path, mup_model *M, mup_optim *opt, mup_checkpoint_meta *meta);
+MUP_API mup_status mup_checkpoint_load(const char *path, mup_model *M, mup_optim *opt, mup_checkpoint_meta *meta);
 /* Frees what a load allocated in meta. */
-void mup_checkpoint_meta_free(mup_checkpoint_meta *meta);
+MUP_API void mup_checkpoint_meta_free(mup_checkpoint_meta *meta);
 
 #endif

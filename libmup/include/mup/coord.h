@@ -32,6 +32,8 @@
 #ifndef MUP_COORD_H
 #define MUP_COORD_H
 
+#include "mup/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,25 +118,25 @@ typedef struct {
  * the builder's error, with the width and seed; MUP_ERR_SHAPE when a step taps other layers than the
  * first step of the first model did; with check_finite, MUP_ERR_DIVERGED naming the width, seed, step,
  * op and layer of the first NaN or inf. */
-mup_status mup_coord_run(mup_coord_build_fn build, void *ctx, const mup_coord_opts *opts, mup_coord_result *out);
-void mup_coord_result_free(mup_coord_result *r);
+MUP_API mup_status mup_coord_run(mup_coord_build_fn build, void *ctx, const mup_coord_opts *opts, mup_coord_result *out);
+MUP_API void mup_coord_result_free(mup_coord_result *r);
 
 /* The stats of width index w, seed index s, step index t (0-based: t = 0 is step 1), layer l. */
-const mup_coord_stat *mup_coord_stat_at(const mup_coord_result *r, int w, int s, int t, int l);
-const mup_coord_verdict *mup_coord_verdict_at(const mup_coord_result *r, int t, int l);
+MUP_API const mup_coord_stat *mup_coord_stat_at(const mup_coord_result *r, int w, int s, int t, int l);
+MUP_API const mup_coord_verdict *mup_coord_verdict_at(const mup_coord_result *r, int t, int l);
 /* The index of a layer by name, or -1. */
-int mup_coord_find_layer(const mup_coord_result *r, const char *name);
+MUP_API int mup_coord_find_layer(const mup_coord_result *r, const char *name);
 
 /* Judges r again with another factor (0 means 1.2) and alpha (0 means 0.05): sets factor, alpha, dof,
  * k_pass, k_fail, verdict, n_failed, n_inconclusive and status. */
-void mup_coord_judge(mup_coord_result *r, double factor, double alpha);
+MUP_API void mup_coord_judge(mup_coord_result *r, double factor, double alpha);
 
 /* "PASS", "FAIL" or "INCONCLUSIVE". */
-const char *mup_coord_status_name(mup_coord_status s);
+MUP_API const char *mup_coord_status_name(mup_coord_status s);
 
 /* The verdict as a table (layer, step, slope, ratio per 4x, standard error, PASS/FAIL/INCONCLUSIVE)
  * and a summary line. */
-void mup_coord_print_verdict(const mup_coord_result *r, FILE *f);
+MUP_API void mup_coord_print_verdict(const mup_coord_result *r, FILE *f);
 
 /* One row per (parametrization, width, seed, step, layer), runs in order, written as:
  * HDF5: dataset "coord", a 1-D table of the compound type
@@ -144,7 +146,7 @@ void mup_coord_print_verdict(const mup_coord_result *r, FILE *f);
  *    status: string[16] (PASS, FAIL or INCONCLUSIVE)}; root attributes format = "libmup-coord",
  *   version = 2, factor, alpha.
  * CSV: a header line "parametrization,width,seed,step,layer,l1,rms,std", then the rows with %.17g. */
-mup_status mup_coord_save_h5(const char *path, const mup_coord_result *const *runs, int n_runs);
-mup_status mup_coord_save_csv(const char *path, const mup_coord_result *const *runs, int n_runs);
+MUP_API mup_status mup_coord_save_h5(const char *path, const mup_coord_result *const *runs, int n_runs);
+MUP_API mup_status mup_coord_save_csv(const char *path, const mup_coord_result *const *runs, int n_runs);
 
 #endif

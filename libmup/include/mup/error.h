@@ -10,6 +10,8 @@
 #ifndef MUP_ERROR_H
 #define MUP_ERROR_H
 
+#include "mup/api.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,18 +30,18 @@ typedef enum {
 } mup_status;
 
 /* "io error", "format error", ...: the class of a status. */
-const char *mup_status_str(mup_status s);
+MUP_API const char *mup_status_str(mup_status s);
 
 /* The message of this thread's most recent failure ("fashion-mnist: cannot open ...: No such file").
  * Valid until the next failing call on the same thread. */
-const char *mup_error_message(void);
+MUP_API const char *mup_error_message(void);
 
 /* Records a failure message for this thread and returns s, so a failing function can write
  * `return mup_error(MUP_ERR_IO, "cannot open %s", path);`. */
-mup_status mup_error(mup_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+MUP_API mup_status mup_error(mup_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prefixes the current message with context ("checkpoint run.h5: " + message) and returns s. */
-mup_status mup_error_context(mup_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+MUP_API mup_status mup_error_context(mup_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- programming errors ---- */
 
@@ -48,9 +50,9 @@ typedef void (*mup_abort_fn)(const char *file, int line, const char *message, vo
 /* Replaces the handler called by a failed MUP_ASSERT (default: print to stderr, then abort()).
  * A handler that returns makes the library abort() anyway: there is no safe way to go on.
  * Tests install one that longjmps out. Passing NULL restores the default. */
-void mup_set_abort_handler(mup_abort_fn fn, void *ctx);
+MUP_API void mup_set_abort_handler(mup_abort_fn fn, void *ctx);
 
-_Noreturn void mup_assert_fail(const char *file, int line, const char *fmt, ...)
+MUP_API _Noreturn void mup_assert_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define MUP_ASSERT(cond, ...) \
@@ -69,8 +71,8 @@ typedef enum { MUP_LOG_DEBUG, MUP_LOG_INFO, MUP_LOG_WARN, MUP_LOG_ERROR } mup_lo
 typedef void (*mup_log_fn)(mup_log_level level, const char *message, void *ctx);
 
 /* Default: messages at MUP_LOG_WARN and above go to stderr. NULL silences the library. */
-void mup_set_log_fn(mup_log_fn fn, void *ctx);
-void mup_set_log_level(mup_log_level min_level);
-void mup_log(mup_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+MUP_API void mup_set_log_fn(mup_log_fn fn, void *ctx);
+MUP_API void mup_set_log_level(mup_log_level min_level);
+MUP_API void mup_log(mup_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

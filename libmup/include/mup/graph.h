@@ -12,6 +12,8 @@
 #ifndef MUP_GRAPH_H
 #define MUP_GRAPH_H
 
+#include "mup/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,48 +25,48 @@ typedef struct mup_graph mup_graph;
 typedef struct mup_model mup_model;
 
 /* A graph of its own, for programs that compute without a model (tests, tools). */
-mup_graph *mup_graph_new(void);
-void mup_graph_free(mup_graph *g);
+MUP_API mup_graph *mup_graph_new(void);
+MUP_API void mup_graph_free(mup_graph *g);
 /* Rewinds the arena and clears the tape. grad=false: record nothing (evaluation). */
-void mup_graph_reset(mup_graph *g, bool grad);
+MUP_API void mup_graph_reset(mup_graph *g, bool grad);
 
 /* The model's own graph, rewound, with the model's gradient slab zeroed (one memset):
  * begin a training step. */
-mup_graph *mup_graph_begin(mup_model *M);
+MUP_API mup_graph *mup_graph_begin(mup_model *M);
 /* The model's graph, rewound, recording nothing and with dropout off: evaluation. */
-mup_graph *mup_graph_begin_eval(mup_model *M);
+MUP_API mup_graph *mup_graph_begin_eval(mup_model *M);
 /* Ends the step; the graph's tensors stay readable until the next begin. */
-void mup_graph_end(mup_graph *g);
+MUP_API void mup_graph_end(mup_graph *g);
 
-bool mup_graph_grad_enabled(const mup_graph *g);
+MUP_API bool mup_graph_grad_enabled(const mup_graph *g);
 /* Training mode (dropout active): true after mup_graph_begin, false after begin_eval. */
-bool mup_graph_training(const mup_graph *g);
-void mup_graph_set_training(mup_graph *g, bool training);
+MUP_API bool mup_graph_training(const mup_graph *g);
+MUP_API void mup_graph_set_training(mup_graph *g, bool training);
 /* Seeds the stream that dropout draws from; get/set save and restore it (checkpoints). */
-void mup_graph_seed(mup_graph *g, uint64_t seed);
-mup_rng mup_graph_rng(const mup_graph *g);
-void mup_graph_set_rng(mup_graph *g, mup_rng r);
+MUP_API void mup_graph_seed(mup_graph *g, uint64_t seed);
+MUP_API mup_rng mup_graph_rng(const mup_graph *g);
+MUP_API void mup_graph_set_rng(mup_graph *g, mup_rng r);
 
 /* ---- tensors in the arena ---- */
 
 /* Uninitialised tensor of the given shape. */
-mup_tensor *mup_graph_tensor(mup_graph *g, int ndim, const int *shape);
-mup_tensor *mup_graph_zeros(mup_graph *g, int ndim, const int *shape);
+MUP_API mup_tensor *mup_graph_tensor(mup_graph *g, int ndim, const int *shape);
+MUP_API mup_tensor *mup_graph_zeros(mup_graph *g, int ndim, const int *shape);
 /* A tensor over memory the caller owns (a batch): no copy; never given a gradient. */
-mup_tensor *mup_graph_wrap(mup_graph *g, float *data, int ndim, const int *shape);
+MUP_API mup_tensor *mup_graph_wrap(mup_graph *g, float *data, int ndim, const int *shape);
 /* Scratch memory from the arena, 64-byte aligned, valid until the next rewind. */
-void *mup_graph_alloc(mup_graph *g, size_t bytes);
+MUP_API void *mup_graph_alloc(mup_graph *g, size_t bytes);
 
 /* Bytes of arena in use now, and the most the arena has ever held. */
-size_t mup_graph_bytes_used(const mup_graph *g);
-size_t mup_graph_bytes_reserved(const mup_graph *g);
+MUP_API size_t mup_graph_bytes_used(const mup_graph *g);
+MUP_API size_t mup_graph_bytes_reserved(const mup_graph *g);
 
 /* ---- autograd ---- */
 
 /* Backpropagates from a one-element loss (d loss = 1). */
-void mup_backward(mup_graph *g, mup_tensor *loss);
+MUP_API void mup_backward(mup_graph *g, mup_tensor *loss);
 /* Backpropagates from any tensor with the given output gradient (same size as out). */
-void mup_backward_seed(mup_graph *g, mup_tensor *out, const float *dout);
+MUP_API void mup_backward_seed(mup_graph *g, mup_tensor *out, const float *dout);
 
 /* ---- taps: how the coordinate check and the NaN detector watch layer outputs ---- */
 
@@ -75,12 +77,12 @@ typedef void (*mup_tap_fn)(const char *layer, const mup_tensor *t, void *ctx);
 /* When on, every op's output and, in backward, every input gradient is checked for NaN and inf;
  * the first one found is remembered with the op's name and the last layer tapped before it. Stays
  * on across rewinds. */
-void mup_graph_check_finite(mup_graph *g, bool on);
+MUP_API void mup_graph_check_finite(mup_graph *g, bool on);
 /* "forward of op affine after layer fc2.act: element 17 is nan", or NULL while all is finite
  * (cleared by a rewind). */
-const char *mup_graph_nonfinite(const mup_graph *g);
+MUP_API const char *mup_graph_nonfinite(const mup_graph *g);
 /* Calls fn on every tapped tensor (modules tap their outputs by layer name). NULL removes it. */
-void mup_graph_set_tap(mup_graph *g, mup_tap_fn fn, void *ctx);
-void mup_graph_tap(mup_graph *g, const char *layer, const mup_tensor *t);
+MUP_API void mup_graph_set_tap(mup_graph *g, mup_tap_fn fn, void *ctx);
+MUP_API void mup_graph_tap(mup_graph *g, const char *layer, const mup_tensor *t);
 
 #endif

@@ -5,13 +5,14 @@
 #ifndef MUP_INIT_H
 #define MUP_INIT_H
 
+#include "mup/api.h"
 #include "mup/model.h"
 #include "mup/rng.h"
 
 /* Sets how mup_model_init will draw p. */
-void mup_param_set_init(mup_param *p, mup_init_spec spec);
+MUP_API void mup_param_set_init(mup_param *p, mup_init_spec spec);
 /* Draws p now from spec (the model must have memory). Default kinds get the µP rescale when the
  * parameter's base shapes are set under µP. */
-void mup_param_init_now(mup_param *p, mup_init_spec spec, mup_rng *r);
+MUP_API void mup_param_init_now(mup_param *p, mup_init_spec spec, mup_rng *r);
 
 #endif

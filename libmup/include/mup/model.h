@@ -10,6 +10,8 @@
 #ifndef MUP_MODEL_H
 #define MUP_MODEL_H
 
+#include "mup/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,18 +51,30 @@ typedef enum {
     MUP_INIT_ZEROS,
     MUP_INIT_ONES,
     MUP_INIT_NORMAL,          /* µP-aware: std = a */
-    MUP_INIT_UNIFORM,         /* µP-aware: [a, b] */
-    MUP_INIT_TRUNC_NORMAL,    /* µP-aware: std = a, cut at ±2 std */
-    MUP_INIT_XAVIER_UNIFORM,  /* µP-aware: gain = a */
+    MUP_INIT_UNIFORM,         /* µP-aware: [a, b]; a != -b is refused on a matrix-like tensor */
+    MUP_INIT_TRUNC_NORMAL,    /* µP-aware: std = a, cut at the absolute bounds ±b (b = 0: ±2), as
+                               * torch's trunc_normal_(std=a, a=-b, b=b); matrix-like: all × m^-1/2 */
+    MUP_INIT_XAVIER_UNIFORM,  /* µP-aware: gain = a (0 means 1) */
     MUP_INIT_XAVIER_NORMAL,
-    MUP_INIT_KAIMING_UNIFORM, /* µP-aware: negative slope = a, fan mode = fan_out ? out : in */
+    MUP_INIT_KAIMING_UNIFORM, /* µP-aware: gain of `nonlinearity` (a = leaky_relu's negative slope),
+                               * fan mode = fan_out ? out : in */
     MUP_INIT_KAIMING_NORMAL,
 } mup_init_kind;
+
+/* torch.nn.init.calculate_gain's nonlinearities, for the kaiming kinds. */
+typedef enum {
+    MUP_GAIN_LEAKY_RELU,      /* sqrt(2 / (1 + a²)); with a = 0 the same as relu (torch's default) */
+    MUP_GAIN_RELU,            /* sqrt(2) */
+    MUP_GAIN_LINEAR,          /* 1 (also conv and sigmoid) */
+    MUP_GAIN_TANH,            /* 5/3 */
+    MUP_GAIN_SELU,            /* 3/4 */
+} mup_gain;
 
 typedef struct {
     mup_init_kind kind;
     float a, b;
     bool fan_out;             /* kaiming: fan_out mode */
+    mup_gain nonlinearity;    /* kaiming: the gain */
     float scale;              /* multiplies whatever is drawn (the init_std knob); 0 means 1 */
     int zero_rows;            /* rows [0, zero_rows) set to 0 after drawing (µP's zero query) */
 } mup_init_spec;
@@ -94,65 +108,82 @@ typedef struct mup_param {
 
 typedef struct mup_model mup_model;
 
-mup_model *mup_model_new(void);
-mup_model *mup_model_new_shapes_only(void);
-void mup_model_free(mup_model *M);
+MUP_API mup_model *mup_model_new(void);
+MUP_API mup_model *mup_model_new_shapes_only(void);
+MUP_API void mup_model_free(mup_model *M);
 
-bool mup_model_is_shapes_only(const mup_model *M);
+MUP_API bool mup_model_is_shapes_only(const mup_model *M);
 
 /* ---- building (module constructors call these) ---- */
 
 /* Registers a parameter under the current scope ("blocks.0." + name). Asserts on a duplicate name,
- * a non-positive dimension, or registration after the slab exists. */
-mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind kind,
+ * a rank outside 1..MUP_MAX_DIMS (a 0-d parameter is shape (1)), a dimension below 1 (zero-sized
+ * parameters are not supported), or registration after the slab exists. */
+MUP_API mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind kind,
                                int ndim, const int *shape);
 /* Name scopes: mup_model_push_scope(M, "blocks.%d", i) ... mup_model_pop_scope(M). */
-void mup_model_push_scope(mup_model *M, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void mup_model_pop_scope(mup_model *M);
+MUP_API void mup_model_push_scope(mup_model *M, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+MUP_API void mup_model_pop_scope(mup_model *M);
 /* The full name for a module under the current scope, into buf. */
-const char *mup_model_scoped_name(const mup_model *M, const char *name, char *buf, size_t len);
+MUP_API const char *mup_model_scoped_name(const mup_model *M, const char *name, char *buf, size_t len);
 
 /* ---- lookup ---- */
 
-int mup_model_num_params(const mup_model *M);
-mup_param *mup_model_param(const mup_model *M, int i);
-mup_param *mup_model_find_param(const mup_model *M, const char *name);
-long mup_model_num_floats(const mup_model *M);      /* slab length, alignment padding included */
-long mup_model_num_elements(const mup_model *M);    /* sum of parameter sizes */
-float *mup_model_values(mup_model *M);              /* the value slab (allocated on first use) */
-float *mup_model_grads(mup_model *M);
+MUP_API int mup_model_num_params(const mup_model *M);
+MUP_API mup_param *mup_model_param(const mup_model *M, int i);
+MUP_API mup_param *mup_model_find_param(const mup_model *M, const char *name);
+MUP_API long mup_model_num_floats(const mup_model *M);      /* slab length, alignment padding included */
+MUP_API long mup_model_num_elements(const mup_model *M);    /* sum of parameter sizes */
+MUP_API float *mup_model_values(mup_model *M);              /* the value slab (allocated on first use) */
+MUP_API float *mup_model_grads(mup_model *M);
 
 /* ---- µP ---- */
 
 /* Gives every parameter its infshape, class, role, multipliers and init rescale, from the base and
  * delta builds (see docs/rules/MUP_RULES.md). delta == NULL: width dimensions are those that differ between
  * base and M. base == NULL: standard parametrization (every multiplier 1, SP attention scale).
- * If M is already initialised its default-initialised parameters are rescaled now, else
- * mup_model_init applies the rescale as it draws. Errors: MUP_ERR_SHAPE naming the parameter
- * (names, counts, ndim differ; more than two width dimensions; a width->finite weight that is not a
- * readout), MUP_ERR_STATE (base shapes set twice). */
-mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_model *delta);
+ * A dimension equal in base and delta is finite (mult 1), whatever the target's, as in the reference.
+ * If M is already initialised, every parameter drawn from an init spec (the default kinds and the
+ * µP-aware ones alike) is rescaled now to what drawing after this call gives; else mup_model_init
+ * applies the µP scaling as it draws. Errors: MUP_ERR_SHAPE naming the parameter (names, counts,
+ * ndim differ; more than two width dimensions; a width->finite weight that is not a readout),
+ * MUP_ERR_INVALID (a uniform init with a != -b on a matrix-like parameter: µP would move its mean),
+ * MUP_ERR_STATE (base shapes set twice). */
+MUP_API mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_model *delta);
+/* Builds a module tree into a model at a width (the same function for every width: only width may
+ * change what it registers). ctx is the caller's. */
+typedef mup_status (*mup_build_fn)(mup_model *M, int width, void *ctx);
+
+/* The three builds in one call: build(M, width), then build into a shapes-only base at base_width
+ * and a shapes-only delta at delta_width, then mup_set_base_shapes(M, base, delta), then frees base
+ * and delta. base_width 0: SP (no base, no delta); delta_width 0: no delta. M is a fresh model (set
+ * its parametrization first if wanted); mup_model_is_shapes_only tells build which call it is in,
+ * e.g. to keep the module handles from M's build only. Returns build's first error or
+ * mup_set_base_shapes's. */
+MUP_API mup_status mup_build_with_base_shapes(mup_model *M, mup_build_fn build, void *ctx, int width, int base_width,
+                                              int delta_width);
 /* The same from a base-shapes file (.bsh, the reference's YAML: name -> list of base dims, null for
- * a finite dimension). */
-mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);
+ * a finite dimension; [] for a PyTorch 0-d parameter matches a parameter of shape (1)). */
+MUP_API mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path);
 /* Writes M's base shapes (M must have them) as a .bsh file the reference package reads. To make one
  * from a base and a delta build alone: mup_set_base_shapes(base, base, delta), then save base. */
-mup_status mup_save_base_shapes(const mup_model *M, const char *path);
+MUP_API mup_status mup_save_base_shapes(const mup_model *M, const char *path);
 
 /* Chooses SP before mup_set_base_shapes: shapes, classes and roles are still inferred (so tables and
  * coordinate checks name them), but every multiplier and rescale is 1 and attention uses
  * 1/sqrt(d_head). Passing base == NULL to mup_set_base_shapes implies SP. */
-void mup_model_set_parametrization(mup_model *M, mup_parametrization p);
-bool mup_model_has_base_shapes(const mup_model *M);
-mup_parametrization mup_model_parametrization(const mup_model *M);
+MUP_API void mup_model_set_parametrization(mup_model *M, mup_parametrization p);
+MUP_API bool mup_model_has_base_shapes(const mup_model *M);
+MUP_API mup_parametrization mup_model_parametrization(const mup_model *M);
 
 /* Allocates the slabs if needed and draws every parameter by its init spec, from seed.
  * The same seed draws the same numbers for a parameter whatever else the model holds
- * (each parameter draws from its own stream, keyed by its name). */
-void mup_model_init(mup_model *M, uint64_t seed);
-bool mup_model_is_initialized(const mup_model *M);
+ * (each parameter draws from its own stream, keyed by its name). MUP_ERR_NOMEM, naming the bytes
+ * asked for, when the slabs cannot be allocated (the model is then left without memory). */
+MUP_API mup_status mup_model_init(mup_model *M, uint64_t seed);
+MUP_API bool mup_model_is_initialized(const mup_model *M);
 /* Marks the values as loaded from elsewhere (a checkpoint): already rescaled, never rescaled again. */
-void mup_model_mark_loaded(mup_model *M);
+MUP_API void mup_model_mark_loaded(mup_model *M);
 
 /* ---- depth (docs/rules/DEPTH_RULES.md) ----
  *
@@ -172,33 +203,33 @@ typedef struct {
 
 /* Parameters registered from here to mup_model_end_block live in the next residual block. Blocks do
  * not nest. */
-void mup_model_begin_block(mup_model *M);
-void mup_model_end_block(mup_model *M);
-int mup_model_num_blocks(const mup_model *M);
+MUP_API void mup_model_begin_block(mup_model *M);
+MUP_API void mup_model_end_block(mup_model *M);
+MUP_API int mup_model_num_blocks(const mup_model *M);
 
 /* MUP_ERR_INVALID naming the value: alpha outside [0, 1], base_depth <= 0, depth scaling on for a
  * model that declares no residual block. May come before or after mup_set_base_shapes. */
-mup_status mup_model_set_depth(mup_model *M, mup_depth_opts d);
-mup_depth_opts mup_model_depth(const mup_model *M);
+MUP_API mup_status mup_model_set_depth(mup_model *M, mup_depth_opts d);
+MUP_API mup_depth_opts mup_model_depth(const mup_model *M);
 /* l^-alpha with depth scaling on, else 1: what a residual branch is multiplied by. */
-double mup_model_residual_mult(const mup_model *M);
+MUP_API double mup_model_residual_mult(const mup_model *M);
 /* The factor on the parameter's Adam learning rate: l^(alpha-1) inside a block with depth scaling
  * on, else 1. */
-double mup_model_depth_lr_mult(const mup_model *M, const mup_param *p);
+MUP_API double mup_model_depth_lr_mult(const mup_model *M, const mup_param *p);
 /* The factor on Adam's eps: m^-1 l^-alpha with eps_scaling, else 1. m is the largest width
  * multiplier of any parameter (1 before mup_set_base_shapes). */
-double mup_model_eps_mult(const mup_model *M);
+MUP_API double mup_model_eps_mult(const mup_model *M);
 
 /* One line per parameter: name, shape, base shape, class, role, width mult, init std, lr and wd
  * multipliers for SGD and Adam. */
-void mup_model_print_shapes(const mup_model *M, FILE *out);
+MUP_API void mup_model_print_shapes(const mup_model *M, FILE *out);
 
 /* The model's own step graph (mup_graph_begin uses it). */
-mup_graph *mup_model_graph(mup_model *M);
+MUP_API mup_graph *mup_model_graph(mup_model *M);
 
-const char *mup_class_name(mup_class c);
-const char *mup_role_name(mup_role r);
+MUP_API const char *mup_class_name(mup_class c);
+MUP_API const char *mup_role_name(mup_role r);
 /* "mup" or "sp" (the names configs and files use). */
-const char *mup_parametrization_name(mup_parametrization p);
+MUP_API const char *mup_parametrization_name(mup_parametrization p);
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef MUP_H
 #define MUP_H
 
+#include "mup/api.h"
 #include "mup/checkpoint.h"
 #include "mup/coord.h"
 #include "mup/data.h"

@@ -5,6 +5,7 @@
 #ifndef MUP_NN_H
 #define MUP_NN_H
 
+#include "mup/api.h"
 #include "mup/model.h"
 #include "mup/ops.h"
 
@@ -17,8 +18,8 @@ typedef struct {
     char name[MUP_NAME_MAX];
 } mup_linear;
 
-void mup_linear_init(mup_linear *l, mup_model *M, const char *name, int in, int out, mup_bias_flag bias);
-mup_tensor *mup_linear_forward(mup_graph *g, const mup_linear *l, mup_tensor *x);
+MUP_API void mup_linear_init(mup_linear *l, mup_model *M, const char *name, int in, int out, mup_bias_flag bias);
+MUP_API mup_tensor *mup_linear_forward(mup_graph *g, const mup_linear *l, mup_tensor *x);
 
 /* table (num, dim) */
 typedef struct {
@@ -27,8 +28,8 @@ typedef struct {
     char name[MUP_NAME_MAX];
 } mup_embedding_layer;
 
-void mup_embedding_init(mup_embedding_layer *e, mup_model *M, const char *name, int num, int dim);
-mup_tensor *mup_embedding_forward(mup_graph *g, const mup_embedding_layer *e, const int32_t *ids, int B, int T);
+MUP_API void mup_embedding_init(mup_embedding_layer *e, mup_model *M, const char *name, int num, int dim);
+MUP_API mup_tensor *mup_embedding_forward(mup_graph *g, const mup_embedding_layer *e, const int32_t *ids, int B, int T);
 
 /* LayerNorm over the last dimension with gain and shift. eps 0 means 1e-5. */
 typedef struct {
@@ -38,8 +39,8 @@ typedef struct {
     char name[MUP_NAME_MAX];
 } mup_layernorm_layer;
 
-void mup_layernorm_init(mup_layernorm_layer *ln, mup_model *M, const char *name, int dim, float eps);
-mup_tensor *mup_layernorm_forward(mup_graph *g, const mup_layernorm_layer *ln, mup_tensor *x);
+MUP_API void mup_layernorm_init(mup_layernorm_layer *ln, mup_model *M, const char *name, int dim, float eps);
+MUP_API mup_tensor *mup_layernorm_forward(mup_graph *g, const mup_layernorm_layer *ln, mup_tensor *x);
 
 /* The µP output layer: y = W (output_mult · x / m) + b, m the weight's width multiplier (1 under SP).
  * The weight's default init is rescaled by sqrt(m) (constant variance in width); zero_init starts
@@ -57,13 +58,14 @@ typedef struct {
     char name[MUP_NAME_MAX];
 } mup_readout;
 
-void mup_readout_init(mup_readout *r, mup_model *M, const char *name, int in, int out, mup_readout_opts opts);
+MUP_API void mup_readout_init(mup_readout *r, mup_model *M, const char *name, int in, int out, mup_readout_opts opts);
 /* A readout that shares the embedding's table as its weight (tied embeddings). The table keeps its
  * embedding class and init: it is not rescaled as a readout (the reference package's bug), and the
- * bias is sized to the vocabulary. */
-void mup_readout_init_tied(mup_readout *r, mup_model *M, const char *name, const mup_embedding_layer *e,
+ * bias is sized to the vocabulary. zero_init zeroes the bias only, as the reference's MuSharedReadout
+ * (whose zeroed weight is replaced by the shared one): the table keeps its embedding init. */
+MUP_API void mup_readout_init_tied(mup_readout *r, mup_model *M, const char *name, const mup_embedding_layer *e,
                            mup_readout_opts opts);
-mup_tensor *mup_readout_forward(mup_graph *g, const mup_readout *r, mup_tensor *x);
+MUP_API mup_tensor *mup_readout_forward(mup_graph *g, const mup_readout *r, mup_tensor *x);
 
 /* Causal multi-head self-attention: proj(attention(qkv(x))). Parameters "<name>.qkv" (3·dim, dim) and
  * "<name>.proj" (dim, dim); with name NULL they sit directly in the current scope ("qkv", "proj").
@@ -82,9 +84,9 @@ typedef struct {
     char name[MUP_NAME_MAX];
 } mup_attention_layer;
 
-void mup_attention_init(mup_attention_layer *a, mup_model *M, const char *name, int dim, mup_attention_opts opts);
-mup_tensor *mup_attention_forward(mup_graph *g, const mup_attention_layer *a, mup_tensor *x);
+MUP_API void mup_attention_init(mup_attention_layer *a, mup_model *M, const char *name, int dim, mup_attention_opts opts);
+MUP_API mup_tensor *mup_attention_forward(mup_graph *g, const mup_attention_layer *a, mup_tensor *x);
 /* The logit scale the model's parametrization gives for this head size. */
-float mup_attention_scale(const mup_model *M, float attn_mult, int d_head);
+MUP_API float mup_attention_scale(const mup_model *M, float attn_mult, int d_head);
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef MUP_TENSOR_H
 #define MUP_TENSOR_H
 
+#include "mup/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,10 +25,10 @@ typedef struct mup_tensor {
 static inline long mup_tensor_rows(const mup_tensor *t) { return t->size / t->shape[t->ndim - 1]; }
 static inline int mup_tensor_cols(const mup_tensor *t) { return t->shape[t->ndim - 1]; }
 
-bool mup_tensor_same_shape(const mup_tensor *a, const mup_tensor *b);
+MUP_API bool mup_tensor_same_shape(const mup_tensor *a, const mup_tensor *b);
 /* "(3, 8, 13)" into buf; returns buf. */
-const char *mup_shape_str(const mup_tensor *t, char *buf, size_t len);
+MUP_API const char *mup_shape_str(const mup_tensor *t, char *buf, size_t len);
 /* Sets ndim, shape and size from a shape array, asserting each dimension is positive. */
-void mup_tensor_set_shape(mup_tensor *t, int ndim, const int *shape);
+MUP_API void mup_tensor_set_shape(mup_tensor *t, int ndim, const int *shape);
 
 #endif

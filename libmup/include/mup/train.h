@@ -4,6 +4,8 @@
 #ifndef MUP_TRAIN_H
 #define MUP_TRAIN_H
 
+#include "mup/api.h"
+
 #include <stdint.h>
 
 #include "mup/data.h"
@@ -37,18 +39,18 @@ typedef mup_tensor *(*mup_lm_forward_fn)(mup_graph *g, const void *net, const in
  * evaluation over the whole validation set in order. The data sets are borrowed. Both task
  * constructors return NULL with MUP_ERR_INVALID (mup_error_message names the problem) for data that
  * cannot fill a batch: empty sets, mismatched dimensions, a text no longer than a window. */
-mup_task *mup_classif_task_new(mup_model *M, mup_classif_forward_fn forward, const void *net,
+MUP_API mup_task *mup_classif_task_new(mup_model *M, mup_classif_forward_fn forward, const void *net,
                                const mup_classif_data *train, const mup_classif_data *val, int batch,
                                uint64_t seed);
 /* Next-character prediction: random windows of T characters; evaluation over eval_batches fixed,
  * evenly spaced batches of the validation text. */
-mup_task *mup_lm_task_new(mup_model *M, mup_lm_forward_fn forward, const void *net, const mup_text_data *train,
+MUP_API mup_task *mup_lm_task_new(mup_model *M, mup_lm_forward_fn forward, const void *net, const mup_text_data *train,
                           const mup_text_data *val, int B, int T, int eval_batches, uint64_t seed);
-void mup_task_free(mup_task *t);
+MUP_API void mup_task_free(mup_task *t);
 
 /* Adapters so the library's models plug into the tasks above. */
-mup_tensor *mup_mlp_forward_fn(mup_graph *g, const void *mlp, mup_tensor *x);
-mup_tensor *mup_gpt_forward_fn(mup_graph *g, const void *gpt, const int32_t *ids, int B, int T);
+MUP_API mup_tensor *mup_mlp_forward_fn(mup_graph *g, const void *mlp, mup_tensor *x);
+MUP_API mup_tensor *mup_gpt_forward_fn(mup_graph *g, const void *gpt, const int32_t *ids, int B, int T);
 
 typedef struct {
     int steps;
@@ -82,8 +84,8 @@ typedef struct {
 
 /* Trains M with opt on task. The result's arrays are allocated here and freed by
  * mup_train_result_free. Returns the result's status. */
-mup_status mup_train(mup_model *M, mup_optim *opt, mup_task *task, const mup_train_opts *opts,
+MUP_API mup_status mup_train(mup_model *M, mup_optim *opt, mup_task *task, const mup_train_opts *opts,
                      mup_train_result *result);
-void mup_train_result_free(mup_train_result *r);
+MUP_API void mup_train_result_free(mup_train_result *r);
 
 #endif

@@ -166,7 +166,7 @@ mup_status mup_set_base_shapes_file(mup_model *M, const char *bsh_path) {
         const bsh_entry *e = bsearch(&key, f.e, (size_t)f.n, sizeof *f.e, by_name_only);
         if (!e)
             s = mup_error(MUP_ERR_SHAPE, "parameter %s is not in %s", p->name, bsh_path);
-        else if (e->ndim != p->t.ndim)
+        else if (e->ndim != p->t.ndim && !(e->ndim == 0 && p->t.size == 1)) /* [] is PyTorch's 0-d: shape (1) */
             s = mup_error(MUP_ERR_SHAPE, "parameter %s has %d dimensions but %d in %s", p->name, p->t.ndim,
                           e->ndim, bsh_path);
         for (int d = 0; s == MUP_OK && d < p->t.ndim; d++) {

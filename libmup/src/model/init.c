@@ -14,11 +14,29 @@ void mup_param_fans(const mup_param *p, double *fan_in, double *fan_out) {
 
 typedef enum { DIST_CONST, DIST_UNIFORM, DIST_NORMAL, DIST_TRUNC_NORMAL } dist_kind;
 
-/* What to draw: a constant, uniform on [lo, hi], or a (truncated) normal with std. */
+/* What to draw: a constant, uniform on [lo, hi], a normal with std, or one cut at ±hi. */
 typedef struct {
     dist_kind kind;
     double lo, hi, std;
 } dist;
+
+/* torch.nn.init.calculate_gain */
+static double gain_of(mup_gain g, double a) {
+    switch (g) {
+    case MUP_GAIN_LEAKY_RELU:
+        return sqrt(2.0 / (1.0 + a * a));
+    case MUP_GAIN_RELU:
+        return sqrt(2.0);
+    case MUP_GAIN_LINEAR:
+        return 1.0;
+    case MUP_GAIN_TANH:
+        return 5.0 / 3.0;
+    case MUP_GAIN_SELU:
+        return 0.75;
+    }
+    MUP_ASSERT(false, "unknown kaiming nonlinearity %d", (int)g);
+    return 0.0;
+}
 
 static double matrix_factor(const mup_param *p) {
     return p->cls == MUP_CLASS_MATRIX ? 1.0 / sqrt(p->width_mult) : 1.0;
@@ -64,10 +82,14 @@ static dist resolve(const mup_param *p, mup_init_spec s, bool rescale) {
     case MUP_INIT_NORMAL:
         d = (dist){DIST_NORMAL, 0, 0, scale * s.a * matrix_factor(p)};
         break;
-    case MUP_INIT_TRUNC_NORMAL:
-        d = (dist){DIST_TRUNC_NORMAL, 0, 0, scale * s.a * matrix_factor(p)};
+    case MUP_INIT_TRUNC_NORMAL: {
+        double f = scale * matrix_factor(p), cut = s.b != 0.0f ? fabs(s.b) : 2.0;
+        d = (dist){DIST_TRUNC_NORMAL, -cut * f, cut * f, s.a * f};
         break;
+    }
     case MUP_INIT_UNIFORM:
+        MUP_ASSERT(p->cls != MUP_CLASS_MATRIX || s.a == -s.b,
+                   "%s: a uniform init on [%g, %g] of a matrix-like parameter must have a = -b", p->name, s.a, s.b);
         d = (dist){DIST_UNIFORM, scale * s.a * matrix_factor(p), scale * s.b * matrix_factor(p), 0};
         break;
     case MUP_INIT_XAVIER_UNIFORM:
@@ -82,7 +104,7 @@ static dist resolve(const mup_param *p, mup_init_spec s, bool rescale) {
     }
     case MUP_INIT_KAIMING_UNIFORM:
     case MUP_INIT_KAIMING_NORMAL: {
-        double gain = sqrt(2.0 / (1.0 + (double)s.a * s.a));
+        double gain = gain_of(s.nonlinearity, s.a);
         double std = scale * gain / sqrt(s.fan_out ? fan_out : fan_in);
         if (p->cls == MUP_CLASS_VECTOR) {
             if (s.fan_out ? p->width_dim[0] : (p->t.ndim >= 2 && p->width_dim[1]))
@@ -96,6 +118,26 @@ static dist resolve(const mup_param *p, mup_init_spec s, bool rescale) {
     }
     }
     return d;
+}
+
+/* A standard normal cut at ±k. Rejection from the normal accepts at least 68% of draws for k >= 1;
+ * narrower cuts propose uniformly on [-k, k] and accept with the normal's density (at least 60%). */
+static double trunc_normal(mup_rng *r, double k) {
+    if (k >= 1.0)
+        return mup_rng_trunc_normal(r, -k, k);
+    for (;;) {
+        double z = k * (2.0 * mup_rng_uniform(r) - 1.0);
+        if (mup_rng_uniform(r) < exp(-0.5 * z * z))
+            return z;
+    }
+}
+
+/* Standard deviation of a normal with std cut at ±cut. */
+static double trunc_normal_std(double std, double cut) {
+    if (!(std > 0.0))
+        return 0.0;
+    double k = cut / std, mass = erf(k / sqrt(2.0)), density = exp(-0.5 * k * k) / sqrt(2.0 * M_PI);
+    return std * sqrt(1.0 - 2.0 * k * density / mass);
 }
 
 static void draw(float *x, long n, dist d, mup_rng *r) {
@@ -112,7 +154,7 @@ static void draw(float *x, long n, dist d, mup_rng *r) {
         break;
     case DIST_TRUNC_NORMAL:
         for (long i = 0; i < n; i++)
-            x[i] = (float)(d.std * mup_rng_trunc_normal(r, -2.0, 2.0));
+            x[i] = (float)(d.std * trunc_normal(r, d.hi / d.std));
         break;
     }
 }
@@ -137,7 +179,7 @@ double mup_param_init_std(const mup_param *p) {
     case DIST_NORMAL:
         return d.std;
     case DIST_TRUNC_NORMAL:
-        return d.std * 0.87962566103423978; /* std of a standard normal cut at ±2 */
+        return trunc_normal_std(d.std, d.hi);
     }
     return 0.0;
 }

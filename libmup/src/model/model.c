@@ -58,6 +58,12 @@ mup_param *mup_model_add_param(mup_model *M, const char *name, mup_param_kind ki
                                int ndim, const int *shape) {
     MUP_ASSERT(!M->values, "parameter %s added after the model's memory was allocated", name);
     MUP_ASSERT(!M->shapes_set, "parameter %s added after mup_set_base_shapes", name);
+    MUP_ASSERT(ndim >= 1 && ndim <= MUP_MAX_DIMS,
+               "parameter %s has %d dimensions; parameters have 1 to %d (register a 0-d one as shape (1))",
+               name, ndim, MUP_MAX_DIMS);
+    for (int i = 0; i < ndim; i++)
+        MUP_ASSERT(shape[i] >= 1, "dimension %d of parameter %s is %d; zero-sized parameters are not supported",
+                   i, name, shape[i]);
     mup_param *p = mup_xcalloc(1, sizeof *p);
     mup_model_scoped_name(M, name, p->name, sizeof p->name);
     MUP_ASSERT(!mup_model_find_param(M, p->name), "parameter %s registered twice", p->name);
@@ -103,13 +109,23 @@ mup_param *mup_model_find_param(const mup_model *M, const char *name) {
 long mup_model_num_floats(const mup_model *M) { return M->n_floats; }
 long mup_model_num_elements(const mup_model *M) { return M->n_elements; }
 
-void mup_model_alloc(mup_model *M) {
+/* Rounded to whole cache lines, as aligned_alloc wants; NULL when the system refuses. */
+static float *slab_alloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) & ~(size_t)63); }
+
+mup_status mup_model_alloc(mup_model *M) {
     if (M->values)
-        return;
+        return MUP_OK;
     MUP_ASSERT(!M->shapes_only, "a shapes-only model has no parameter memory");
     size_t bytes = (size_t)(M->n_floats ? M->n_floats : 1) * sizeof(float);
-    M->values = mup_xaligned(bytes);
-    M->grads = mup_xaligned(bytes);
+    M->values = slab_alloc(bytes);
+    M->grads = M->values ? slab_alloc(bytes) : NULL;
+    if (!M->grads) {
+        free(M->values);
+        M->values = NULL;
+        return mup_error(MUP_ERR_NOMEM,
+                         "model: cannot allocate 2 x %zu bytes (values and gradients of %ld parameter elements)",
+                         bytes, M->n_elements);
+    }
     memset(M->values, 0, bytes);
     memset(M->grads, 0, bytes);
     for (int i = 0; i < M->n_params; i++) {
@@ -117,15 +133,20 @@ void mup_model_alloc(mup_model *M) {
         p->t.data = M->values + p->offset;
         p->t.grad = M->grads + p->offset;
     }
+    return MUP_OK;
+}
+
+void mup_model_alloc_or_abort(mup_model *M) {
+    MUP_ASSERT(mup_model_alloc(M) == MUP_OK, "%s", mup_error_message());
 }
 
 float *mup_model_values(mup_model *M) {
-    mup_model_alloc(M);
+    mup_model_alloc_or_abort(M);
     return M->values;
 }
 
 float *mup_model_grads(mup_model *M) {
-    mup_model_alloc(M);
+    mup_model_alloc_or_abort(M);
     return M->grads;
 }
 
@@ -140,8 +161,10 @@ static uint64_t name_hash(const char *s) {
     return h;
 }
 
-void mup_model_init(mup_model *M, uint64_t seed) {
-    mup_model_alloc(M);
+mup_status mup_model_init(mup_model *M, uint64_t seed) {
+    mup_status s = mup_model_alloc(M);
+    if (s != MUP_OK)
+        return s;
     bool rescale = M->shapes_set && M->parametrization == MUP_PARAMETRIZATION_MUP;
     for (int i = 0; i < M->n_params; i++) {
         mup_rng r = mup_rng_stream(seed, name_hash(M->params[i]->name));
@@ -149,17 +172,18 @@ void mup_model_init(mup_model *M, uint64_t seed) {
     }
     M->initialized = true;
     M->rescaled = rescale;
+    return MUP_OK;
 }
 
 void mup_model_mark_loaded(mup_model *M) {
-    mup_model_alloc(M);
+    mup_model_alloc_or_abort(M);
     M->initialized = true;
     M->rescaled = true;
 }
 
 mup_graph *mup_model_graph(mup_model *M) {
     if (!M->graph) {
-        mup_model_alloc(M);
+        mup_model_alloc_or_abort(M);
         M->graph = mup_graph_new();
         M->graph->model = M;
     }

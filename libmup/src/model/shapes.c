@@ -86,6 +86,28 @@ static double default_rescale(const mup_param *p) {
     }
 }
 
+/* The reference refuses it too: scaling [a, b] by m^-1/2 would move the mean with width. */
+static mup_status check_init(const mup_param *p) {
+    if (p->init.kind == MUP_INIT_UNIFORM && p->cls == MUP_CLASS_MATRIX && p->init.a != -p->init.b)
+        return mup_error(MUP_ERR_INVALID,
+                         "parameter %s: a uniform init on [%g, %g] of a matrix-like parameter must have a = -b "
+                         "(µP scales both bounds by m^-1/2, which would move its mean with width)",
+                         p->name, p->init.a, p->init.b);
+    return MUP_OK;
+}
+
+/* Values drawn before the shapes were known get what drawing now would give. A default init keeps
+ * its exact rescale; a µP-aware one (normal, uniform, xavier, ...) is symmetric about 0 or a
+ * constant, so its values scale with its standard deviation. */
+static void rescale_drawn(mup_param *p, double std_before) {
+    double f = p->init.kind == MUP_INIT_DEFAULT ? p->init_rescale
+               : std_before > 0.0             ? mup_param_init_std(p) / std_before
+                                               : 1.0;
+    if (f != 1.0)
+        for (long k = 0; k < p->t.size; k++)
+            p->t.data[k] = (float)(p->t.data[k] * f);
+}
+
 mup_status mup_apply_infshapes(mup_model *M, const mup_infshape_row *rows) {
     if (M->shapes_set)
         return mup_error(MUP_ERR_STATE,
@@ -94,6 +116,7 @@ mup_status mup_apply_infshapes(mup_model *M, const mup_infshape_row *rows) {
     bool mup = M->parametrization == MUP_PARAMETRIZATION_MUP;
     for (int i = 0; i < M->n_params; i++) {
         mup_param *p = M->params[i];
+        p->init_std = mup_param_init_std(p); /* before the shapes: what was drawn, if anything was */
         p->ninf = 0;
         for (int d = 0; d < p->t.ndim; d++) {
             p->base_shape[d] = rows[i].base[d];
@@ -104,6 +127,8 @@ mup_status mup_apply_infshapes(mup_model *M, const mup_infshape_row *rows) {
         if (s != MUP_OK)
             return s;
         set_multipliers(p, mup);
+        if ((s = check_init(p)) != MUP_OK)
+            return s;
     }
     /* biases read their weight's multipliers, so rescales come after every multiplier is set */
     for (int i = 0; i < M->n_params; i++) {
@@ -111,17 +136,14 @@ mup_status mup_apply_infshapes(mup_model *M, const mup_infshape_row *rows) {
         p->init_rescale = mup ? default_rescale(p) : 1.0;
     }
     M->shapes_set = true;
-    if (M->initialized && !M->rescaled && mup) {
-        for (int i = 0; i < M->n_params; i++) {
-            mup_param *p = M->params[i];
-            if (p->init.kind == MUP_INIT_DEFAULT && p->init_rescale != 1.0)
-                for (long k = 0; k < p->t.size; k++)
-                    p->t.data[k] = (float)(p->t.data[k] * p->init_rescale);
-        }
-        M->rescaled = true;
+    bool rescale = M->initialized && !M->rescaled && mup;
+    for (int i = 0; i < M->n_params; i++) {
+        mup_param *p = M->params[i];
+        if (rescale)
+            rescale_drawn(p, p->init_std);
+        p->init_std = mup_param_init_std(p);
     }
-    for (int i = 0; i < M->n_params; i++)
-        M->params[i]->init_std = mup_param_init_std(M->params[i]);
+    M->rescaled |= rescale;
     return MUP_OK;
 }
 
@@ -164,19 +186,33 @@ mup_status mup_set_base_shapes(mup_model *M, const mup_model *base, const mup_mo
         const mup_param *d = b && delta ? find_matching(M, delta, "delta", p, &s) : NULL;
         if (s != MUP_OK)
             break;
+        /* as the reference: a dimension equal in base and delta is finite (mult 1) even where the
+         * target's differs, exactly as a .bsh file's null */
         for (int k = 0; k < p->t.ndim; k++) {
             int bk = b->t.shape[k], other = d ? d->t.shape[k] : p->t.shape[k];
-            rows[i].base[k] = bk;
             rows[i].width[k] = bk != other;
-            if (d && bk == d->t.shape[k] && p->t.shape[k] != bk)
-                s = mup_error(MUP_ERR_SHAPE,
-                              "dimension %d of parameter %s is %d, but %d in both the base and delta models: "
-                              "a dimension that does not change between base and delta cannot change here",
-                              k, p->name, p->t.shape[k], bk);
+            rows[i].base[k] = rows[i].width[k] ? bk : p->t.shape[k];
         }
     }
     if (s == MUP_OK)
         s = mup_apply_infshapes(M, rows);
     free(rows);
+    return s;
+}
+
+mup_status mup_build_with_base_shapes(mup_model *M, mup_build_fn build, void *ctx, int width, int base_width,
+                                      int delta_width) {
+    MUP_ASSERT(M && build, "mup_build_with_base_shapes: model or build function is NULL");
+    mup_status s = build(M, width, ctx);
+    if (s != MUP_OK || base_width == 0)
+        return s != MUP_OK ? s : mup_set_base_shapes(M, NULL, NULL);
+    mup_model *B = mup_model_new_shapes_only(), *D = delta_width ? mup_model_new_shapes_only() : NULL;
+    s = build(B, base_width, ctx);
+    if (s == MUP_OK && D)
+        s = build(D, delta_width, ctx);
+    if (s == MUP_OK)
+        s = mup_set_base_shapes(M, B, D);
+    mup_model_free(B);
+    mup_model_free(D);
     return s;
 }

@@ -31,10 +31,13 @@ void mup_readout_init(mup_readout *r, mup_model *M, const char *name, int in, in
 
 void mup_readout_init_tied(mup_readout *r, mup_model *M, const char *name, const mup_embedding_layer *e,
                            mup_readout_opts opts) {
-    MUP_ASSERT(!opts.zero_init, "%s: a tied readout cannot be zero-initialised (it shares %s)", name, e->name);
     mup_model_scoped_name(M, name, r->name, sizeof r->name);
     r->weight = e->weight;
     add_bias(r, M, name, e->weight, e->num, opts);
+    /* as the reference's MuSharedReadout: zero init zeroes the readout's own weight, which the
+     * shared embedding replaces, and its bias; the embedding keeps its init */
+    if (opts.zero_init && r->bias)
+        r->bias->init.kind = MUP_INIT_ZEROS;
     r->in = e->dim;
     r->out = e->num;
     r->output_mult = opts.output_mult != 0.0f ? opts.output_mult : 1.0f;

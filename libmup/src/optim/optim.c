@@ -29,6 +29,12 @@ struct mup_optim {
 
 static bool finite_nonneg(float x) { return isfinite(x) && x >= 0.0f; }
 static bool unit_interval(float x) { return isfinite(x) && x >= 0.0f && x < 1.0f; }
+static double or_default(float x, double def) { return isnan(x) ? def : x; }
+
+mup_optim_opts mup_optim_defaults(mup_optim_kind kind, float lr) {
+    return (mup_optim_opts){.kind = kind, .lr = lr, .beta1 = MUP_OPTIM_DEFAULT, .beta2 = MUP_OPTIM_DEFAULT,
+                            .eps = MUP_OPTIM_DEFAULT};
+}
 
 mup_status mup_optim_opts_check(const mup_optim_opts *o) {
     if (o->kind != MUP_OPTIM_SGD && o->kind != MUP_OPTIM_ADAM && o->kind != MUP_OPTIM_ADAMW)
@@ -46,9 +52,9 @@ mup_status mup_optim_opts_check(const mup_optim_opts *o) {
         return mup_error(MUP_ERR_INVALID, "optimizer: dampening and nesterov apply to SGD only");
     if (o->wd_rule != MUP_WD_ALL && o->wd_rule != MUP_WD_MATRICES)
         return mup_error(MUP_ERR_INVALID, "optimizer: unknown wd_rule %d", (int)o->wd_rule);
-    if (!unit_interval(o->beta1) || !unit_interval(o->beta2))
+    if (!unit_interval((float)or_default(o->beta1, 0.9)) || !unit_interval((float)or_default(o->beta2, 0.999)))
         return mup_error(MUP_ERR_INVALID, "optimizer: betas (%g, %g) must be in [0, 1)", o->beta1, o->beta2);
-    if (!finite_nonneg(o->eps))
+    if (!finite_nonneg((float)or_default(o->eps, 1e-8)))
         return mup_error(MUP_ERR_INVALID, "optimizer: eps %g must be finite and >= 0", o->eps);
     if (!finite_nonneg(o->weight_decay))
         return mup_error(MUP_ERR_INVALID, "optimizer: weight_decay %g must be finite and >= 0", o->weight_decay);
@@ -98,9 +104,9 @@ mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
     mup_threads_init();
     mup_optim *o = mup_xcalloc(1, sizeof *o);
     o->M = M;
-    o->beta1 = opts.beta1 ? opts.beta1 : 0.9;
-    o->beta2 = opts.beta2 ? opts.beta2 : 0.999;
-    o->eps = opts.eps ? opts.eps : 1e-8;
+    o->beta1 = or_default(opts.beta1, 0.9);
+    o->beta2 = or_default(opts.beta2, 0.999);
+    o->eps = or_default(opts.eps, 1e-8);
     opts.beta1 = (float)o->beta1;
     opts.beta2 = (float)o->beta2;
     opts.eps = (float)o->eps;
@@ -115,7 +121,7 @@ mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
         const mup_param *p = mup_model_param(M, i);
         bool sgd = opts.kind == MUP_OPTIM_SGD;
         o->lr_mult[i] = sgd ? p->sgd_lr_mult : p->adam_lr_mult * mup_model_depth_lr_mult(M, p);
-        o->wd_mult[i] = opts.independent_wd ? 1.0 : sgd ? p->sgd_wd_mult : p->adam_wd_mult;
+        o->wd_mult[i] = opts.independent_wd || opts.decoupled_wd ? 1.0 : sgd ? p->sgd_wd_mult : p->adam_wd_mult;
         o->group_lr[i] = 1.0;
         o->group_wd[i] = opts.wd_rule == MUP_WD_MATRICES && p->t.ndim < 2 ? 0.0 : 1.0;
     }
