@@ -355,7 +355,7 @@ Test(coord_tool, an_option_takes_its_value_after_a_space_or_an_equals_sign) {
     tool_run r = run_tool((const char *[]){"--widths", "32,64", "--steps", "2", "--seeds", "1", "--param", "mup",
                                            "--lr", "0.003", "--out", dirs[0], NULL});
     int code = r.code; /* a verdict either way: the check ran */
-    cr_assert_leq(code, 1, "%s", r.err);
+    cr_assert(code == 0 || code == 1 || code == 4, "exit %d: %s", code, r.err);
     tool_run_free(&r);
     char out[600];
     snprintf(out, sizeof out, "--out=%s", dirs[1]);
