@@ -1,8 +1,12 @@
+/* nftw */
+#define _XOPEN_SOURCE 700
+
 #include "testing.h"
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +37,16 @@ void test_leaf_free(mup_tensor *t) {
 
 static char tmpdir[256];
 
-static void remove_tmpdir(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)ftw;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0)
+        fprintf(stderr, "could not remove %s: %s\n", path, strerror(errno));
+    return 0;
 }
+
+/* No shell: $TMPDIR is a path, never code. */
+static void remove_tmpdir(void) { nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 const char *test_tmpdir(void) {
     if (!tmpdir[0]) {
