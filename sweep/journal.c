@@ -84,6 +84,14 @@ static void match_record(mup_journal *j, int r, int line) {
     int i = mup_run_list_find(j->l, rec->id);
     if (i < 0 || !j->l->runs[i].has_spec || strcmp(j->l->runs[i].spec_text, rec->spec_text) != 0)
         return;
+    const mup_sweep_run *run = &j->l->runs[i];
+    if (rec->phase != run->phase || rec->width != run->width || rec->trial != run->trial ||
+        rec->seed_index != run->seed_index || rec->seed != run->seed) {
+        if (line > 0)
+            warn(j, "%s:%d: run %s: the record's phase, width, trial or seed is not the run's; skipped, the run will "
+                 "be done again", j->path, line, rec->id);
+        return;
+    }
     if (j->match[i] < 0)
         j->match[i] = r;
     else if (line > 0)
@@ -118,39 +126,71 @@ static void read_line(mup_journal *j, char *text, int line) {
     cJSON_Delete(obj);
 }
 
+/* One line (without its newline) of len bytes at j->offset. */
+static void take_line(mup_journal *j, char *text, size_t len, bool too_long) {
+    j->line++;
+    if (j->offset == j->warned_tail)
+        return;
+    if (too_long)
+        warn(j, "%s:%d: a line longer than %d MiB skipped; its run will be done again", j->path, j->line,
+             MUP_JOURNAL_LINE_MAX >> 20);
+    else if (memchr(text, '\0', len))
+        warn(j, "%s:%d: garbled line skipped (a NUL byte); its run will be done again", j->path, j->line);
+    else
+        read_line(j, text, j->line);
+}
+
+/* Reads from j->offset to the end in chunks, a line at a time: memory is the longest line (at most
+ * MUP_JOURNAL_LINE_MAX; a longer one is skipped unread), never the file. */
 void mup_journal_refresh(mup_journal *j) {
     struct stat st;
     MUP_ASSERT(fstat(j->fd, &st) == 0, "stat %s: %s", j->path, strerror(errno));
-    if (st.st_size <= j->offset)
-        return;
-    size_t len = (size_t)(st.st_size - j->offset), got = 0;
-    char *buf = mup_xmalloc(len + 1);
-    while (got < len) {
-        ssize_t n = pread(j->fd, buf + got, len - got, j->offset + (off_t)got);
+    enum { CHUNK = 1 << 16 };
+    char *chunk = NULL, *line = NULL;
+    size_t len = 0, cap = 0;
+    bool too_long = false;
+    for (off_t at = j->offset; at < st.st_size;) {
+        chunk = chunk ? chunk : mup_xmalloc(CHUNK);
+        size_t want = st.st_size - at < CHUNK ? (size_t)(st.st_size - at) : CHUNK;
+        ssize_t n = pread(j->fd, chunk, want, at);
         if (n < 0 && errno == EINTR)
             continue;
         MUP_ASSERT(n >= 0, "read %s: %s", j->path, strerror(errno));
         if (n == 0)
             break;
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    char *p = buf, *nl;
-    while ((nl = memchr(p, '\n', got - (size_t)(p - buf)))) {
-        *nl = '\0';
-        j->line++;
-        if (j->offset != j->warned_tail)
-            read_line(j, p, j->line);
-        j->offset += nl + 1 - p;
-        p = nl + 1;
+        for (char *p = chunk, *end = chunk + n; p < end;) {
+            char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t piece = (size_t)((nl ? nl : end) - p);
+            too_long |= len + piece > MUP_JOURNAL_LINE_MAX;
+            if (!too_long) {
+                if (len + piece + 1 > cap) {
+                    cap = 2 * (len + piece + 1) < MUP_JOURNAL_LINE_MAX + 1 ? 2 * (len + piece + 1)
+                                                                           : MUP_JOURNAL_LINE_MAX + 1;
+                    line = mup_xrealloc(line, cap);
+                }
+                memcpy(line + len, p, piece);
+                len += piece;
+            }
+            if (!nl)
+                break;
+            if (!too_long)
+                line[len] = '\0';
+            take_line(j, line, len, too_long);
+            j->offset = at + (nl + 1 - chunk);
+            len = 0;
+            too_long = false;
+            p = nl + 1;
+        }
+        at += n;
     }
     /* appends happen under the lock we hold: an unfinished last line is a writer killed mid-write */
-    if (p < buf + got && j->warned_tail != j->offset) {
+    if ((len > 0 || too_long) && j->warned_tail != j->offset) {
         warn(j, "%s:%d: the last line is cut short (a write interrupted by a kill or a full disk?); skipped, its "
              "run will be done again", j->path, j->line + 1);
         j->warned_tail = j->offset;
     }
-    free(buf);
+    free(line);
+    free(chunk);
 }
 
 void mup_journal_rematch(mup_journal *j) {
@@ -186,17 +226,21 @@ static mup_status write_all(int fd, const char *buf, size_t len, const char *pat
 
 static mup_status append_locked(mup_journal *j, const char *line) {
     MUP_ASSERT(j->writable, "append to %s opened to read", j->path);
+    if (strlen(line) > (size_t)MUP_JOURNAL_LINE_MAX)
+        return mup_error(MUP_ERR_INVALID, "cannot journal a record of %zu bytes in %s: a reader takes lines of up "
+                         "to %d MiB (fewer evaluations: a larger train.eval_every)", strlen(line), j->path,
+                         MUP_JOURNAL_LINE_MAX >> 20);
     struct stat st;
     char last = '\n';
     if (fstat(j->fd, &st) == 0 && st.st_size > 0 && pread(j->fd, &last, 1, st.st_size - 1) != 1)
         last = '\n';
     /* a line cut short by a kill or a full disk is closed first, so that it stays one garbled line of its
      * own; the mark keeps it garbled when only its newline was lost */
-    size_t len = strlen(line), at = last != '\n' ? strlen(CUT_MARK) : 0;
-    char *buf = mup_xmalloc(len + at + 1);
-    memcpy(buf, CUT_MARK, at);
-    memcpy(buf + at, line, len + 1);
-    mup_status s = write_all(j->fd, buf, len + at, j->path);
+    const char *mark = last != '\n' ? CUT_MARK : "";
+    size_t len = strlen(mark) + strlen(line);
+    char *buf = mup_xmalloc(len + 1);
+    snprintf(buf, len + 1, "%s%s", mark, line);
+    mup_status s = write_all(j->fd, buf, len, j->path);
     free(buf);
     if (!s && fsync(j->fd) != 0)
         s = mup_error(MUP_ERR_IO, "cannot sync %s: %s", j->path, strerror(errno));

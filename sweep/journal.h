@@ -3,9 +3,11 @@
  * Line 1 is a header: {"type": "header", "fingerprint": ..., "config": {canonical config}}. Every
  * other line is one finished run (runs.h), written by one write() and an fsync() while holding the
  * journal lock, so a kill at any moment loses at most the runs in flight. Reading tolerates a line
- * cut short by a kill or a full disk (or any line that is not one JSON object alone): it is skipped
- * with a warning and its run is done again; the next append closes it with " (cut short)" and a
- * newline, so that a whole record that lost only its newline never becomes a second record. A later
+ * cut short by a kill or a full disk (or any line that is not one JSON object alone, a NUL byte
+ * included): it is skipped with a warning and its run is done again; the next append closes a cut
+ * line with " (cut short)" and a newline, so that a whole record that lost only its newline never
+ * becomes a second record. A record that does not validate in every field (mup_run_record_parse) or
+ * that disagrees with its run's phase, width, trial or seed is skipped likewise. A later
  * header (written by --force) replaces the fingerprint; a record counts for a run of the current list
  * only when its id and its whole spec match, so records of a changed config are never mistaken for
  * the new one's.
@@ -21,6 +23,10 @@
 
 #include "config.h"
 #include "runs.h"
+
+/* The longest line read: the reader holds one line at a time, never the file; a longer line is
+ * skipped like a garbled one, and a longer record is not written. */
+#define MUP_JOURNAL_LINE_MAX (64 << 20)
 
 typedef struct mup_journal mup_journal;
 

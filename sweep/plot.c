@@ -5,13 +5,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "internal.h"
 
 mup_status mup_plot_open(const char *dir, const char *name, FILE **out) {
     char path[4096];
@@ -40,14 +37,8 @@ mup_status mup_plot_close(FILE *f, const char *dir, const char *name) {
  * comment) become '?'. Quoted, a ' becomes ’ (U+2019): gnuplot 5.4 reads '''' (two doubled quotes in
  * a row) as an escaped quote and the string's end, so doubling cannot keep every text inside. */
 static void put_text(FILE *f, bool quoted, const char *fmt, va_list ap) {
-    va_list again;
-    va_copy(again, ap);
-    int n = vsnprintf(NULL, 0, fmt, again);
-    va_end(again);
-    char *text = mup_xmalloc(n > 0 ? (size_t)n + 1 : 1);
-    text[0] = '\0';
-    if (n > 0)
-        vsnprintf(text, (size_t)n + 1, fmt, ap);
+    char text[4096]; /* a title or a label: longer ones are cut */
+    vsnprintf(text, sizeof text, fmt, ap);
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (*p < 0x20 || *p == 0x7f)
             fputc('?', f);
@@ -56,7 +47,6 @@ static void put_text(FILE *f, bool quoted, const char *fmt, va_list ap) {
         else
             fputc(*p, f);
     }
-    free(text);
 }
 
 void mup_plot_string(FILE *f, const char *fmt, ...) {
