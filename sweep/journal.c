@@ -12,6 +12,8 @@
 #include "internal.h"
 
 #define PATH_LEN 4200
+/* the byte of journal.lock that every process of a running sweep holds shared (after the claims) */
+#define SWEEP_BYTE (2L + MUP_RUNS_MAX)
 /* what closes a line cut short before the next record: never the end of a JSON value */
 #define CUT_MARK " (cut short)\n"
 
@@ -28,6 +30,7 @@ struct mup_journal {
     mup_run_record *records;
     int n_records, cap_records;
     int *match;               /* per run of the list: its record, or -1 */
+    int n_opened;             /* records there when a writer opened it: their environment failures run again */
 };
 
 static void warn(const mup_journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -83,6 +86,8 @@ static void match_record(mup_journal *j, int r, int line) {
     const mup_run_record *rec = &j->records[r];
     int i = mup_run_list_find(j->l, rec->id);
     if (i < 0 || !j->l->runs[i].has_spec || strcmp(j->l->runs[i].spec_text, rec->spec_text) != 0)
+        return;
+    if (r < j->n_opened && rec->status == MUP_RUN_FAILED && rec->environment)
         return;
     const mup_sweep_run *run = &j->l->runs[i];
     if (rec->phase != run->phase || rec->width != run->width || rec->trial != run->trial ||
@@ -224,8 +229,21 @@ static mup_status write_all(int fd, const char *buf, size_t len, const char *pat
     return MUP_OK;
 }
 
+mup_status mup_journal_check(const mup_journal *j) {
+    struct stat there, mine;
+    if (fstat(j->fd, &mine) == 0 && stat(j->path, &there) == 0 && there.st_dev == mine.st_dev &&
+        there.st_ino == mine.st_ino)
+        return MUP_OK;
+    return mup_error(MUP_ERR_IO, "%s is gone (its directory was deleted or moved during the sweep); stopping, as "
+                     "nothing more could be kept", j->path);
+}
+
 static mup_status append_locked(mup_journal *j, const char *line) {
     MUP_ASSERT(j->writable, "append to %s opened to read", j->path);
+    /* a write to a deleted journal would succeed, and every run after it would be lost */
+    mup_status gone = mup_journal_check(j);
+    if (gone)
+        return gone;
     if (strlen(line) > (size_t)MUP_JOURNAL_LINE_MAX)
         return mup_error(MUP_ERR_INVALID, "cannot journal a record of %zu bytes in %s: a reader takes lines of up "
                          "to %d MiB (fewer evaluations: a larger train.eval_every)", strlen(line), j->path,
@@ -308,6 +326,32 @@ static mup_status make_dirs(const char *dir) {
     }
 }
 
+/* The pid of a process holding a lock that keeps us from taking type at byte at, or 0. */
+static long lock_holder(int fd, short type, long at) {
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = at, .l_len = 1};
+    return fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? (long)fl.l_pid : 0;
+}
+
+/* A writer joins the sweep of the journal's config: it holds the sweep byte shared until it closes the
+ * journal (every process of one sweep does), and trains again the runs that failed because of their
+ * environment (the memory cap, a file, the machine), which may have changed since. */
+static mup_status join(mup_journal *j) {
+    if (!j->writable)
+        return MUP_OK;
+    if (lock_range(j->fd_lock, F_RDLCK, SWEEP_BYTE, false) != 0)
+        return mup_error(MUP_ERR_IO, "cannot lock %s: %s", j->lock_path, strerror(errno));
+    j->n_opened = j->n_records;
+    int n = 0;
+    for (int i = 0; i < j->l->n; i++)
+        n += j->match[i] >= 0 && j->records[j->match[i]].status == MUP_RUN_FAILED &&
+             j->records[j->match[i]].environment;
+    mup_journal_rematch(j);
+    if (n > 0)
+        warn(j, "%d run%s failed because of their environment (the memory cap, a file, the machine); they run again",
+             n, n == 1 ? "" : "s");
+    return MUP_OK;
+}
+
 /* Everything of open after the lock file: under the journal lock. */
 static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force) {
     struct stat st;
@@ -324,7 +368,7 @@ static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force)
     if (!j->fingerprint[0])
         return mup_error(MUP_ERR_FORMAT, "%s: no header line: not a sweep journal", j->path);
     if (strcmp(j->fingerprint, j->c->fingerprint) == 0)
-        return MUP_OK;
+        return join(j);
     if (!force)
         return mup_error(MUP_ERR_INVALID, "%s was written for another config (fingerprint %s; this config is %s): "
                          "pass --force to continue it with this config (runs whose settings did not change are "
@@ -333,11 +377,18 @@ static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force)
          j->path, j->fingerprint, j->c->fingerprint);
     if (!j->writable)
         return MUP_OK;
+    /* the config changes under no running sweep: every process of one holds the sweep byte shared */
+    if (lock_range(j->fd_lock, F_WRLCK, SWEEP_BYTE, false) != 0) {
+        long pid = lock_holder(j->fd_lock, F_WRLCK, SWEEP_BYTE);
+        return mup_error(MUP_ERR_INVALID, "%s is in use by a running sweep of another config (process %ld): --force "
+                         "cannot change the config under it; wait for it to end, or choose another --out",
+                         j->path, pid);
+    }
     char *line = header_line(j->c);
     s = append_locked(j, line);
     free(line);
     mup_journal_refresh(j);
-    return s;
+    return s ? s : join(j);
 }
 
 mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mup_run_list *l,

@@ -15,7 +15,13 @@
  * DIR/journal.lock carries fcntl locks, which the kernel (or the NFS lock manager) drops when their
  * process dies: byte 0 is the journal lock, held while reading new lines and claiming, and while
  * appending; byte 1 + i is the claim of run i, held by the process training it. A run is free when it
- * has no record and its byte is not locked, so the runs of a dead worker are free again at once. */
+ * has no record and its byte is not locked, so the runs of a dead worker are free again at once. Every
+ * process that opens the journal to write holds byte 2 + MUP_RUNS_MAX shared while it has it open, and
+ * --force takes that byte exclusively to write its header: a sweep of another config cannot take over
+ * a directory while a sweep runs in it.
+ *
+ * A record of a run that failed because of its environment (runs.h) counts in the process that wrote
+ * it; a writer that opens the journal later trains that run again. */
 #ifndef MUP_SWEEP_JOURNAL_H
 #define MUP_SWEEP_JOURNAL_H
 
@@ -60,6 +66,10 @@ const mup_run_record *mup_journal_record(const mup_journal *j, int i);
 bool mup_journal_claim(mup_journal *j, int i);
 /* Appends one record line and releases the claim on run i (-1: none). Takes the lock itself. */
 mup_status mup_journal_append(mup_journal *j, const char *line, int i);
+
+/* MUP_ERR_IO when DIR/journal.jsonl is no longer the file opened (DIR deleted or moved): every append
+ * checks it first, and a sweep's parent checks it while its workers train. */
+mup_status mup_journal_check(const mup_journal *j);
 
 /* DIR/journal.jsonl */
 const char *mup_journal_path(const mup_journal *j);

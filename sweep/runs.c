@@ -12,9 +12,14 @@
 
 static const char *const status_names[] = {"complete", "diverged", "failed", NULL};
 static const char *const phase_names[] = {"proxy", "target", NULL};
+static const char *const cause_names[] = {"run", "environment", NULL};
 
 const char *mup_run_status_name(mup_run_status s) { return status_names[s]; }
 const char *mup_phase_name(mup_phase p) { return phase_names[p]; }
+
+bool mup_run_failure_is_environment(mup_status st) {
+    return st == MUP_ERR_NOMEM || st == MUP_ERR_IO || st == MUP_ERR_FORMAT || st == MUP_ERR_MPI;
+}
 
 /* Run seeds come from streams of their own, apart from the sampler's streams of the same seed. */
 #define SEED_STREAMS 0x5eed000000000000ULL
@@ -219,6 +224,8 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
         message = why;
     }
     cJSON_AddStringToObject(root, "status", status_names[status]);
+    if (status == MUP_RUN_FAILED)
+        cJSON_AddStringToObject(root, "cause", cause_names[o->environment]);
     cJSON_AddStringToObject(root, "message", message);
     if (o->r) {
         add_result(root, c, o->r);
@@ -373,6 +380,11 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
         return "params";
     if (!get_string(obj, "message", r->message, sizeof r->message))
         return "message";
+    /* journals before 2026-12 have no cause: their failures stay as they were, permanent */
+    int cause = cJSON_HasObjectItem(obj, "cause") ? get_name(obj, "cause", cause_names) : 0;
+    if (cause < 0 || (cause && r->status != MUP_RUN_FAILED))
+        return "cause";
+    r->environment = cause == 1;
     if (!get_string(obj, "worker", r->worker, sizeof r->worker))
         return "worker";
     if (!get_int(obj, "steps", 1, INT_MAX, &r->steps))

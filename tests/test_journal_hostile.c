@@ -317,3 +317,36 @@ Test(journal_hostile, a_huge_journal_is_read_in_bounded_memory) {
     cr_assert_lt(grown, 3 * (MUP_JOURNAL_LINE_MAX >> 10) / 2, "reading grew the memory by %ld kB", grown);
     mup_journal_close(j);
 }
+
+/* A failure of the run's own settings stays; one of its environment (the memory cap, a file) counts in
+ * the process that wrote it and is free again for the next writer that opens the journal. A reader
+ * (--report-only) sees both. */
+Test(journal_hostile, a_failure_of_the_environment_is_retried_by_the_next_writer) {
+    mup_journal *j = read_with("", 0);
+    mup_journal_close(j);
+    cr_assert_eq(mup_journal_open(test_path("sweep"), config, &list, MUP_JOURNAL_RESUME, false, &j), MUP_OK);
+    mup_run_outcome own = {.status = MUP_RUN_FAILED, .message = "own", .threads = 1, .worker = "test:1"};
+    mup_run_outcome env = own;
+    env.environment = true;
+    char *a = mup_run_record_line(config, &list.runs[2], &own), *b = mup_run_record_line(config, &list.runs[3], &env);
+    cr_assert(strstr(a, "\"cause\":\"run\"") && strstr(b, "\"cause\":\"environment\""), "%s%s", a, b);
+    cr_assert_eq(mup_journal_append(j, a, -1), MUP_OK);
+    cr_assert_eq(mup_journal_append(j, b, -1), MUP_OK);
+    mup_journal_lock(j);
+    mup_journal_refresh(j);
+    mup_journal_unlock(j);
+    cr_assert(mup_journal_record(j, 2) && mup_journal_record(j, 3), "the writer counts both");
+    mup_journal_close(j);
+    free(a);
+    free(b);
+    warnings = 0;
+    cr_assert_eq(mup_journal_open(test_path("sweep"), config, &list, MUP_JOURNAL_RESUME, false, &j), MUP_OK);
+    cr_assert_not_null(mup_journal_record(j, 2), "a failure of the run's own is permanent");
+    cr_assert_null(mup_journal_record(j, 3), "a failure of its environment runs again");
+    cr_assert_eq(warnings, 1, "one line says so");
+    cr_assert(mup_journal_claim(j, 3));
+    mup_journal_close(j);
+    cr_assert_eq(mup_journal_open(test_path("sweep"), config, &list, MUP_JOURNAL_READ, false, &j), MUP_OK);
+    cr_assert(mup_journal_record(j, 2) && mup_journal_record(j, 3), "a reader sees both");
+    mup_journal_close(j);
+}

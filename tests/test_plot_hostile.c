@@ -3,20 +3,15 @@
  * with '-' draw their plots and run nothing. Every injected command would create a file named PWNED
  * in gnuplot's directory; the tests look for it there, in the test's directory and in $HOME. */
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "coord_plot.h"
 #include "testing.h"
 #include <cjson/cJSON.h>
-
-extern char **environ;
 
 /* Names no longer than a config's name (127 bytes), each trying another way out. */
 static const char *const HOSTILE[] = {
@@ -60,24 +55,13 @@ static void assert_nothing_ran(const char *out) {
               "gnuplot ran in $HOME");
 }
 
-/* mup-sweep with argv as given: no shell between. Its exit status. */
+/* mup-sweep with args (after the program), no shell between; its output appended to sweep.out. */
 static int sweep(const char *const *args) {
     const char *argv[16] = {getenv("MUP_SWEEP_BIN")};
     cr_assert(argv[0] && *argv[0], "MUP_SWEEP_BIN is not set (run through meson test)");
-    int n = 1;
-    for (; args[n - 1]; n++)
+    for (int n = 1; args[n - 1]; n++)
         argv[n] = args[n - 1];
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "sweep.out", O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, "sweep.out", O_WRONLY | O_CREAT | O_APPEND, 0644);
-    pid_t pid;
-    cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return test_wait(test_spawn(argv, "sweep.out"));
 }
 
 /* A tiny sweep (2 trials at widths 16 and 32, 20 steps) named name, written to file. */
