@@ -131,12 +131,12 @@ static void read_line(mup_journal *j, char *text, int line) {
     cJSON_Delete(obj);
 }
 
-/* One line (without its newline) of len bytes at j->offset. */
-static void take_line(mup_journal *j, char *text, size_t len, bool too_long) {
+/* One line (without its newline) of len bytes at j->offset; text is NULL for one too long to read. */
+static void take_line(mup_journal *j, char *text, size_t len) {
     j->line++;
     if (j->offset == j->warned_tail)
         return;
-    if (too_long)
+    if (!text)
         warn(j, "%s:%d: a line longer than %d MiB skipped; its run will be done again", j->path, j->line,
              MUP_JOURNAL_LINE_MAX >> 20);
     else if (memchr(text, '\0', len))
@@ -145,56 +145,78 @@ static void take_line(mup_journal *j, char *text, size_t len, bool too_long) {
         read_line(j, text, j->line);
 }
 
-/* Reads from j->offset to the end in chunks, a line at a time: memory is the longest line (at most
- * MUP_JOURNAL_LINE_MAX; a longer one is skipped unread), never the file. */
-void mup_journal_refresh(mup_journal *j) {
-    struct stat st;
-    MUP_ASSERT(fstat(j->fd, &st) == 0, "stat %s: %s", j->path, strerror(errno));
-    enum { CHUNK = 1 << 16 };
-    char *chunk = NULL, *line = NULL;
-    size_t len = 0, cap = 0;
-    bool too_long = false;
-    for (off_t at = j->offset; at < st.st_size;) {
-        chunk = chunk ? chunk : mup_xmalloc(CHUNK);
-        size_t want = st.st_size - at < CHUNK ? (size_t)(st.st_size - at) : CHUNK;
-        ssize_t n = pread(j->fd, chunk, want, at);
+/* Reads up to len bytes at offset at; fewer only at the end of the file. */
+static size_t read_at(const mup_journal *j, char *buf, size_t len, off_t at) {
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(j->fd, buf + got, len - got, at + (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
         MUP_ASSERT(n >= 0, "read %s: %s", j->path, strerror(errno));
         if (n == 0)
             break;
-        for (char *p = chunk, *end = chunk + n; p < end;) {
-            char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t piece = (size_t)((nl ? nl : end) - p);
-            too_long |= len + piece > MUP_JOURNAL_LINE_MAX;
-            if (!too_long) {
-                if (len + piece + 1 > cap) {
-                    cap = 2 * (len + piece + 1) < MUP_JOURNAL_LINE_MAX + 1 ? 2 * (len + piece + 1)
-                                                                           : MUP_JOURNAL_LINE_MAX + 1;
-                    line = mup_xrealloc(line, cap);
-                }
-                memcpy(line + len, p, piece);
-                len += piece;
-            }
-            if (!nl)
-                break;
-            if (!too_long)
-                line[len] = '\0';
-            take_line(j, line, len, too_long);
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* The offset of the first newline at or after at, before size, or -1; scans without keeping. */
+static off_t find_newline(const mup_journal *j, off_t at, off_t size, char *chunk, size_t chunk_len) {
+    while (at < size) {
+        size_t n = read_at(j, chunk, size - at < (off_t)chunk_len ? (size_t)(size - at) : chunk_len, at);
+        if (n == 0)
+            return -1;
+        char *nl = memchr(chunk, '\n', n);
+        if (nl)
+            return at + (nl - chunk);
+        at += (off_t)n;
+    }
+    return -1;
+}
+
+/* Reads from j->offset to the end in chunks: lines inside a chunk are taken from it, a longer line is
+ * found first and then read whole (or, beyond MUP_JOURNAL_LINE_MAX, skipped unread). Memory is a chunk
+ * and the longest line taken, never the file. */
+void mup_journal_refresh(mup_journal *j) {
+    struct stat st;
+    MUP_ASSERT(fstat(j->fd, &st) == 0, "stat %s: %s", j->path, strerror(errno));
+    enum { CHUNK = 1 << 16 };
+    char *chunk = NULL;
+    bool cut = false;
+    while (j->offset < st.st_size && !cut) {
+        chunk = chunk ? chunk : mup_xmalloc(CHUNK);
+        off_t at = j->offset;
+        size_t n = read_at(j, chunk, st.st_size - at < CHUNK ? (size_t)(st.st_size - at) : CHUNK, at);
+        char *p = chunk, *nl;
+        while ((nl = memchr(p, '\n', n - (size_t)(p - chunk)))) {
+            *nl = '\0';
+            take_line(j, p, (size_t)(nl - p));
             j->offset = at + (nl + 1 - chunk);
-            len = 0;
-            too_long = false;
             p = nl + 1;
         }
-        at += n;
+        if (p > chunk)
+            continue;
+        /* no newline in a whole chunk: a long line, or the last one cut short */
+        off_t end = find_newline(j, at + (off_t)n, st.st_size, chunk, CHUNK);
+        size_t len = end < 0 ? 0 : (size_t)(end - at);
+        char *line = end < 0 || len > MUP_JOURNAL_LINE_MAX ? NULL : mup_xmalloc(len + 1);
+        if (line) {
+            len = read_at(j, line, len, at);
+            line[len] = '\0';
+        }
+        if (end >= 0) {
+            take_line(j, line, len);
+            j->offset = end + 1;
+        }
+        free(line);
+        cut = end < 0;
     }
     /* appends happen under the lock we hold: an unfinished last line is a writer killed mid-write */
-    if ((len > 0 || too_long) && j->warned_tail != j->offset) {
+    if (j->offset < st.st_size && j->warned_tail != j->offset) {
         warn(j, "%s:%d: the last line is cut short (a write interrupted by a kill or a full disk?); skipped, its "
              "run will be done again", j->path, j->line + 1);
         j->warned_tail = j->offset;
     }
-    free(line);
     free(chunk);
 }
 
