@@ -16,7 +16,8 @@ from collections import defaultdict
 
 
 def runs(sweep_dir):
-    """The journal's run records, the last record of each run id winning (a --force rerun)."""
+    """The journal's run records, the last record of each run id winning (a --force rerun). The width
+    goes into the gnuplot scripts' titles: a record whose width is not a whole number is left out."""
     out = {}
     with open(os.path.join(sweep_dir, "journal.jsonl")) as f:
         for line in f:
@@ -24,8 +25,13 @@ def runs(sweep_dir):
                 r = json.loads(line)
             except ValueError:
                 continue  # a line cut short by a kill; mup-sweep redid that run
-            if r.get("type") == "run":
-                out[r["id"]] = r
+            if not isinstance(r, dict) or r.get("type") != "run":
+                continue
+            if type(r.get("width")) is not int:
+                print(f"analyze.py: {sweep_dir}: run {r.get('id')!r} has no whole-number width; left out",
+                      file=sys.stderr)
+                continue
+            out[r["id"]] = r
     return list(out.values())
 
 

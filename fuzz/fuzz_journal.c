@@ -1,8 +1,8 @@
 /* The sweep journal's replay: what mup-sweep does with DIR/journal.jsonl when it starts, resumes or
  * reports (read every line, match records to runs, choose the trial to transfer, count and summarise).
  * The input is the journal of fuzz_sweep_config; its first part is read when the journal is opened and
- * the rest after it is appended, as a running sweep reads what other workers add. Any bytes give a
- * state or a status, never a crash. */
+ * the rest after it is appended, as a running sweep reads what other workers add; then it is opened
+ * again as a resume does. Any bytes give a state or a status, never a crash. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mup_results_write(fuzz_dir(), config, &list, j, &t);
     mup_transfer_free(&t);
     mup_journal_close(j);
+    /* then as a resuming sweep: it joins the sweep (a --force header when the config differs) and frees
+     * the runs that failed because of their environment */
+    if (mup_journal_open(fuzz_dir(), config, &list, MUP_JOURNAL_RESUME, true, &j) == MUP_OK) {
+        mup_transfer_choose(&t, config, &list, j);
+        mup_transfer_free(&t);
+        mup_journal_close(j);
+    }
     if (mup_run_list_set_target(&list, config, -1) != MUP_OK) /* the next input starts from the same list */
         abort();
     return 0;

@@ -36,13 +36,14 @@ static bool plottable(const mup_coord_result *r, int t, int l) {
 
 /* One block per (run, step, layer), widths in rows: gnuplot's index counts them in this order. */
 static void write_data(FILE *f, const mup_coord_result *const *runs, int n_runs) {
-    fprintf(f, "# width  l1 (mean over seeds)  l1 (least)  l1 (largest); one block per parametrization, "
-               "step and layer\n");
+    mup_plot_comment(f, "width  l1 (mean over seeds)  l1 (least)  l1 (largest); one block per parametrization, "
+                        "step and layer");
     for (int p = 0; p < n_runs; p++) {
         const mup_coord_result *r = runs[p];
         for (int t = 0; t < r->steps; t++)
             for (int l = 0; l < r->n_layers; l++) {
-                fprintf(f, "# %s t=%d %s\n", mup_parametrization_name(r->parametrization), t + 1, r->layers[l].name);
+                mup_plot_comment(f, "%s t=%d %s", mup_parametrization_name(r->parametrization), t + 1,
+                                 r->layers[l].name);
                 for (int w = 0; w < r->n_widths; w++) {
                     double mean, lo, hi;
                     over_seeds(r, w, t, l, &mean, &lo, &hi);
@@ -94,8 +95,12 @@ static void write_panel(FILE *f, const mup_coord_result *r, int t, int first_ind
     int failing = 0;
     for (int l = 0; l < r->n_layers; l++)
         failing += mup_coord_verdict_at(r, t, l)->status == MUP_COORD_FAIL;
-    fprintf(f, "set title '%s, t = %d%s", name, t + 1, t == 0 ? " (init)" : "");
-    fprintf(f, failing ? ": %d failing (thick)'\n" : "'\n", failing);
+    fprintf(f, "set title ");
+    if (failing)
+        mup_plot_string(f, "%s, t = %d%s: %d failing (thick)", name, t + 1, t == 0 ? " (init)" : "", failing);
+    else
+        mup_plot_string(f, "%s, t = %d%s", name, t + 1, t == 0 ? " (init)" : "");
+    fprintf(f, " noenhanced\n");
     const char *sep = "plot ";
     for (int l = 0; l < r->n_layers; l++) {
         if (!plottable(r, t, l))
@@ -120,7 +125,9 @@ static void write_key(FILE *f, const mup_coord_result *r, double left) {
     for (int l = 0; l < r->n_layers; l++) {
         fprintf(f, "%s NaN ", l ? ", \\\n    " : "plot");
         line_style(f, l, MUP_COORD_PASS); /* the key names the style; the panels show the verdict */
-        fprintf(f, " title '%s' noenhanced", r->layers[l].name);
+        fprintf(f, " title ");
+        mup_plot_string(f, "%s", r->layers[l].name);
+        fprintf(f, " noenhanced");
     }
     fprintf(f, "\n");
 }
@@ -131,7 +138,9 @@ static void write_script(FILE *f, const mup_coord_result *const *runs, int n_run
     mup_plot_header(f, "coord.png", cols * PANEL_W + KEY_W, height > key_h ? height : key_h);
     fprintf(f, "set logscale x 2\nset logscale y\nset format y '10^{%%L}'\n");
     fprintf(f, "set xlabel 'width' offset 0,0.5\nset ylabel 'mean |x|'\n");
-    fprintf(f, "unset key\nset multiplot title '%s' noenhanced\n", title);
+    fprintf(f, "unset key\nset multiplot title ");
+    mup_plot_string(f, "%s", title);
+    fprintf(f, " noenhanced\n");
     double panels = (double)cols * PANEL_W / (cols * PANEL_W + KEY_W), col_w = panels / cols;
     double top = 0.92, row_h = (top - 0.01) / n_runs;
     int index = 0;

@@ -12,6 +12,8 @@
 #include "internal.h"
 
 #define PATH_LEN 4200
+/* the byte of journal.lock that every process of a running sweep holds shared (after the claims) */
+#define SWEEP_BYTE (2L + MUP_RUNS_MAX)
 /* what closes a line cut short before the next record: never the end of a JSON value */
 #define CUT_MARK " (cut short)\n"
 
@@ -28,6 +30,7 @@ struct mup_journal {
     mup_run_record *records;
     int n_records, cap_records;
     int *match;               /* per run of the list: its record, or -1 */
+    int n_opened;             /* records there when a writer opened it: their environment failures run again */
 };
 
 static void warn(const mup_journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -84,6 +87,16 @@ static void match_record(mup_journal *j, int r, int line) {
     int i = mup_run_list_find(j->l, rec->id);
     if (i < 0 || !j->l->runs[i].has_spec || strcmp(j->l->runs[i].spec_text, rec->spec_text) != 0)
         return;
+    if (r < j->n_opened && rec->status == MUP_RUN_FAILED && rec->environment)
+        return;
+    const mup_sweep_run *run = &j->l->runs[i];
+    if (rec->phase != run->phase || rec->width != run->width || rec->trial != run->trial ||
+        rec->seed_index != run->seed_index || rec->seed != run->seed) {
+        if (line > 0)
+            warn(j, "%s:%d: run %s: the record's phase, width, trial or seed is not the run's; skipped, the run will "
+                 "be done again", j->path, line, rec->id);
+        return;
+    }
     if (j->match[i] < 0)
         j->match[i] = r;
     else if (line > 0)
@@ -118,15 +131,25 @@ static void read_line(mup_journal *j, char *text, int line) {
     cJSON_Delete(obj);
 }
 
-void mup_journal_refresh(mup_journal *j) {
-    struct stat st;
-    MUP_ASSERT(fstat(j->fd, &st) == 0, "stat %s: %s", j->path, strerror(errno));
-    if (st.st_size <= j->offset)
+/* One line (without its newline) of len bytes at j->offset; text is NULL for one too long to read. */
+static void take_line(mup_journal *j, char *text, size_t len) {
+    j->line++;
+    if (j->offset == j->warned_tail)
         return;
-    size_t len = (size_t)(st.st_size - j->offset), got = 0;
-    char *buf = mup_xmalloc(len + 1);
+    if (!text)
+        warn(j, "%s:%d: a line longer than %d MiB skipped; its run will be done again", j->path, j->line,
+             MUP_JOURNAL_LINE_MAX >> 20);
+    else if (memchr(text, '\0', len))
+        warn(j, "%s:%d: garbled line skipped (a NUL byte); its run will be done again", j->path, j->line);
+    else
+        read_line(j, text, j->line);
+}
+
+/* Reads up to len bytes at offset at; fewer only at the end of the file. */
+static size_t read_at(const mup_journal *j, char *buf, size_t len, off_t at) {
+    size_t got = 0;
     while (got < len) {
-        ssize_t n = pread(j->fd, buf + got, len - got, j->offset + (off_t)got);
+        ssize_t n = pread(j->fd, buf + got, len - got, at + (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
         MUP_ASSERT(n >= 0, "read %s: %s", j->path, strerror(errno));
@@ -134,23 +157,67 @@ void mup_journal_refresh(mup_journal *j) {
             break;
         got += (size_t)n;
     }
-    buf[got] = '\0';
-    char *p = buf, *nl;
-    while ((nl = memchr(p, '\n', got - (size_t)(p - buf)))) {
-        *nl = '\0';
-        j->line++;
-        if (j->offset != j->warned_tail)
-            read_line(j, p, j->line);
-        j->offset += nl + 1 - p;
-        p = nl + 1;
+    return got;
+}
+
+/* The offset of the first newline at or after at, before size, or -1; scans without keeping. */
+static off_t find_newline(const mup_journal *j, off_t at, off_t size, char *chunk, size_t chunk_len) {
+    while (at < size) {
+        size_t n = read_at(j, chunk, size - at < (off_t)chunk_len ? (size_t)(size - at) : chunk_len, at);
+        if (n == 0)
+            return -1;
+        char *nl = memchr(chunk, '\n', n);
+        if (nl)
+            return at + (nl - chunk);
+        at += (off_t)n;
+    }
+    return -1;
+}
+
+/* Reads from j->offset to the end in chunks: lines inside a chunk are taken from it, a longer line is
+ * found first and then read whole (or, beyond MUP_JOURNAL_LINE_MAX, skipped unread). Memory is a chunk
+ * and the longest line taken, never the file. */
+void mup_journal_refresh(mup_journal *j) {
+    struct stat st;
+    MUP_ASSERT(fstat(j->fd, &st) == 0, "stat %s: %s", j->path, strerror(errno));
+    enum { CHUNK = 1 << 16 };
+    char *chunk = NULL;
+    bool cut = false;
+    while (j->offset < st.st_size && !cut) {
+        chunk = chunk ? chunk : mup_xmalloc(CHUNK);
+        off_t at = j->offset;
+        size_t n = read_at(j, chunk, st.st_size - at < CHUNK ? (size_t)(st.st_size - at) : CHUNK, at);
+        char *p = chunk, *nl;
+        while ((nl = memchr(p, '\n', n - (size_t)(p - chunk)))) {
+            *nl = '\0';
+            take_line(j, p, (size_t)(nl - p));
+            j->offset = at + (nl + 1 - chunk);
+            p = nl + 1;
+        }
+        if (p > chunk)
+            continue;
+        /* no newline in a whole chunk: a long line, or the last one cut short */
+        off_t end = find_newline(j, at + (off_t)n, st.st_size, chunk, CHUNK);
+        size_t len = end < 0 ? 0 : (size_t)(end - at);
+        char *line = end < 0 || len > MUP_JOURNAL_LINE_MAX ? NULL : mup_xmalloc(len + 1);
+        if (line) {
+            len = read_at(j, line, len, at);
+            line[len] = '\0';
+        }
+        if (end >= 0) {
+            take_line(j, line, len);
+            j->offset = end + 1;
+        }
+        free(line);
+        cut = end < 0;
     }
     /* appends happen under the lock we hold: an unfinished last line is a writer killed mid-write */
-    if (p < buf + got && j->warned_tail != j->offset) {
+    if (j->offset < st.st_size && j->warned_tail != j->offset) {
         warn(j, "%s:%d: the last line is cut short (a write interrupted by a kill or a full disk?); skipped, its "
              "run will be done again", j->path, j->line + 1);
         j->warned_tail = j->offset;
     }
-    free(buf);
+    free(chunk);
 }
 
 void mup_journal_rematch(mup_journal *j) {
@@ -184,19 +251,36 @@ static mup_status write_all(int fd, const char *buf, size_t len, const char *pat
     return MUP_OK;
 }
 
+mup_status mup_journal_check(const mup_journal *j) {
+    struct stat there, mine;
+    if (fstat(j->fd, &mine) == 0 && stat(j->path, &there) == 0 && there.st_dev == mine.st_dev &&
+        there.st_ino == mine.st_ino)
+        return MUP_OK;
+    return mup_error(MUP_ERR_IO, "%s is gone (its directory was deleted or moved during the sweep); stopping, as "
+                     "nothing more could be kept", j->path);
+}
+
 static mup_status append_locked(mup_journal *j, const char *line) {
     MUP_ASSERT(j->writable, "append to %s opened to read", j->path);
+    /* a write to a deleted journal would succeed, and every run after it would be lost */
+    mup_status gone = mup_journal_check(j);
+    if (gone)
+        return gone;
+    if (strlen(line) > (size_t)MUP_JOURNAL_LINE_MAX)
+        return mup_error(MUP_ERR_INVALID, "cannot journal a record of %zu bytes in %s: a reader takes lines of up "
+                         "to %d MiB (fewer evaluations: a larger train.eval_every)", strlen(line), j->path,
+                         MUP_JOURNAL_LINE_MAX >> 20);
     struct stat st;
     char last = '\n';
     if (fstat(j->fd, &st) == 0 && st.st_size > 0 && pread(j->fd, &last, 1, st.st_size - 1) != 1)
         last = '\n';
     /* a line cut short by a kill or a full disk is closed first, so that it stays one garbled line of its
      * own; the mark keeps it garbled when only its newline was lost */
-    size_t len = strlen(line), at = last != '\n' ? strlen(CUT_MARK) : 0;
-    char *buf = mup_xmalloc(len + at + 1);
-    memcpy(buf, CUT_MARK, at);
-    memcpy(buf + at, line, len + 1);
-    mup_status s = write_all(j->fd, buf, len + at, j->path);
+    const char *mark = last != '\n' ? CUT_MARK : "";
+    size_t len = strlen(mark) + strlen(line);
+    char *buf = mup_xmalloc(len + 1);
+    snprintf(buf, len + 1, "%s%s", mark, line);
+    mup_status s = write_all(j->fd, buf, len, j->path);
     free(buf);
     if (!s && fsync(j->fd) != 0)
         s = mup_error(MUP_ERR_IO, "cannot sync %s: %s", j->path, strerror(errno));
@@ -264,6 +348,32 @@ static mup_status make_dirs(const char *dir) {
     }
 }
 
+/* The pid of a process holding a lock that keeps us from taking type at byte at, or 0. */
+static long lock_holder(int fd, short type, long at) {
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = at, .l_len = 1};
+    return fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? (long)fl.l_pid : 0;
+}
+
+/* A writer joins the sweep of the journal's config: it holds the sweep byte shared until it closes the
+ * journal (every process of one sweep does), and trains again the runs that failed because of their
+ * environment (the memory cap, a file, the machine), which may have changed since. */
+static mup_status join(mup_journal *j) {
+    if (!j->writable)
+        return MUP_OK;
+    if (lock_range(j->fd_lock, F_RDLCK, SWEEP_BYTE, false) != 0)
+        return mup_error(MUP_ERR_IO, "cannot lock %s: %s", j->lock_path, strerror(errno));
+    j->n_opened = j->n_records;
+    int n = 0;
+    for (int i = 0; i < j->l->n; i++)
+        n += j->match[i] >= 0 && j->records[j->match[i]].status == MUP_RUN_FAILED &&
+             j->records[j->match[i]].environment;
+    mup_journal_rematch(j);
+    if (n > 0)
+        warn(j, "%d run%s failed because of their environment (the memory cap, a file, the machine); they run again",
+             n, n == 1 ? "" : "s");
+    return MUP_OK;
+}
+
 /* Everything of open after the lock file: under the journal lock. */
 static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force) {
     struct stat st;
@@ -280,7 +390,7 @@ static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force)
     if (!j->fingerprint[0])
         return mup_error(MUP_ERR_FORMAT, "%s: no header line: not a sweep journal", j->path);
     if (strcmp(j->fingerprint, j->c->fingerprint) == 0)
-        return MUP_OK;
+        return join(j);
     if (!force)
         return mup_error(MUP_ERR_INVALID, "%s was written for another config (fingerprint %s; this config is %s): "
                          "pass --force to continue it with this config (runs whose settings did not change are "
@@ -289,11 +399,18 @@ static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force)
          j->path, j->fingerprint, j->c->fingerprint);
     if (!j->writable)
         return MUP_OK;
+    /* the config changes under no running sweep: every process of one holds the sweep byte shared */
+    if (lock_range(j->fd_lock, F_WRLCK, SWEEP_BYTE, false) != 0) {
+        long pid = lock_holder(j->fd_lock, F_WRLCK, SWEEP_BYTE);
+        return mup_error(MUP_ERR_INVALID, "%s is in use by a running sweep of another config (process %ld): --force "
+                         "cannot change the config under it; wait for it to end, or choose another --out",
+                         j->path, pid);
+    }
     char *line = header_line(j->c);
     s = append_locked(j, line);
     free(line);
     mup_journal_refresh(j);
-    return s;
+    return s ? s : join(j);
 }
 
 mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mup_run_list *l,

@@ -3,9 +3,11 @@
  * Line 1 is a header: {"type": "header", "fingerprint": ..., "config": {canonical config}}. Every
  * other line is one finished run (runs.h), written by one write() and an fsync() while holding the
  * journal lock, so a kill at any moment loses at most the runs in flight. Reading tolerates a line
- * cut short by a kill or a full disk (or any line that is not one JSON object alone): it is skipped
- * with a warning and its run is done again; the next append closes it with " (cut short)" and a
- * newline, so that a whole record that lost only its newline never becomes a second record. A later
+ * cut short by a kill or a full disk (or any line that is not one JSON object alone, a NUL byte
+ * included): it is skipped with a warning and its run is done again; the next append closes a cut
+ * line with " (cut short)" and a newline, so that a whole record that lost only its newline never
+ * becomes a second record. A record that does not validate in every field (mup_run_record_parse) or
+ * that disagrees with its run's phase, width, trial or seed is skipped likewise. A later
  * header (written by --force) replaces the fingerprint; a record counts for a run of the current list
  * only when its id and its whole spec match, so records of a changed config are never mistaken for
  * the new one's.
@@ -13,7 +15,13 @@
  * DIR/journal.lock carries fcntl locks, which the kernel (or the NFS lock manager) drops when their
  * process dies: byte 0 is the journal lock, held while reading new lines and claiming, and while
  * appending; byte 1 + i is the claim of run i, held by the process training it. A run is free when it
- * has no record and its byte is not locked, so the runs of a dead worker are free again at once. */
+ * has no record and its byte is not locked, so the runs of a dead worker are free again at once. Every
+ * process that opens the journal to write holds byte 2 + MUP_RUNS_MAX shared while it has it open, and
+ * --force takes that byte exclusively to write its header: a sweep of another config cannot take over
+ * a directory while a sweep runs in it.
+ *
+ * A record of a run that failed because of its environment (runs.h) counts in the process that wrote
+ * it; a writer that opens the journal later trains that run again. */
 #ifndef MUP_SWEEP_JOURNAL_H
 #define MUP_SWEEP_JOURNAL_H
 
@@ -21,6 +29,10 @@
 
 #include "config.h"
 #include "runs.h"
+
+/* The longest line read: the reader holds one line at a time, never the file; a longer line is
+ * skipped like a garbled one, and a longer record is not written. */
+#define MUP_JOURNAL_LINE_MAX (64 << 20)
 
 typedef struct mup_journal mup_journal;
 
@@ -54,6 +66,10 @@ const mup_run_record *mup_journal_record(const mup_journal *j, int i);
 bool mup_journal_claim(mup_journal *j, int i);
 /* Appends one record line and releases the claim on run i (-1: none). Takes the lock itself. */
 mup_status mup_journal_append(mup_journal *j, const char *line, int i);
+
+/* MUP_ERR_IO when DIR/journal.jsonl is no longer the file opened (DIR deleted or moved): every append
+ * checks it first, and a sweep's parent checks it while its workers train. */
+mup_status mup_journal_check(const mup_journal *j);
 
 /* DIR/journal.jsonl */
 const char *mup_journal_path(const mup_journal *j);

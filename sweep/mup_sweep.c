@@ -23,6 +23,7 @@
 #include "preflight.h"
 #include "mup/threads.h"
 #include "ranks.h"
+#include "recipe.h"
 #include "report.h"
 #include "runs.h"
 #include "sampler.h"
@@ -316,6 +317,26 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
     return 0;
 }
 
+/* The memory cap belongs to the environment, not to a run: a malformed MUP_MAX_MEMORY, or a cap under
+ * which no proxy run fits, stops the sweep here with one line instead of failing every run. A cap that
+ * admits some runs fails the others (as failures of their environment, retried by a later sweep). */
+static mup_status check_memory_cap(const mup_sweep *S) {
+    const mup_run_list *l = S->list;
+    char first[1024] = "";
+    for (int i = 0; i < l->n_proxy; i++) {
+        if (l->runs[i].seed_index != 0) /* a run's memory does not depend on its seed */
+            continue;
+        mup_status st = mup_run_memory_check(&l->runs[i].spec, &S->data);
+        if (st == MUP_OK)
+            return MUP_OK;
+        if (st != MUP_ERR_NOMEM)
+            return st;
+        if (!first[0])
+            snprintf(first, sizeof first, "%s", mup_error_message());
+    }
+    return first[0] ? mup_error(MUP_ERR_NOMEM, "no proxy run fits under the memory cap: %s", first) : MUP_OK;
+}
+
 /* Sets this process's threads and worker name, and loads the data once: a missing data file stops the
  * sweep here, before its directory or journal exist. */
 static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
@@ -327,7 +348,8 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     S->check_finite = o->check_finite;
     S->progress.tty = isatty(STDERR_FILENO) && R->size == 1;
     S->progress.own_only = R->size > 1;
-    return mup_run_data_load(&S->data, &S->list->runs[0].spec);
+    mup_status s = mup_run_data_load(&S->data, &S->list->runs[0].spec);
+    return s ? s : check_memory_cap(S);
 }
 
 static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ranks *R) {

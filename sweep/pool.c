@@ -26,21 +26,23 @@ static _Noreturn void child(mup_sweep *S, int from, int to, bool wait, int threa
     S->threads = threads;
     mup_set_num_threads(threads);
     mup_status s = mup_sweep_work(S, from, to, wait);
-    if (s)
+    /* a journal that is gone is the parent's to tell, once */
+    if (s && mup_journal_check(S->j) == MUP_OK)
         fprintf(stderr, "mup-sweep: worker %s: %s\n", S->worker, mup_error_message());
     _exit(s ? 1 : 0);
 }
 
-/* Counts the workers that stopped on an error of their own (they told it on stderr). */
-static void reap(pid_t *pids, int n, int *alive, int *failed) {
+/* Counts the workers that stopped on an error of their own (they told it on stderr); quiet about the
+ * ones this process killed. */
+static void reap(pid_t *pids, int n, int *alive, int *failed, bool quiet) {
     for (int k = 0; k < n; k++) {
         int st;
         if (pids[k] <= 0 || waitpid(pids[k], &st, WNOHANG) != pids[k])
             continue;
-        if (WIFSIGNALED(st))
+        if (WIFSIGNALED(st) && !quiet)
             fprintf(stderr, "mup-sweep: worker %ld was killed by signal %d (%s); its run is free again\n",
                     (long)pids[k], WTERMSIG(st), strsignal(WTERMSIG(st)));
-        else if (WEXITSTATUS(st) != 0)
+        else if (!WIFSIGNALED(st) && WEXITSTATUS(st) != 0)
             (*failed)++;
         pids[k] = 0;
         (*alive)--;
@@ -71,15 +73,27 @@ mup_status mup_sweep_pool(mup_sweep *S, int from, int to, int jobs, int threads,
         pids[k] = p;
         alive++;
     }
+    bool gone = false;
     while (alive > 0) {
         nanosleep(&(struct timespec){0, MONITOR_NS}, NULL);
-        reap(pids, workers, &alive, &failed);
+        reap(pids, workers, &alive, &failed, gone);
+        /* a deleted output directory stops the workers here, with one line, before they train on for nothing */
+        if (!gone && mup_journal_check(S->j) != MUP_OK) {
+            gone = true;
+            for (int k = 0; k < workers; k++)
+                if (pids[k] > 0)
+                    kill(pids[k], SIGKILL);
+        }
+        if (gone)
+            continue;
         mup_journal_lock(S->j);
         mup_journal_refresh(S->j);
         mup_journal_unlock(S->j);
         mup_sweep_progress_poll(S);
     }
     free(pids);
+    if (gone)
+        return mup_journal_check(S->j);
     if (failed)
         return mup_error(MUP_ERR_IO, "%d worker%s stopped on the error above; the journal keeps every finished run: "
                          "rerun to resume", failed, failed == 1 ? "" : "s");

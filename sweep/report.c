@@ -114,9 +114,11 @@ static void x_tics(FILE *f, const mup_search_dim *d) {
     for (int i = 0; i < d->n_values; i++) {
         char name[64];
         mup_key_format(d->key, d->values[i], name, sizeof name);
-        fprintf(f, "%s\"%s\" %g", i ? ", " : "", name, d->values[i]);
+        fprintf(f, "%s", i ? ", " : "");
+        mup_plot_string(f, "%s", name);
+        fprintf(f, " %g", d->values[i]);
     }
-    fprintf(f, ")\n");
+    fprintf(f, ") noenhanced\n");
 }
 
 static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, const mup_transfer *t,
@@ -135,10 +137,10 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
         return s;
     }
     point *pts = mup_xcalloc((size_t)t->n_trials + 1, sizeof *pts);
-    fprintf(data, "# %s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
-            "share the value), then the trial\n", c->name, log_axis(dim) ? "log2 " : "", key,
-            mup_objective_name(c->objective));
-    fprintf(best, "# the best trial of each proxy width: x, %s, width, trial\n", mup_objective_name(c->objective));
+    mup_plot_comment(data, "%s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
+                     "share the value), then the trial", c->name, log_axis(dim) ? "log2 " : "", key,
+                     mup_objective_name(c->objective));
+    mup_plot_comment(best, "the best trial of each proxy width: x, %s, width, trial", mup_objective_name(c->objective));
     for (int w = 0; w < t->n_widths; w++) {
         int n = curve(c, t, w, d, pts);
         fprintf(data, "%s# width %d\n", w ? "\n\n" : "", c->proxy_widths[w]);
@@ -168,11 +170,14 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     if (s)
         return s;
     mup_plot_header(gp, "lr_transfer.png", 900, 560);
-    fprintf(gp, "set title \"%s: %s against %s at each proxy width (µTransfer)\" noenhanced\n", c->name,
-            mup_objective_name(c->objective), key);
-    fprintf(gp, "set xlabel \"%s%s\" noenhanced\nset ylabel \"%s (mean over seeds)\" noenhanced\n",
-            log_axis(dim) ? "log2 " : "", key, mup_objective_name(c->objective));
-    fprintf(gp, "set datafile missing 'NaN'\n");
+    fprintf(gp, "set title ");
+    mup_plot_string(gp, "%s: %s against %s at each proxy width (µTransfer)", c->name,
+                    mup_objective_name(c->objective), key);
+    fprintf(gp, " noenhanced\nset xlabel ");
+    mup_plot_string(gp, "%s%s", log_axis(dim) ? "log2 " : "", key);
+    fprintf(gp, " noenhanced\nset ylabel ");
+    mup_plot_string(gp, "%s (mean over seeds)", mup_objective_name(c->objective));
+    fprintf(gp, " noenhanced\nset datafile missing 'NaN'\n");
     x_tics(gp, dim);
     ranges(gp, dim, t);
     fprintf(gp, "plot ");
@@ -193,10 +198,11 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     if (s)
         return s;
     int sel = t->select_width;
-    fprintf(data, "# trial, mean %s over seeds at each proxy width (", mup_objective_name(c->objective));
-    for (int w = 0; w < t->n_widths; w++)
-        fprintf(data, "%s%d", w ? " " : "", c->proxy_widths[w]);
-    fprintf(data, "; NaN: not complete or not run), best so far at width %d\n", c->proxy_widths[sel]);
+    char widths[512] = "";
+    for (int w = 0, at = 0; w < t->n_widths && at < (int)sizeof widths; w++)
+        at += snprintf(widths + at, sizeof widths - (size_t)at, "%s%d", w ? " " : "", c->proxy_widths[w]);
+    mup_plot_comment(data, "trial, mean %s over seeds at each proxy width (%s; NaN: not complete or not run), best so "
+                     "far at width %d", mup_objective_name(c->objective), widths, c->proxy_widths[sel]);
     double best = INFINITY;
     for (int trial = 0; trial < t->n_trials; trial++) {
         fprintf(data, "%d", trial);
@@ -214,10 +220,11 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     if (s)
         return s;
     mup_plot_header(gp, "history.png", 900, 480);
-    fprintf(gp, "set title \"%s: %s of each trial, in the order tried\" noenhanced\n", c->name,
-            mup_objective_name(c->objective));
-    fprintf(gp, "set xlabel 'trial'\nset ylabel \"%s (mean over seeds)\" noenhanced\nset datafile missing 'NaN'\n",
-            mup_objective_name(c->objective));
+    fprintf(gp, "set title ");
+    mup_plot_string(gp, "%s: %s of each trial, in the order tried", c->name, mup_objective_name(c->objective));
+    fprintf(gp, " noenhanced\nset xlabel 'trial'\nset ylabel ");
+    mup_plot_string(gp, "%s (mean over seeds)", mup_objective_name(c->objective));
+    fprintf(gp, " noenhanced\nset datafile missing 'NaN'\n");
     mup_search_dim trials = {.dist = MUP_DIST_UNIFORM, .low = 0, .high = t->n_trials - 1};
     ranges(gp, &trials, t);
     fprintf(gp, "plot ");

@@ -1,5 +1,6 @@
 #include "runs.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,14 @@
 
 static const char *const status_names[] = {"complete", "diverged", "failed", NULL};
 static const char *const phase_names[] = {"proxy", "target", NULL};
+static const char *const cause_names[] = {"run", "environment", NULL};
 
 const char *mup_run_status_name(mup_run_status s) { return status_names[s]; }
 const char *mup_phase_name(mup_phase p) { return phase_names[p]; }
+
+bool mup_run_failure_is_environment(mup_status st) {
+    return st == MUP_ERR_NOMEM || st == MUP_ERR_IO || st == MUP_ERR_FORMAT || st == MUP_ERR_MPI;
+}
 
 /* Run seeds come from streams of their own, apart from the sampler's streams of the same seed. */
 #define SEED_STREAMS 0x5eed000000000000ULL
@@ -184,7 +190,8 @@ static void add_result(cJSON *root, const mup_sweep_config *c, const mup_train_r
     cJSON_AddItemToObject(curve, "step", cJSON_CreateIntArray(step, n));
     cJSON_AddItemToObject(curve, "loss", short_numbers(loss, n));
     cJSON *evals = cJSON_AddObjectToObject(root, "evals");
-    cJSON_AddItemToObject(evals, "step", cJSON_CreateIntArray(r->eval_step, r->n_evals));
+    /* cJSON makes no array of no numbers from NULL */
+    cJSON_AddItemToObject(evals, "step", r->n_evals ? cJSON_CreateIntArray(r->eval_step, r->n_evals) : cJSON_CreateArray());
     cJSON_AddItemToObject(evals, "loss", short_numbers(r->eval_loss, r->n_evals));
     cJSON_AddItemToObject(evals, "acc", short_numbers(r->eval_acc, r->n_evals));
     free(step);
@@ -206,8 +213,20 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
         values[d] = mup_run_spec_get(&run->spec, c->search.dims[d].key);
     cJSON_AddItemToObject(root, "params", mup_params_to_json(c, values));
     free(values);
-    cJSON_AddStringToObject(root, "status", status_names[o->status]);
-    cJSON_AddStringToObject(root, "message", o->message ? o->message : "");
+    /* a complete record carries a finite objective (the reader refuses one without): a run that ends
+     * without one did not converge to an answer */
+    mup_run_status status = o->status;
+    const char *message = o->message ? o->message : "";
+    char why[160];
+    if (status == MUP_RUN_COMPLETE && !(o->r && isfinite(mup_run_objective(o->r, c->objective)))) {
+        status = MUP_RUN_DIVERGED;
+        snprintf(why, sizeof why, "the %s after the last step is not a finite number", mup_objective_name(c->objective));
+        message = why;
+    }
+    cJSON_AddStringToObject(root, "status", status_names[status]);
+    if (status == MUP_RUN_FAILED)
+        cJSON_AddStringToObject(root, "cause", cause_names[o->environment]);
+    cJSON_AddStringToObject(root, "message", message);
     if (o->r) {
         add_result(root, c, o->r);
     } else {
@@ -234,23 +253,28 @@ char *mup_json_line(cJSON *obj) {
     return line;
 }
 
-/* ---- reading records back ---- */
+/* ---- reading records back ----
+ *
+ * A record is taken only when every field is what mup_run_record_line writes; anything else makes the
+ * whole line garbled (MUP_ERR_FORMAT naming the field), so that its run is trained again rather than
+ * ranked on a value the reader made up. */
 
-static bool get_int(const cJSON *obj, const char *name, int *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!cJSON_IsNumber(v))
+/* A whole number in [lo, hi]. */
+static bool get_int(const cJSON *obj, const char *name, int lo, int hi, int *out) {
+    double x;
+    if (!mup_json_get_number(cJSON_GetObjectItemCaseSensitive(obj, name), &x) || x != floor(x) || x < lo || x > hi)
         return false;
-    *out = v->valueint;
+    *out = (int)x;
     return true;
 }
 
-/* A number, null (+inf for objectives, NAN otherwise) or absent (NAN). */
-static double get_number(const cJSON *obj, const char *name, double if_null) {
+/* A finite number, or (when null_ok) null, which reads as NAN. */
+static bool get_number(const cJSON *obj, const char *name, bool null_ok, double *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    double x;
-    if (mup_json_get_number(v, &x))
-        return x;
-    return cJSON_IsNull(v) ? if_null : NAN;
+    *out = NAN;
+    if (null_ok && cJSON_IsNull(v))
+        return true;
+    return mup_json_get_number(v, out) && isfinite(*out);
 }
 
 static int get_name(const cJSON *obj, const char *name, const char *const *names) {
@@ -261,87 +285,157 @@ static int get_name(const cJSON *obj, const char *name, const char *const *names
     return -1;
 }
 
-/* A list of numbers (null: NAN) into a new array of exactly n, or NULL when the list is not n long. */
-static double *get_doubles(const cJSON *list, int n) {
-    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) != n)
+static bool get_string(const cJSON *obj, const char *name, char *out, size_t size) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!cJSON_IsString(v))
+        return false;
+    snprintf(out, size, "%s", v->valuestring);
+    return true;
+}
+
+/* A list of finite numbers and nulls (NAN), exactly n long when n >= 0, into a new array; its length
+ * in *len. NULL when it is anything else. */
+static double *get_doubles(const cJSON *list, int n, int *len) {
+    if (!cJSON_IsArray(list) || (n >= 0 && cJSON_GetArraySize(list) != n))
         return NULL;
-    double *out = mup_xcalloc((size_t)n + 1, sizeof *out);
+    *len = cJSON_GetArraySize(list);
+    double *out = mup_xcalloc((size_t)*len + 1, sizeof *out);
     int i = 0;
-    for (const cJSON *v = list->child; v; v = v->next, i++)
-        out[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    for (const cJSON *v = list->child; v; v = v->next, i++) {
+        out[i] = NAN;
+        if (!cJSON_IsNull(v) && !(mup_json_get_number(v, &out[i]) && isfinite(out[i]))) {
+            free(out);
+            return NULL;
+        }
+    }
     return out;
 }
 
-static int *get_ints(const cJSON *list, int *n) {
-    *n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
-    int *out = mup_xcalloc((size_t)*n + 1, sizeof *out);
-    int i = 0;
-    for (const cJSON *v = cJSON_IsArray(list) ? list->child : NULL; v; v = v->next, i++)
-        out[i] = v->valueint;
+/* A list of steps: whole numbers from 1 to steps, in order. Absent is empty (the writers before 2026-12
+ * left out a list of no steps). */
+static int *get_steps(const cJSON *list, int steps, int *n) {
+    if (list && !cJSON_IsArray(list))
+        return NULL;
+    *n = list ? cJSON_GetArraySize(list) : 0;
+    int *out = mup_xcalloc((size_t)*n + 1, sizeof *out), i = 0;
+    for (const cJSON *v = list ? list->child : NULL; v; v = v->next, i++) {
+        double x;
+        if (!mup_json_get_number(v, &x) || x != floor(x) || x < (i ? out[i - 1] : 1) || x > steps) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (int)x;
+    }
     return out;
 }
 
-static void read_params(const mup_sweep_config *c, const cJSON *params, double *out) {
+/* The searched keys' values, each a number or a choice's name. */
+static bool read_params(const mup_sweep_config *c, const cJSON *params, double *out) {
     char path[128];
+    if (!cJSON_IsObject(params))
+        return false;
     for (int d = 0; d < c->search.n_dims; d++) {
         const mup_key *k = c->search.dims[d].key;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, mup_key_path(path, sizeof path, k->section, k->name));
-        out[d] = NAN;
-        if (!mup_json_get_number(v, &out[d]) && v && !cJSON_IsNull(v) && mup_key_choice_from_json(k, v, path, &out[d]))
-            out[d] = NAN;
+        if (!(mup_json_get_number(v, &out[d]) && isfinite(out[d])) && mup_key_choice_from_json(k, v, path, &out[d]))
+            return false;
     }
+    return true;
 }
 
-static void read_curves(const cJSON *obj, mup_run_record *r) {
+/* The curves of a run that trained: "curve" and "evals", their lists as long as their steps. */
+static const char *read_curves(const cJSON *obj, mup_run_record *r) {
     const cJSON *curve = cJSON_GetObjectItemCaseSensitive(obj, "curve");
     const cJSON *evals = cJSON_GetObjectItemCaseSensitive(obj, "evals");
-    r->curve_step = get_ints(cJSON_GetObjectItemCaseSensitive(curve, "step"), &r->n_curve);
-    r->curve_loss = get_doubles(cJSON_GetObjectItemCaseSensitive(curve, "loss"), r->n_curve);
-    r->eval_step = get_ints(cJSON_GetObjectItemCaseSensitive(evals, "step"), &r->n_evals);
-    r->eval_loss = get_doubles(cJSON_GetObjectItemCaseSensitive(evals, "loss"), r->n_evals);
-    r->eval_acc = get_doubles(cJSON_GetObjectItemCaseSensitive(evals, "acc"), r->n_evals);
-    if (!r->curve_loss)
-        r->n_curve = 0;
-    if (!r->eval_loss || !r->eval_acc)
-        r->n_evals = 0;
+    int n;
+    r->curve_step = get_steps(cJSON_GetObjectItemCaseSensitive(curve, "step"), r->steps_done, &r->n_curve);
+    if (!r->curve_step || r->n_curve > MUP_CURVE_POINTS)
+        return "curve.step";
+    if (!(r->curve_loss = get_doubles(cJSON_GetObjectItemCaseSensitive(curve, "loss"), r->n_curve, &n)))
+        return "curve.loss";
+    r->eval_step = get_steps(cJSON_GetObjectItemCaseSensitive(evals, "step"), r->steps, &r->n_evals);
+    if (!r->eval_step)
+        return "evals.step";
+    if (!(r->eval_loss = get_doubles(cJSON_GetObjectItemCaseSensitive(evals, "loss"), r->n_evals, &n)))
+        return "evals.loss";
+    if (!(r->eval_acc = get_doubles(cJSON_GetObjectItemCaseSensitive(evals, "acc"), r->n_evals, &n)))
+        return "evals.acc";
+    return NULL;
+}
+
+/* The first field that is missing or wrong, or NULL. */
+static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_run_record *r) {
+    double seed;
+    if (!get_int(obj, "width", 1, INT_MAX, &r->width))
+        return "width";
+    if (!get_int(obj, "trial", -1, INT_MAX, &r->trial))
+        return "trial";
+    if (!get_int(obj, "seed_index", 0, INT_MAX, &r->seed_index))
+        return "seed_index";
+    if (!get_number(obj, "seed", false, &seed) || !(seed >= 0 && seed <= 0x1p53) || seed != floor(seed))
+        return "seed (an integer in [0, 2^53])";
+    r->seed = (uint64_t)seed;
+    r->params = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *r->params);
+    if (!read_params(c, cJSON_GetObjectItemCaseSensitive(obj, "params"), r->params))
+        return "params";
+    if (!get_string(obj, "message", r->message, sizeof r->message))
+        return "message";
+    /* journals before 2026-12 have no cause: their failures stay as they were, permanent */
+    int cause = cJSON_HasObjectItem(obj, "cause") ? get_name(obj, "cause", cause_names) : 0;
+    if (cause < 0 || (cause && r->status != MUP_RUN_FAILED))
+        return "cause";
+    r->environment = cause == 1;
+    if (!get_string(obj, "worker", r->worker, sizeof r->worker))
+        return "worker";
+    if (!get_int(obj, "steps", 1, INT_MAX, &r->steps))
+        return "steps";
+    if (!get_int(obj, "steps_done", 0, r->steps, &r->steps_done))
+        return "steps_done";
+    if (!get_int(obj, "threads", 0, INT_MAX, &r->threads))
+        return "threads";
+    if (!get_number(obj, "flops", false, &r->flops) || r->flops < 0)
+        return "flops";
+    /* complete: a finite objective; diverged or failed: +inf, whatever was written */
+    if (!get_number(obj, "objective", r->status != MUP_RUN_COMPLETE, &r->objective))
+        return r->status == MUP_RUN_COMPLETE ? "objective (a complete run's is a finite number)" : "objective";
+    if (r->status != MUP_RUN_COMPLETE)
+        r->objective = INFINITY;
+    /* a run that trained has its result; one that failed before it trained has none */
+    r->best_objective = r->seconds = NAN;
+    if (r->status != MUP_RUN_COMPLETE && !cJSON_HasObjectItem(obj, "curve"))
+        return NULL;
+    if (!get_number(obj, "best_objective", true, &r->best_objective))
+        return "best_objective";
+    if (!get_number(obj, "seconds", false, &r->seconds) || r->seconds < 0)
+        return "seconds";
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj, "final")))
+        return "final";
+    return read_curves(obj, r);
 }
 
 mup_status mup_run_record_parse(const mup_sweep_config *c, const cJSON *obj, mup_run_record *r) {
-    *r = (mup_run_record){0};
+    *r = (mup_run_record){.objective = INFINITY};
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
-    const cJSON *message = cJSON_GetObjectItemCaseSensitive(obj, "message");
-    const cJSON *worker = cJSON_GetObjectItemCaseSensitive(obj, "worker");
     int phase = get_name(obj, "phase", phase_names), status = get_name(obj, "status", status_names);
-    double seed = get_number(obj, "seed", NAN);
     if (!cJSON_IsString(id) || strlen(id->valuestring) >= MUP_RUN_ID_MAX || phase < 0 || status < 0 ||
-        !get_int(obj, "width", &r->width) || !get_int(obj, "trial", &r->trial) ||
-        !get_int(obj, "seed_index", &r->seed_index) || !(seed >= 0 && seed <= 0x1p53) || !cJSON_IsObject(spec))
-        return mup_error(MUP_ERR_FORMAT, "a run record lacks its id, phase, status, width, trial, seed (an integer "
-                         "in [0, 2^53]) or spec");
-    mup_run_spec s;
-    mup_status st = mup_run_spec_from_json(&s, spec);
-    if (st)
-        return mup_error_context(st, "run %s: spec: ", id->valuestring);
+        !cJSON_IsObject(spec))
+        return mup_error(MUP_ERR_FORMAT, "a run record lacks its id, phase, status or spec");
     snprintf(r->id, sizeof r->id, "%s", id->valuestring);
     r->phase = (mup_phase)phase;
     r->status = (mup_run_status)status;
-    r->seed = (uint64_t)seed;
+    const char *bad = read_fields(c, obj, r);
+    if (bad) {
+        mup_run_record_free(r);
+        return mup_error(MUP_ERR_FORMAT, "run %s: the record's %s is missing or wrong", id->valuestring, bad);
+    }
+    mup_run_spec s;
+    mup_status st = mup_run_spec_from_json(&s, spec);
+    if (st) {
+        mup_run_record_free(r);
+        return mup_error_context(st, "run %s: spec: ", id->valuestring);
+    }
     r->spec_text = spec_text(&s);
-    snprintf(r->message, sizeof r->message, "%s", cJSON_IsString(message) ? message->valuestring : "");
-    snprintf(r->worker, sizeof r->worker, "%s", cJSON_IsString(worker) ? worker->valuestring : "");
-    r->params = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *r->params);
-    read_params(c, cJSON_GetObjectItemCaseSensitive(obj, "params"), r->params);
-    r->objective = r->status == MUP_RUN_COMPLETE ? get_number(obj, "objective", INFINITY) : INFINITY;
-    if (isnan(r->objective))
-        r->objective = INFINITY;
-    r->best_objective = get_number(obj, "best_objective", NAN);
-    get_int(obj, "steps_done", &r->steps_done);
-    get_int(obj, "steps", &r->steps);
-    get_int(obj, "threads", &r->threads);
-    r->seconds = get_number(obj, "seconds", NAN);
-    r->flops = get_number(obj, "flops", NAN);
-    read_curves(obj, r);
     return MUP_OK;
 }
 

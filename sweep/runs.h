@@ -22,8 +22,14 @@
 typedef enum { MUP_PHASE_PROXY, MUP_PHASE_TARGET } mup_phase;
 
 /* complete: trained every step; diverged: stopped on a NaN or exploding loss; failed: an error
- * (I/O, memory cap, a failed assertion) stopped it. */
+ * (I/O, memory cap, a failed assertion) stopped it. A failure is the run's own (its settings, a bug:
+ * permanent) or its environment's (mup_run_failure_is_environment: retried by the next sweep that
+ * opens the journal). */
 typedef enum { MUP_RUN_COMPLETE, MUP_RUN_DIVERGED, MUP_RUN_FAILED } mup_run_status;
+
+/* Whether a run that stopped with status st failed because of its environment (the memory cap, a file
+ * or the machine: MUP_ERR_NOMEM, MUP_ERR_IO, MUP_ERR_FORMAT, MUP_ERR_MPI) rather than its settings. */
+bool mup_run_failure_is_environment(mup_status st);
 
 #define MUP_RUN_ID_MAX 48
 
@@ -69,6 +75,7 @@ typedef struct {
     double *params;          /* the searched keys' values, in c->search.dims order */
     char *spec_text;
     mup_run_status status;
+    bool environment;        /* failed because of its environment ("cause": "environment") */
     char message[256];
     double objective;        /* +inf unless complete */
     double best_objective;   /* the best the objective was at any evaluation (NAN: none) */
@@ -88,6 +95,7 @@ typedef struct {
 /* How a run ended, for its journal line. */
 typedef struct {
     mup_run_status status;
+    bool environment;            /* failed: because of its environment, not its settings */
     const char *message;         /* why it diverged or failed; "" when complete */
     const mup_train_result *r;   /* NULL for a run that never produced a result */
     double step_flops;           /* mup_run_step_flops of the run */

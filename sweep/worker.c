@@ -58,6 +58,7 @@ static mup_status run_one(mup_sweep *S, int i) {
     mup_status st = mup_run_train(&run->spec, &S->data, &opts, &r);
     mup_run_outcome o = {
         .status = st == MUP_OK ? MUP_RUN_COMPLETE : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
+        .environment = mup_run_failure_is_environment(st),
         .message = st == MUP_OK ? "" : r.message[0] ? r.message : mup_error_message(),
         .r = &r, .step_flops = mup_run_step_flops(&run->spec, &S->data), .threads = S->threads,
         .worker = S->worker};

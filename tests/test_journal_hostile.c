@@ -2,9 +2,13 @@
  * line that is not a record of this sweep is skipped with a warning and its run counts as not done;
  * nothing crashes, nothing undefined happens, and the records around it are kept. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "journal.h"
@@ -46,18 +50,45 @@ static char *record(int i) {
     return mup_run_record_line(config, &list.runs[i], &o);
 }
 
-/* record(i) with "field":value replaced by "field":replacement. */
-static char *record_with(int i, const char *field, const char *replacement) {
-    char *line = record(i), key[64];
+/* The record line of run i, complete after 4 steps with evaluations at 2 and 4 (val_loss 0.5). */
+static char *complete_record(int i) {
+    float loss[4] = {2.0f, 1.5f, 1.0f, 0.8f};
+    int eval_step[2] = {2, 4};
+    double eval_loss[2] = {0.7, 0.5}, eval_acc[2] = {0.6, 0.7};
+    mup_train_result r = {.status = MUP_OK, .steps_done = 4, .first_loss = 2.0, .final_train_loss = 1.3,
+                          .final_val_loss = 0.5, .final_val_acc = 0.7, .best_val_loss = 0.5, .n_evals = 2,
+                          .eval_step = eval_step, .eval_loss = eval_loss, .eval_acc = eval_acc, .train_loss = loss,
+                          .seconds = 0.1};
+    mup_run_outcome o = {.status = MUP_RUN_COMPLETE, .message = "", .r = &r, .step_flops = 1e6, .threads = 1,
+                         .worker = "test:1"};
+    return mup_run_record_line(config, &list.runs[i], &o);
+}
+
+/* line with "field":value replaced by "field":replacement (line is freed). */
+static char *replace_field(char *line, const char *field, const char *replacement) {
+    char key[64];
     snprintf(key, sizeof key, "\"%s\":", field);
     char *at = strstr(line, key);
     cr_assert(at, "no %s in %s", key, line);
     at += strlen(key);
     size_t old = strcspn(at, ",}");
+    if (*at == '[' || *at == '{') { /* a list or an object: up to its closing bracket */
+        int depth = 0;
+        const char *p = at;
+        do
+            depth += (*p == '[' || *p == '{') - (*p == ']' || *p == '}');
+        while (depth > 0 && *++p);
+        old = (size_t)(p + 1 - at);
+    }
     char *out = malloc(strlen(line) + strlen(replacement) + 1);
     snprintf(out, strlen(line) + strlen(replacement) + 1, "%.*s%s%s", (int)(at - line), line, replacement, at + old);
     free(line);
     return out;
+}
+
+/* record(i) with "field":value replaced by "field":replacement. */
+static char *record_with(int i, const char *field, const char *replacement) {
+    return replace_field(record(i), field, replacement);
 }
 
 /* A journal: this config's header, then record 0, the hostile bytes, record 1; read back. Returns the
@@ -181,4 +212,141 @@ Test(journal_hostile, a_record_that_lost_only_its_newline_stays_skipped_once_clo
     cr_assert(strstr(text, "} (cut short)\n"), "the cut line is closed with its mark");
     free(text);
     free(line);
+}
+
+/* A complete record must carry a finite objective: one without would rank as +inf and change the
+ * transferred trial without a word. It is skipped, with a warning naming it, and its run trained again. */
+Test(journal_hostile, a_complete_record_without_a_finite_objective_is_skipped) {
+    char *good = complete_record(2);
+    cJSON *obj = cJSON_Parse(good);
+    mup_run_record r;
+    cr_assert_eq(mup_run_record_parse(config, obj, &r), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(r.objective, 0.5);
+    cr_assert_eq(r.n_evals, 2);
+    mup_run_record_free(&r);
+    cJSON_Delete(obj);
+    static const char *const bad[] = {"null", "1e999", "-1e999", "\"0.5\"", "[0.5]", "{}", "true"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char *line = replace_field(strdup(good), "objective", bad[k]);
+        obj = cJSON_Parse(line);
+        cr_assert_eq(mup_run_record_parse(config, obj, &r), MUP_ERR_FORMAT, "objective %s", bad[k]);
+        cr_assert(strstr(mup_error_message(), "objective") && strstr(mup_error_message(), list.runs[2].id),
+                  "the warning names the field and the run: %s", mup_error_message());
+        cJSON_Delete(obj);
+        assert_skipped(line);
+        free(line);
+    }
+    /* the objective left out: its name changed */
+    memcpy(strstr(good, "\"objective\":"), "\"objectivX\":", 12);
+    assert_skipped(good);
+    free(good);
+}
+
+/* Every other field of a record is checked too: a wrong one skips the whole record. */
+Test(journal_hostile, a_record_with_any_field_wrong_is_skipped) {
+    static const char *const fields[][2] = {
+        {"steps_done", "-1"}, {"steps_done", "1e9"}, {"steps", "2.5"}, {"flops", "-3"}, {"flops", "null"},
+        {"seconds", "\"x\""}, {"threads", "1e300"}, {"message", "7"}, {"worker", "null"}, {"width", "16.5"},
+        {"trial", "-2"}, {"seed_index", "-1"}, {"best_objective", "\"\""}, {"params", "[]"},
+        {"train.lr", "\"fast\""}, {"loss", "[1,2]"}, {"step", "[3,2]"}, {"acc", "null"}};
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        char *line = replace_field(complete_record(2), fields[k][0], fields[k][1]);
+        assert_skipped(line);
+        free(line);
+    }
+}
+
+/* A record whose spec is its run's but whose own width, seed or trial is not. */
+Test(journal_hostile, a_record_that_disagrees_with_its_run_is_skipped) {
+    static const char *const fields[][2] = {{"width", "32"}, {"seed", "12345"}, {"trial", "0"}, {"seed_index", "1"},
+                                            {"phase", "\"target\""}};
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        char *line = record_with(2, fields[k][0], fields[k][1]);
+        assert_skipped(line);
+        free(line);
+    }
+}
+
+/* A record followed by a NUL byte and junk on its line is not a record. */
+Test(journal_hostile, a_record_followed_by_a_nul_and_junk_is_skipped) {
+    char *line = complete_record(2);
+    size_t len = strlen(line);
+    char *bytes = malloc(len + 16);
+    memcpy(bytes, line, len - 1);
+    memcpy(bytes + len - 1, "\0junk junk\n", 11);
+    mup_journal *j = read_with(bytes, len + 10);
+    cr_assert_eq(warnings, 1);
+    cr_assert_null(mup_journal_record(j, 2), "run 2 must stay to do");
+    mup_journal_close(j);
+    free(bytes);
+    free(line);
+}
+
+static long max_rss_kb(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+/* A journal of a gigabyte (a hole: no disk) is read a line at a time: memory stays near the longest
+ * line the reader keeps (MUP_JOURNAL_LINE_MAX), never the file. */
+Test(journal_hostile, a_huge_journal_is_read_in_bounded_memory) {
+    mup_journal *j = read_with("", 0);
+    mup_journal_close(j);
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.jsonl", test_path("sweep"));
+    int fd = open(path, O_WRONLY | O_APPEND);
+    cr_assert(fd >= 0);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    cr_assert_eq(write(fd, "x", 1), 1);
+    cr_assert_eq(ftruncate(fd, st.st_size + (1L << 30)), 0, "no sparse file of 1 GiB here");
+    char *line = record(2);
+    cr_assert_eq(write(fd, "\n", 1), 1);
+    cr_assert_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+    close(fd);
+    free(line);
+    long before = max_rss_kb();
+    warnings = 0;
+    cr_assert_eq(mup_journal_open(test_path("sweep"), config, &list, MUP_JOURNAL_READ, false, &j), MUP_OK, "%s",
+                 mup_error_message());
+    long grown = max_rss_kb() - before;
+    cr_assert_eq(warnings, 1, "the gigabyte line is skipped with one warning");
+    cr_assert(mup_journal_record(j, 0) && mup_journal_record(j, 1) && mup_journal_record(j, 2),
+              "the records around it are kept");
+    cr_assert_lt(grown, 3 * (MUP_JOURNAL_LINE_MAX >> 10) / 2, "reading grew the memory by %ld kB", grown);
+    mup_journal_close(j);
+}
+
+/* A failure of the run's own settings stays; one of its environment (the memory cap, a file) counts in
+ * the process that wrote it and is free again for the next writer that opens the journal. A reader
+ * (--report-only) sees both. */
+Test(journal_hostile, a_failure_of_the_environment_is_retried_by_the_next_writer) {
+    mup_journal *j = read_with("", 0);
+    mup_journal_close(j);
+    cr_assert_eq(mup_journal_open(test_path("sweep"), config, &list, MUP_JOURNAL_RESUME, false, &j), MUP_OK);
+    mup_run_outcome own = {.status = MUP_RUN_FAILED, .message = "own", .threads = 1, .worker = "test:1"};
+    mup_run_outcome env = own;
+    env.environment = true;
+    char *a = mup_run_record_line(config, &list.runs[2], &own), *b = mup_run_record_line(config, &list.runs[3], &env);
+    cr_assert(strstr(a, "\"cause\":\"run\"") && strstr(b, "\"cause\":\"environment\""), "%s%s", a, b);
+    cr_assert_eq(mup_journal_append(j, a, -1), MUP_OK);
+    cr_assert_eq(mup_journal_append(j, b, -1), MUP_OK);
+    mup_journal_lock(j);
+    mup_journal_refresh(j);
+    mup_journal_unlock(j);
+    cr_assert(mup_journal_record(j, 2) && mup_journal_record(j, 3), "the writer counts both");
+    mup_journal_close(j);
+    free(a);
+    free(b);
+    warnings = 0;
+    cr_assert_eq(mup_journal_open(test_path("sweep"), config, &list, MUP_JOURNAL_RESUME, false, &j), MUP_OK);
+    cr_assert_not_null(mup_journal_record(j, 2), "a failure of the run's own is permanent");
+    cr_assert_null(mup_journal_record(j, 3), "a failure of its environment runs again");
+    cr_assert_eq(warnings, 1, "one line says so");
+    cr_assert(mup_journal_claim(j, 3));
+    mup_journal_close(j);
+    cr_assert_eq(mup_journal_open(test_path("sweep"), config, &list, MUP_JOURNAL_READ, false, &j), MUP_OK);
+    cr_assert(mup_journal_record(j, 2) && mup_journal_record(j, 3), "a reader sees both");
+    mup_journal_close(j);
 }

@@ -1,13 +1,20 @@
+/* nftw */
+#define _XOPEN_SOURCE 700
+
 #include "testing.h"
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 mup_tensor *test_leaf(int ndim, const int *shape, uint64_t seed, bool no_grad) {
@@ -33,12 +40,16 @@ void test_leaf_free(mup_tensor *t) {
 
 static char tmpdir[256];
 
-static void remove_tmpdir(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)ftw;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0)
+        fprintf(stderr, "could not remove %s: %s\n", path, strerror(errno));
+    return 0;
 }
+
+/* No shell: $TMPDIR is a path, never code. */
+static void remove_tmpdir(void) { nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 const char *test_tmpdir(void) {
     if (!tmpdir[0]) {
@@ -174,3 +185,23 @@ static void expected_assert(const char *file, int line, const char *message, voi
 }
 
 void test_expect_assert(const char *needle) { mup_set_abort_handler(expected_assert, (void *)needle); }
+
+extern char **environ;
+
+int test_spawn(const char *const *argv, const char *log) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(rc, 0, "cannot start %s: %s", argv[0], strerror(rc));
+    return pid;
+}
+
+int test_wait(int pid) {
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

@@ -50,6 +50,11 @@ char *test_json_with(const char *json, const char *path, const char *value);
  * Not `.signal = SIGABRT`, which passes on any abort. */
 void test_expect_assert(const char *needle);
 
+/* Starts argv[0] (a path) with argv, no shell between, its stdout and stderr appended to the file
+ * log; returns its pid. test_wait waits for it and returns its exit status (128 + signal if killed). */
+int test_spawn(const char *const *argv, const char *log);
+int test_wait(int pid);
+
 /* Fills every parameter's gradient N(0, 1) from seed. */
 void test_set_grads(mup_model *M, uint64_t seed);
 
