@@ -321,12 +321,13 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
  * which no proxy run fits, stops the sweep here with one line instead of failing every run. A cap that
  * admits some runs fails the others (as failures of their environment, retried by a later sweep). */
 static mup_status check_memory_cap(const mup_sweep *S) {
+    /* the data is not loaded yet: the check works its sizes out from the spec */
     const mup_run_list *l = S->list;
     char first[1024] = "";
     for (int i = 0; i < l->n_proxy; i++) {
         if (l->runs[i].seed_index != 0) /* a run's memory does not depend on its seed */
             continue;
-        mup_status st = mup_run_memory_check(&l->runs[i].spec, &S->data);
+        mup_status st = mup_run_memory_check(&l->runs[i].spec, NULL);
         if (st == MUP_OK)
             return MUP_OK;
         if (st != MUP_ERR_NOMEM)
@@ -348,16 +349,19 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     S->check_finite = o->check_finite;
     S->progress.tty = isatty(STDERR_FILENO) && R->size == 1;
     S->progress.own_only = R->size > 1;
-    mup_status s = mup_run_data_load(&S->data, &S->list->runs[0].spec);
-    return s ? s : check_memory_cap(S);
+    /* from the specs alone, so that a bad cap stops the sweep before a large data set loads */
+    mup_status s = check_memory_cap(S);
+    if (s)
+        return s;
+    /* a large data set takes a while: a log shows what the sweep is doing */
+    if (R->rank == 0)
+        fprintf(stderr, "mup-sweep: loading the data\n");
+    return mup_run_data_load(&S->data, &S->list->runs[0].spec);
 }
 
 static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ranks *R) {
     bool lead = R->rank == 0;
     mup_sweep S = {.c = c, .list = l};
-    /* a large data set takes a while: a log shows what the sweep is doing */
-    if (lead && !o->report_only)
-        fprintf(stderr, "mup-sweep: loading the data\n");
     mup_status s = o->report_only ? MUP_OK : prepare(&S, o, R);
     if (!s && !o->report_only)
         s = mup_sweep_check_batch(l, &S.data);

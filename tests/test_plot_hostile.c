@@ -155,6 +155,7 @@ Test(plot_hostile, the_coord_plot_runs_nothing_from_its_names) {
     }
     mup_coord_result r = {.parametrization = MUP_PARAMETRIZATION_MUP, .n_widths = 2, .n_seeds = 1, .steps = 1,
                           .n_layers = N_HOSTILE, .widths = widths, .seeds = seeds, .layers = layers, .stats = stats};
+    mup_coord_judge(&r, 0.0, 0.0); /* the plot draws each layer by its verdict */
     const mup_coord_result *runs[1] = {&r};
     static const char *const pngs[] = {"coord.png", NULL};
     for (int i = 0; i < N_HOSTILE; i++) {
@@ -166,4 +167,5 @@ Test(plot_hostile, the_coord_plot_runs_nothing_from_its_names) {
         assert_plots(out, pngs);
         assert_nothing_ran(out);
     }
+    free(r.verdict);
 }

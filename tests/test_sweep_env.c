@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "testing.h"
 
 /* 3 trials at widths 16 and 32, a target at 48: 7 runs; steps 20 (fast) or 20000 (about a second a run). */
@@ -82,11 +83,13 @@ Test(sweep_env, a_bad_memory_cap_stops_the_sweep_before_it_starts_with_one_line)
     cr_assert_eq(chdir(test_tmpdir()), 0);
     write_config("fast.json", 20, 1);
     static const char *const caps[] = {"8G ", "abc", "1", "1K"};
-    static const char *const says[] = {"MUP_MAX_MEMORY=8G ", "MUP_MAX_MEMORY=abc", "no proxy run fits",
+    static const char *const says[] = {"MUP_MAX_MEMORY=\"8G \"", "MUP_MAX_MEMORY=\"abc\"", "no proxy run fits",
                                        "no proxy run fits"};
+    /* a value that is not a size is a bad setting (2); a size that nothing fits under, the machine (3) */
+    static const int codes[] = {MUP_EXIT_USAGE, MUP_EXIT_USAGE, MUP_EXIT_ENVIRONMENT, MUP_EXIT_ENVIRONMENT};
     for (int k = 0; k < 4; k++) {
         setenv("MUP_MAX_MEMORY", caps[k], 1);
-        cr_assert_eq(test_wait(start("fast.json", "out", NULL, NULL, "log")), 1, "MUP_MAX_MEMORY=%s", caps[k]);
+        cr_assert_eq(test_wait(start("fast.json", "out", NULL, NULL, "log")), codes[k], "MUP_MAX_MEMORY=%s", caps[k]);
         char *log = test_read_file("log", NULL);
         cr_assert(strstr(log, says[k]) && lines(log) == 1, "MUP_MAX_MEMORY=%s: one line naming it: %s", caps[k], log);
         free(log);
@@ -97,8 +100,8 @@ Test(sweep_env, a_bad_memory_cap_stops_the_sweep_before_it_starts_with_one_line)
 Test(sweep_env, a_run_that_failed_on_its_environment_runs_again) {
     cr_assert_eq(chdir(test_tmpdir()), 0);
     write_config("fast.json", 20, 1);
-    /* the cap admits width 16 (about 60 kB) and refuses 32 (about 130 kB) */
-    setenv("MUP_MAX_MEMORY", "90000", 1);
+    /* the cap admits width 16 (1 442 784 bytes) and refuses 32 (about 1 460 000) */
+    setenv("MUP_MAX_MEMORY", "1450000", 1);
     cr_assert_eq(test_wait(start("fast.json", "out", NULL, NULL, "log")), 0, "%s", test_read_file("log", NULL));
     char *journal = test_read_file("out/journal.jsonl", NULL);
     cr_assert_eq(lines(journal), 1 + 6, "the header and the proxies: %s", journal);
@@ -119,7 +122,7 @@ static void deleted_out(const char *jobs) {
     wait_for_lines("out/journal.jsonl", 2, pid); /* the header and one run */
     cr_assert_eq(rename("out", "moved"), 0);
     time_t t0 = time(NULL);
-    cr_assert_eq(test_wait(pid), 1);
+    cr_assert_eq(test_wait(pid), MUP_EXIT_ENVIRONMENT);
     char *log = test_read_file("log", NULL);
     cr_assert(count(log, "out/journal.jsonl is gone") == 1 && count(log, "error") == 0 &&
                   count(log, "mup-sweep: worker ") == 0,
@@ -141,10 +144,10 @@ Test(sweep_env, a_sweep_of_another_config_cannot_force_its_way_in, .timeout = 12
     write_config("b.json", 20, 2);
     int a = start("a.json", "out", NULL, NULL, "a.log");
     wait_for_lines("out/journal.jsonl", 1, a);
-    cr_assert_eq(test_wait(start("b.json", "out", "--force", NULL, "b.log")), 1);
+    cr_assert_eq(test_wait(start("b.json", "out", "--force", NULL, "b.log")), MUP_EXIT_USAGE);
     char *log = test_read_file("b.log", NULL);
-    cr_assert(strstr(log, "in use by a running sweep of another config") && lines(log) == 2,
-              "the warning that the config changed, then one line refusing: %s", log);
+    cr_assert(strstr(log, "in use by a running sweep of another config") && lines(log) == 3,
+              "the data loading, the warning that the config changed, then one line refusing: %s", log);
     free(log);
     cr_assert_eq(test_wait(a), 0, "%s", test_read_file("a.log", NULL));
     log = test_read_file("a.log", NULL);
