@@ -197,13 +197,13 @@ static void print_outcome(const options *o, const mup_sweep_config *c, const mup
         mup_plan_format(c, v, text, sizeof text);
         free(v);
         printf("mup-sweep: best at width %d: trial %d (%s), %s %.4f\n", c->proxy_widths[t->select_width], t->best,
-               text, mup_objective_name(c->objective), t->score[t->best * t->n_widths + t->select_width]);
+               text, mup_sweep_objective(c), t->score[t->best * t->n_widths + t->select_width]);
     }
     if (c->has_target) {
         const char *status;
         double obj = mup_target_objective(c, l, j, &status);
         if (isfinite(obj))
-            printf("mup-sweep: target width %d: %s %.4f\n", c->target.width, mup_objective_name(c->objective), obj);
+            printf("mup-sweep: target width %d: %s %.4f\n", c->target.width, mup_sweep_objective(c), obj);
         else
             printf("mup-sweep: target width %d: %s\n", c->target.width, status);
     }
@@ -262,8 +262,9 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
     return 0;
 }
 
-/* Sets this process's threads and worker name, and loads the data once: a missing data file stops the
- * sweep here, before its directory or journal exist. */
+/* Sets this process's threads and worker name, and prepares the executor (loads the data once, finds a
+ * program's command): a missing data file or command stops the sweep here, before its directory or
+ * journal exist. */
 static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     S->cores = mup_num_threads() / R->local_size > 0 ? mup_num_threads() / R->local_size : 1;
     S->threads = o->threads ? o->threads : S->cores;
@@ -273,7 +274,7 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     S->check_finite = o->check_finite;
     S->progress.tty = isatty(STDERR_FILENO) && R->size == 1;
     S->progress.own_only = R->size > 1;
-    return mup_run_data_load(&S->data, &S->list->runs[0].spec);
+    return mup_executor_open(&S->x, S->c, o->out, S->list);
 }
 
 static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ranks *R) {
@@ -300,7 +301,7 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
     mup_ranks_finish(R);
     if (code == 0 && lead && !o->report_only && !o->worker)
         code = report(o, c, l, S.j);
-    mup_run_data_free(&S.data);
+    mup_executor_close(&S.x);
     mup_journal_close(S.j);
     return code;
 }

@@ -143,7 +143,7 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "name", c->name);
     cJSON_AddStringToObject(root, "fingerprint", c->fingerprint);
-    cJSON_AddStringToObject(root, "objective", mup_objective_name(c->objective));
+    cJSON_AddStringToObject(root, "objective", mup_sweep_objective(c));
     cJSON_AddStringToObject(root, "selection", "lowest mean objective over seeds at the widest proxy width");
     if (t->best >= 0) {
         cJSON *best = cJSON_AddObjectToObject(root, "best");
