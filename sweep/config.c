@@ -63,7 +63,8 @@ const mup_key *mup_sweep_config_keys(int *n) {
 
 static const char *const top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target", "program", NULL};
 /* a program's objective is any metric name, read by read_program */
-static const char *const program_top_extra[] = {"mup", "search", "proxy_widths", "target", "program", "objective", NULL};
+static const char *const program_top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target",
+                                                "program", "objective", NULL};
 static const char *const search_extra[] = {"space", NULL};
 static const char *const program_extra[] = {"command", "env", NULL};
 

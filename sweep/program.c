@@ -403,7 +403,8 @@ static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, doub
     struct pollfd fds[2] = {{.fd = report, .events = POLLIN}, {.fd = err, .events = POLLIN}};
     char buf[65536];
     while (!w->exited && !w->p.bad) {
-        int wait_ms = POLL_MS;
+        /* once both pipes are closed, the exit is a moment away: look again soon */
+        int wait_ms = fds[0].fd < 0 && fds[1].fd < 0 ? 1 : POLL_MS;
         if (timeout > 0) {
             double left = timeout - (now() - t0);
             if (left <= 0) {

@@ -326,6 +326,26 @@ static void runs_section(FILE *f, const mup_run_list *l, const mup_journal *j) {
     }
 }
 
+/* Searched keys a program run never read (its final report's "read" list leaves them out). */
+static void unread_section(FILE *f, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j) {
+    for (int d = 0; d < c->search.n_dims; d++) {
+        const char *name = c->search.dims[d].key->name;
+        int runs = 0, unread = 0;
+        for (int i = 0; i < l->n; i++) {
+            const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
+            runs += rec != NULL;
+            for (const char *p = rec ? rec->unread : ""; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 2 : 0))
+                if (strncmp(p, name, strlen(name)) == 0 && (p[strlen(name)] == ',' || !p[strlen(name)])) {
+                    unread++;
+                    break;
+                }
+        }
+        if (unread)
+            fprintf(f, "\n**Warning**: the program never read the searched key `%s` (%d of %d runs): it ignores it, "
+                    "or its name in the config is misspelt.\n", name, unread, runs);
+    }
+}
+
 static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
                            const mup_transfer *t) {
     const char *obj = mup_sweep_objective(c);
@@ -412,6 +432,7 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, "\n");
     top_table(f, c, t);
     runs_section(f, l, j);
+    unread_section(f, c, l, j);
     int d = x_dim(c);
     char name[128];
     fprintf(f, "\n## Plots\n\n![µTransfer](lr_transfer.png)\n\n`lr_transfer.png`: the mean %s of each trial "

@@ -22,6 +22,8 @@ for step in range(1, 6):
     if mode == "nan" and step == 3:
         loss = float("nan")
     report.write(json.dumps({"type": "report", "step": step, "metrics": {"loss": loss}}) + "\n")
+    if mode == "nan" and step == 3:
+        sys.exit(1)
 if mode == "crash":
     print("Traceback: something broke", file=sys.stderr)
     sys.exit(3)
