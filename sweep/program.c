@@ -276,24 +276,37 @@ static mup_status write_trial(const trial *t) {
     return MUP_OK;
 }
 
-/* The environment: the sweep's, less any MUP_TRIAL variable, then program.env, then the trial's. */
-static char **make_env(const mup_sweep_config *c, const char *trial_file) {
+static bool env_sets(const mup_sweep_config *c, const char *entry) {
+    size_t len = strcspn(entry, "=") + 1;
+    for (int e = 0; e < c->program.n_env; e++)
+        if (strncmp(entry, c->program.env[e], len) == 0)
+            return true;
+    return false;
+}
+
+/* The environment: the sweep's, then program.env, then the trial's, and the worker's share of the
+ * cores as OMP_NUM_THREADS and MUP_NUM_THREADS unless program.env sets them. */
+static char **make_env(const mup_sweep_config *c, const char *trial_file, int threads) {
+    static const char *const thread_vars[] = {"OMP_NUM_THREADS=", "MUP_NUM_THREADS="};
     int n = 0;
     while (environ[n])
         n++;
-    char **env = mup_xcalloc((size_t)(n + c->program.n_env + 3), sizeof *env);
+    char **env = mup_xcalloc((size_t)(n + c->program.n_env + 5), sizeof *env);
     int k = 0;
     for (int i = 0; i < n; i++) {
-        bool replaced = strncmp(environ[i], "MUP_TRIAL", 9) == 0;
-        for (int e = 0; e < c->program.n_env && !replaced; e++) {
-            size_t len = strcspn(c->program.env[e], "=") + 1;
-            replaced = strncmp(environ[i], c->program.env[e], len) == 0;
-        }
+        bool replaced = strncmp(environ[i], "MUP_TRIAL", 9) == 0 || env_sets(c, environ[i]);
+        for (int v = 0; v < 2; v++)
+            replaced |= strncmp(environ[i], thread_vars[v], strlen(thread_vars[v])) == 0;
         if (!replaced)
             env[k++] = mup_xstrdup(environ[i]);
     }
     for (int e = 0; e < c->program.n_env; e++)
         env[k++] = mup_xstrdup(c->program.env[e]);
+    for (int v = 0; v < 2; v++)
+        if (!env_sets(c, thread_vars[v])) {
+            env[k] = mup_xmalloc(32);
+            snprintf(env[k++], 32, "%s%d", thread_vars[v], threads);
+        }
     size_t len = strlen(trial_file) + 16;
     env[k] = mup_xmalloc(len);
     snprintf(env[k++], len, "MUP_TRIAL=%s", trial_file);
@@ -523,7 +536,7 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         argv[0] = mup_xstrdup(c->program.argv[0]);
         for (int a = 1; a < c->program.argc; a++)
             argv[a] = substitute(&t, c->program.argv[a]);
-        char **env = make_env(c, trial_file);
+        char **env = make_env(c, trial_file, ctx->threads);
         struct sigaction on = {.sa_handler = on_signal}, old[3];
         sigemptyset(&on.sa_mask);
         for (int k = 0; k < 3; k++)

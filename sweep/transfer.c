@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "plot.h"
@@ -91,6 +92,22 @@ static cJSON *trial_params(const mup_sweep_config *c, int trial) {
     return o;
 }
 
+/* What the user feeds back: the target's whole run spec (its transferred values included), and the
+ * trained models the target runs kept in DIR/runs/<id>/. */
+static void add_target_outputs(cJSON *o, const char *dir, const mup_sweep_config *c, const mup_run_list *l) {
+    if (l->n == l->n_proxy || !l->runs[l->n_proxy].has_spec)
+        return;
+    cJSON_AddItemToObject(o, "spec", mup_run_spec_json(c, &l->runs[l->n_proxy].spec));
+    cJSON *kept = cJSON_AddArrayToObject(o, "checkpoints");
+    for (int i = l->n_proxy; i < l->n; i++) {
+        char rel[MUP_RUN_ID_MAX + 32], path[4200];
+        snprintf(rel, sizeof rel, "runs/%s/%s", l->runs[i].id, c->kind == MUP_RUN_PROGRAM ? "checkpoint" : "checkpoint.h5");
+        snprintf(path, sizeof path, "%.4000s/%s", dir, rel);
+        if (access(path, F_OK) == 0)
+            cJSON_AddItemToArray(kept, cJSON_CreateString(rel));
+    }
+}
+
 static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial) {
     if (!c->has_target)
         return cJSON_CreateNull();
@@ -166,6 +183,8 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     }
     bool chosen = l->n > l->n_proxy && l->runs[l->n_proxy].has_spec;
     cJSON_AddItemToObject(root, "target", target_json(c, l, j, chosen ? l->runs[l->n_proxy].trial : t->best));
+    if (c->has_target)
+        add_target_outputs(cJSON_GetObjectItemCaseSensitive(root, "target"), dir, c, l);
     add_counts(root, l, j);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
