@@ -25,6 +25,7 @@
 #include "runs.h"
 #include "sampler.h"
 #include "transfer.h"
+#include "warnings.h"
 #include "worker.h"
 
 typedef struct {
@@ -207,6 +208,10 @@ static void print_outcome(const options *o, const mup_sweep_config *c, const mup
         else
             printf("mup-sweep: target width %d: %s\n", c->target.width, status);
     }
+    mup_transfer_warnings warn;
+    mup_transfer_warn(c, t, &warn);
+    for (int i = 0; i < warn.n; i++)
+        fprintf(stderr, "mup-sweep: warning: %s\n", warn.text[i]);
     printf("mup-sweep: report: %s/report.md\n", o->out);
 }
 

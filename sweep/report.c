@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "plot.h"
 #include "sampler.h"
+#include "warnings.h"
 
 #define TOP_TRIALS 10
 
@@ -350,6 +351,10 @@ static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_lis
                            const mup_transfer *t) {
     const char *obj = mup_sweep_objective(c);
     fprintf(f, "## Result\n\n");
+    mup_transfer_warnings warn;
+    mup_transfer_warn(c, t, &warn);
+    for (int i = 0; i < warn.n; i++)
+        fprintf(f, "**Warning**: %s.\n\n", warn.text[i]);
     if (t->best < 0) {
         fprintf(f, "No trial completed every seed at width %d: nothing to transfer.\n\n",
                 c->proxy_widths[t->select_width]);

@@ -196,6 +196,34 @@ Test(program, a_python_trainer_is_swept_and_transferred_and_its_target_kept) {
     journal_free(&j);
 }
 
+Test(program, warnings_name_an_edge_optimum_a_moving_optimum_and_a_narrow_target) {
+    const char *dir = test_path("drift");
+    const char *cfg = bowl_config("drift.json", "drift", "",
+                                  "\"lr\": {\"dist\": \"log2uniform\", \"low\": -10, \"high\": -2, \"grid\": 5}", true);
+    /* a target narrower than the proxies */
+    char *text = slurp(cfg), *at = strstr(text, "\"width\": 64");
+    cr_assert(at);
+    memcpy(at, "\"width\":  8", 11);
+    FILE *f = fopen(cfg, "w");
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    char *err;
+    cr_assert_eq(sweep("", cfg, dir, "", &err), 0, "%s", err);
+    char path[800];
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *report = slurp(path);
+    const char *expect[] = {"the target (width 8) is narrower than the widest proxy (32)",
+                            "lr = 0.25 is on the upper edge of its searched range",
+                            "lr: width 16's optimum (0.015625) is 2.0 search steps from width 32's (0.25)"};
+    for (int i = 0; i < 3; i++) {
+        cr_assert(strstr(report, expect[i]), "report.md lacks \"%s\":\n%s", expect[i], report);
+        cr_assert(strstr(err, expect[i]), "stderr lacks \"%s\":\n%s", expect[i], err);
+    }
+    free(report);
+    free(err);
+}
+
 Test(program, two_forked_workers_give_the_results_of_one) {
     const char *cfg = bowl_config("bowl.json", "", "", NULL, false);
     const char *one = test_path("one"), *two = test_path("two");

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A trainer of the trial protocol in Python's standard library: a noisy bowl in log2(lr) whose minimum
 sits at lr = 2^-6 at every width (docs/trial-protocol.md). BOWL_MODE makes it misbehave for the tests:
-crash, hang, garbage, noobj, nan, fork (leaves a child that outlives it), slow."""
+crash, hang, garbage, noobj, nan, fork (leaves a child that outlives it), slow, drift (the optimum moves
+by 2^4 per doubling of the width: no µTransfer)."""
 import json, math, os, random, sys, time
 
 trial = json.load(open(os.environ["MUP_TRIAL"])) if "MUP_TRIAL" in os.environ else {"params": {}, "width": 64, "seed": 0}
@@ -17,7 +18,8 @@ if len(sys.argv) > 1 and sys.argv[1] != "--lr=" + repr(lr):
 rng = random.Random(trial["seed"])
 loss = 0.0
 for step in range(1, 6):
-    loss = (math.log2(lr) + 6) ** 2 / 4 + 1.0 + 8.0 / width + 0.01 * rng.random() + 0.001 * (mult - 1) ** 2
+    center = 6 - (4 * math.log2(width / 16) if mode == "drift" else 0)
+    loss = (math.log2(lr) + center) ** 2 / 4 + 1.0 + 8.0 / width + 0.01 * rng.random() + 0.001 * (mult - 1) ** 2
     loss *= 1 + 1.0 / step
     if mode == "nan" and step == 3:
         loss = float("nan")
