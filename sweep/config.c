@@ -271,6 +271,14 @@ static mup_status read_program(mup_sweep_config *c, const cJSON *root) {
     return MUP_OK;
 }
 
+/* A program config's command, and its widths as a built-in run would have them checked (two widths). */
+static mup_status program_check(const mup_sweep_config *c) {
+    mup_run_spec spec = c->base;
+    spec.width = spec.mup.base_width;
+    mup_status s = mup_run_spec_check(&spec);
+    return s ? s : mup_program_check_args(c);
+}
+
 static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
     mup_keys_set_defaults(config_keys, N_CONFIG_KEYS, c);
     mup_run_spec_defaults(&c->base);
@@ -294,7 +302,7 @@ static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
     if (!s)
         s = read_target(c, cJSON_GetObjectItemCaseSensitive(root, "target"));
     if (!s && c->kind == MUP_RUN_PROGRAM)
-        s = mup_program_check_args(c);
+        s = program_check(c);
     else if (!s)
         s = check_runs(c);
     return s;

@@ -409,6 +409,17 @@ typedef struct {
     double seconds;
 } watch;
 
+/* Bytes read from the report channel (k 0) or stderr (k 1). */
+static void take(watch *w, int k, const char *buf, size_t got, FILE *err_log) {
+    if (k == 0) {
+        mup_protocol_feed(&w->p, buf, got);
+        return;
+    }
+    tail_add(&w->err, buf, got);
+    if (err_log)
+        fwrite(buf, 1, got, err_log);
+}
+
 /* Reads the program's report channel and stderr until it exits, times out or writes a bad line; then
  * ends its process group. */
 static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, double timeout) {
@@ -433,13 +444,7 @@ static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, doub
             if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             bool open_still = drain(fds[k].fd, buf, sizeof buf, &got);
-            if (k == 0)
-                mup_protocol_feed(&w->p, buf, got);
-            else {
-                tail_add(&w->err, buf, got);
-                if (err_log)
-                    fwrite(buf, 1, got, err_log);
-            }
+            take(w, k, buf, got, err_log);
             if (!open_still)
                 fds[k].fd = -1;
         }
@@ -451,15 +456,8 @@ static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, doub
         waitpid(pid, &w->status, 0);
     for (int k = 0; k < 2; k++) {
         size_t got;
-        while (fds[k].fd >= 0 && !w->p.bad && drain(fds[k].fd, buf, sizeof buf, &got) && got > 0) {
-            if (k == 0)
-                mup_protocol_feed(&w->p, buf, got);
-            else {
-                tail_add(&w->err, buf, got);
-                if (err_log)
-                    fwrite(buf, 1, got, err_log);
-            }
-        }
+        while (fds[k].fd >= 0 && !w->p.bad && drain(fds[k].fd, buf, sizeof buf, &got) && got > 0)
+            take(w, k, buf, got, err_log);
     }
     w->seconds = now() - t0;
 }

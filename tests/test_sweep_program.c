@@ -25,41 +25,42 @@ static const char *env(const char *name) {
     return v;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+/* The file, or "" while it does not exist. */
+static char *slurp(const char *path) { return access(path, F_OK) == 0 ? test_read_file(path, NULL) : strdup(""); }
+
+/* Writes a config file; its path is good for the next seven test_path calls. */
+static const char *config_text(const char *name, const char *text) {
+    const char *file = test_path(name);
+    FILE *f = fopen(file, "w");
+    fputs(text, f);
     fclose(f);
-    return s;
+    return file;
 }
 
-/* A bowl sweep: lr on 3 grid points 2^-10, 2^-6, 2^-2 at widths 16 and 32, then width 64 (7 runs). mode is
- * BOWL_MODE; extra is more JSON members of the program section, search is the search.space. */
-static const char *bowl_config(const char *name, const char *mode, const char *extra, const char *space,
-                               bool target) {
-    static char path[4][600];
-    static int next;
-    char *file = path[next++ % 4];
-    snprintf(file, sizeof path[0], "%s", test_path(name));
-    FILE *f = fopen(file, "w");
-    cr_assert(f);
-    fprintf(f,
+/* A bowl sweep: by default lr on 3 grid points 2^-10, 2^-6, 2^-2 at widths 16 and 32, then width 64
+ * (7 runs). mode is BOWL_MODE; extra is more JSON members of the program section, space the
+ * search.space, widths the proxy widths, target the target's width (0: none). */
+static const char *bowl_sweep(const char *name, const char *mode, const char *extra, const char *space,
+                              const char *widths, int target) {
+    char text[4096], tail[64] = "";
+    if (target)
+        snprintf(tail, sizeof tail, ", \"target\": {\"width\": %d}", target);
+    snprintf(text, sizeof text,
             "{\"name\": \"bowl\", \"objective\": \"loss\",\n"
             " \"program\": {\"command\": [\"%s/tests/programs/bowl.py\", \"--lr={lr}\"],"
             " \"env\": {\"BOWL_MODE\": \"%s\"}%s%s},\n"
             " \"mup\": {\"base_width\": 16, \"delta_width\": 32},\n"
             " \"search\": {\"sampler\": \"grid\", \"space\": {%s}},\n"
-            " \"proxy_widths\": [16, 32]%s}\n",
+            " \"proxy_widths\": %s%s}\n",
             env("MUP_SOURCE_DIR"), mode, *extra ? ", " : "", extra,
-            space ? space : "\"lr\": {\"dist\": \"log2uniform\", \"low\": -10, \"high\": -2, \"grid\": 3}",
-            target ? ", \"target\": {\"width\": 64}" : "");
-    fclose(f);
-    return file;
+            space ? space : "\"lr\": {\"dist\": \"log2uniform\", \"low\": -10, \"high\": -2, \"grid\": 3}", widths,
+            tail);
+    return config_text(name, text);
+}
+
+static const char *bowl_config(const char *name, const char *mode, const char *extra, const char *space,
+                               bool target) {
+    return bowl_sweep(name, mode, extra, space, "[16, 32]", target ? 64 : 0);
 }
 
 #define BOWL_RUNS 7
@@ -90,29 +91,41 @@ typedef struct {
     int n;
 } journal;
 
+/* text (freed) parsed; what names it when it does not parse. */
+static cJSON *parsed(char *text, const char *what) {
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    cr_assert(o, "%s does not parse", what);
+    return o;
+}
+
+/* The journal read as one JSON list (its lines joined by commas): these sweeps tear no line. */
 static void read_journal(const char *dir, journal *j) {
     memset(j, 0, sizeof *j);
     char path[700];
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
-    char *text = slurp(path), *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        cJSON *o = cJSON_Parse(line);
-        if (!o || strcmp(cJSON_GetObjectItem(o, "type")->valuestring, "run") != 0) {
-            cJSON_Delete(o);
+    char *text = slurp(path);
+    size_t n = strlen(text);
+    char *list = malloc(n + 3);
+    list[0] = '[';
+    for (size_t i = 0; i < n; i++)
+        list[i + 1] = text[i] == '\n' && i + 1 < n ? ',' : text[i];
+    snprintf(list + n + 1, 2, "]");
+    free(text);
+    cJSON *all = parsed(list, path);
+    for (cJSON *o = all->child; o; o = o->next) {
+        if (strcmp(cJSON_GetObjectItem(o, "type")->valuestring, "run") != 0)
             continue;
-        }
         const char *id = cJSON_GetObjectItem(o, "id")->valuestring;
         int k = 0;
         while (k < j->n && strcmp(cJSON_GetObjectItem(j->rec[k], "id")->valuestring, id) != 0)
             k++;
         cr_assert_lt(k, 64);
         if (k == j->n)
-            j->rec[j->n++] = o;
-        else
-            cJSON_Delete(o);
+            j->rec[j->n++] = cJSON_Duplicate(o, true);
         j->count[k]++;
     }
-    free(text);
+    cJSON_Delete(all);
 }
 
 static void journal_free(journal *j) {
@@ -140,14 +153,25 @@ static void assert_each_once(const journal *j, int runs) {
         cr_assert_eq(j->count[k], 1, "run %s journaled %d times", str(j->rec[k], "id"), j->count[k]);
 }
 
+/* Both sweeps journaled each run once with the same objective. */
+static void assert_same_runs(const char *one, const char *two, int runs) {
+    journal a, b;
+    read_journal(one, &a);
+    read_journal(two, &b);
+    assert_each_once(&b, runs);
+    for (int k = 0; k < a.n; k++) {
+        const cJSON *ra = a.rec[k], *rb = record(&b, str(ra, "id"));
+        cr_assert_eq(cJSON_GetObjectItem(ra, "objective")->valuedouble,
+                     cJSON_GetObjectItem(rb, "objective")->valuedouble, "run %s", str(ra, "id"));
+    }
+    journal_free(&a);
+    journal_free(&b);
+}
+
 static cJSON *summary(const char *dir) {
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    char *text = slurp(path);
-    cJSON *s = cJSON_Parse(text);
-    free(text);
-    cr_assert(s, "%s does not parse", path);
-    return s;
+    return parsed(slurp(path), path);
 }
 
 Test(program, a_python_trainer_is_swept_and_transferred_and_its_target_kept) {
@@ -198,16 +222,10 @@ Test(program, a_python_trainer_is_swept_and_transferred_and_its_target_kept) {
 
 Test(program, warnings_name_an_edge_optimum_a_moving_optimum_and_a_narrow_target) {
     const char *dir = test_path("drift");
-    const char *cfg = bowl_config("drift.json", "drift", "",
-                                  "\"lr\": {\"dist\": \"log2uniform\", \"low\": -10, \"high\": -2, \"grid\": 5}", true);
     /* a target narrower than the proxies */
-    char *text = slurp(cfg), *at = strstr(text, "\"width\": 64");
-    cr_assert(at);
-    memcpy(at, "\"width\":  8", 11);
-    FILE *f = fopen(cfg, "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
+    const char *cfg = bowl_sweep("drift.json", "drift", "",
+                                 "\"lr\": {\"dist\": \"log2uniform\", \"low\": -10, \"high\": -2, \"grid\": 5}",
+                                 "[16, 32]", 8);
     char *err;
     cr_assert_eq(sweep("", cfg, dir, "", &err), 0, "%s", err);
     char path[800];
@@ -229,17 +247,7 @@ Test(program, two_forked_workers_give_the_results_of_one) {
     const char *one = test_path("one"), *two = test_path("two");
     cr_assert_eq(sweep("", cfg, one, "", NULL), 0);
     cr_assert_eq(sweep("", cfg, two, "--jobs 2", NULL), 0);
-    journal a, b;
-    read_journal(one, &a);
-    read_journal(two, &b);
-    assert_each_once(&b, BOWL_RUNS - 1);
-    for (int k = 0; k < a.n; k++) {
-        const cJSON *ra = a.rec[k], *rb = record(&b, str(ra, "id"));
-        cr_assert_eq(cJSON_GetObjectItem(ra, "objective")->valuedouble,
-                     cJSON_GetObjectItem(rb, "objective")->valuedouble, "run %s", str(ra, "id"));
-    }
-    journal_free(&a);
-    journal_free(&b);
+    assert_same_runs(one, two, BOWL_RUNS - 1);
 }
 
 static int count_runs(const char *dir) {
@@ -280,17 +288,8 @@ Test(program, kill_9_of_the_sweep_then_resume_runs_every_run_once) {
 static cJSON *one_run(const char *mode, const char *extra, char **err) {
     char name[64];
     snprintf(name, sizeof name, "%s.json", *mode ? mode : "plain");
-    const char *cfg = bowl_config(name, mode, extra, "\"lr\": {\"dist\": \"choice\", \"values\": [0.015625]}", false);
+    const char *cfg = bowl_sweep(name, mode, extra, "\"lr\": {\"dist\": \"choice\", \"values\": [0.015625]}", "[16]", 0);
     const char *dir = test_path(*mode ? mode : "plain");
-    /* one width only: replace the proxies */
-    char *text = slurp(cfg);
-    char *at = strstr(text, "[16, 32]");
-    cr_assert(at);
-    memcpy(at, "[16]    ", 8);
-    FILE *f = fopen(cfg, "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
     int rc = sweep("", cfg, dir, "", err);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, err ? *err : "");
     journal j;
@@ -377,13 +376,6 @@ static void assert_refused(const char *cfg, const char *dir, const char *needle)
     free(err);
 }
 
-static const char *config_text(const char *name, const char *text) {
-    const char *file = test_path(name);
-    FILE *f = fopen(file, "w");
-    fputs(text, f);
-    fclose(f);
-    return file;
-}
 
 Test(program, a_missing_or_unusable_command_and_hostile_names_are_refused_before_any_run) {
     static const char *head = "{\"objective\": \"loss\", \"search\": {\"sampler\": \"grid\", \"space\": {%s}},"
@@ -447,28 +439,26 @@ Test(program, the_c_example_is_swept_through_the_trial_api_and_keeps_its_target)
     cr_assert(memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0, "the checkpoint is not HDF5");
 }
 
-Test(program, two_mpi_ranks_give_the_results_of_one) {
+Test(program, two_mpi_ranks_share_the_runs) {
     if (system("command -v mpirun > /dev/null") != 0)
         cr_skip("mpirun is not installed");
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "'%s' --help | grep -q 'MPI: built in'", env("MUP_SWEEP_BIN"));
     if (system(cmd) != 0)
         cr_skip("mup-sweep is built without MPI");
-    const char *cfg = bowl_config("bowl.json", "", "", NULL, true);
-    const char *one = test_path("one"), *two = test_path("two");
-    cr_assert_eq(sweep("", cfg, one, "", NULL), 0);
+    const char *cfg = bowl_config("bowl.json", "", "", NULL, true), *dir = test_path("ranks");
     /* Open MPI's own allocations outlive MPI_Finalize: no leak report for them */
-    cr_assert_eq(sweep("ASAN_OPTIONS=detect_leaks=0 mpirun -n 2 --oversubscribe --allow-run-as-root", cfg, two, "", NULL), 0);
-    journal a, b;
-    read_journal(one, &a);
-    read_journal(two, &b);
-    assert_each_once(&b, BOWL_RUNS);
-    for (int k = 0; k < a.n; k++) {
-        const cJSON *rb = record(&b, str(a.rec[k], "id"));
-        cr_assert_eq(cJSON_GetObjectItem(a.rec[k], "objective")->valuedouble,
-                     cJSON_GetObjectItem(rb, "objective")->valuedouble);
-        cr_assert(strstr(str(rb, "worker"), " rank "), "run %s by %s", str(rb, "id"), str(rb, "worker"));
+    cr_assert_eq(sweep("ASAN_OPTIONS=detect_leaks=0 mpirun -n 2 --oversubscribe --allow-run-as-root", cfg, dir, "", NULL), 0);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, BOWL_RUNS);
+    for (int k = 0; k < j.n; k++) {
+        cr_assert_str_eq(str(j.rec[k], "status"), "complete", "%s", str(j.rec[k], "message"));
+        cr_assert(strstr(str(j.rec[k], "worker"), " rank "), "run %s by %s", str(j.rec[k], "id"), str(j.rec[k], "worker"));
     }
-    journal_free(&a);
-    journal_free(&b);
+    journal_free(&j);
+    cJSON *s = summary(dir);
+    const cJSON *target = cJSON_GetObjectItem(s, "target");
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(target, "params"), "lr")->valuedouble, 0x1p-6);
+    cJSON_Delete(s);
 }

@@ -35,19 +35,19 @@ static bool safe_name(const char *s) {
     return n > 0;
 }
 
+/* The trial file, whole: a small regular file the sweep wrote and renamed into place. */
 static char *read_text(const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0, got;
-    char *text = mup_xmalloc(cap);
-    while ((got = fread(text + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap)
-            text = mup_xrealloc(text, cap *= 2);
+    long n = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    char *text = n >= 0 && n < (1L << 24) && fseek(f, 0, SEEK_SET) == 0 ? mup_xmalloc((size_t)n + 1) : NULL;
+    if (text && fread(text, 1, (size_t)n, f) != (size_t)n) {
+        free(text);
+        text = NULL;
     }
-    text[len] = '\0';
-    fclose(f);
+    if (text)
+        text[n] = '\0';
+    if (f)
+        fclose(f);
     return text;
 }
 
