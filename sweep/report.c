@@ -434,6 +434,10 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, ". The setting with the lowest mean over seeds at the widest proxy width (%d) is transferred.\n\n",
             c->proxy_widths[sel]);
     result_section(f, c, l, j, t);
+    char rel[MUP_RUN_ID_MAX + 32];
+    for (int i = l->n_proxy; i < l->n; i++)
+        if (l->runs[i].has_spec && mup_target_checkpoint(dir, c, &l->runs[i], rel, sizeof rel))
+            fprintf(f, "The trained target %s: [%s](%s).\n\n", l->runs[i].id, rel, rel);
     fprintf(f, "\n");
     top_table(f, c, t);
     runs_section(f, l, j);

@@ -99,13 +99,17 @@ static void add_target_outputs(cJSON *o, const char *dir, const mup_sweep_config
         return;
     cJSON_AddItemToObject(o, "spec", mup_run_spec_json(c, &l->runs[l->n_proxy].spec));
     cJSON *kept = cJSON_AddArrayToObject(o, "checkpoints");
-    for (int i = l->n_proxy; i < l->n; i++) {
-        char rel[MUP_RUN_ID_MAX + 32], path[4200];
-        snprintf(rel, sizeof rel, "runs/%s/%s", l->runs[i].id, c->kind == MUP_RUN_PROGRAM ? "checkpoint" : "checkpoint.h5");
-        snprintf(path, sizeof path, "%.4000s/%s", dir, rel);
-        if (access(path, F_OK) == 0)
+    char rel[MUP_RUN_ID_MAX + 32];
+    for (int i = l->n_proxy; i < l->n; i++)
+        if (mup_target_checkpoint(dir, c, &l->runs[i], rel, sizeof rel))
             cJSON_AddItemToArray(kept, cJSON_CreateString(rel));
-    }
+}
+
+bool mup_target_checkpoint(const char *dir, const mup_sweep_config *c, const mup_sweep_run *run, char *rel, size_t n) {
+    char path[4200];
+    snprintf(rel, n, "runs/%s/%s", run->id, c->kind == MUP_RUN_PROGRAM ? "checkpoint" : "checkpoint.h5");
+    snprintf(path, sizeof path, "%.4000s/%s", dir, rel);
+    return access(path, F_OK) == 0;
 }
 
 static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial) {

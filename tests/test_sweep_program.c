@@ -201,6 +201,8 @@ Test(program, a_python_trainer_is_swept_and_transferred_and_its_target_kept) {
                      "the optimum moved at width %d", cJSON_GetObjectItem(w, "width")->valueint);
     const cJSON *target = cJSON_GetObjectItem(s, "target");
     cr_assert_str_eq(str(target, "status"), "complete");
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(target, "checkpoints"), 0)->valuestring,
+                     "runs/target-w64-s0/checkpoint");
     cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(target, "params"), "lr")->valuedouble, 0x1p-6);
     cJSON_Delete(s);
     /* the target's checkpoint is where its trial said, and proxies got none */
@@ -216,6 +218,8 @@ Test(program, a_python_trainer_is_swept_and_transferred_and_its_target_kept) {
     snprintf(path, sizeof path, "%s/report.md", dir);
     char *report = slurp(path);
     cr_assert(strstr(report, "`typo_key`"), "the report does not flag the unread key:\n%s", report);
+    cr_assert(strstr(report, "[runs/target-w64-s0/checkpoint](runs/target-w64-s0/checkpoint)"),
+              "the report does not link the trained target:\n%s", report);
     free(report);
     journal_free(&j);
 }
@@ -437,6 +441,32 @@ Test(program, the_c_example_is_swept_through_the_trial_api_and_keeps_its_target)
     cr_assert_eq(fread(magic, 1, 8, f), 8);
     fclose(f);
     cr_assert(memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0, "the checkpoint is not HDF5");
+}
+
+Test(program, a_built_in_target_keeps_its_trained_model_and_the_summary_its_spec) {
+    const char *cfg = config_text("builtin.json",
+        "{\"name\": \"tiny\", \"model\": {\"arch\": \"mlp\", \"depth\": 2},"
+        " \"data\": {\"dataset\": \"synthetic\", \"train_size\": 500, \"val_size\": 100, \"synthetic_dim\": 12},"
+        " \"mup\": {\"base_width\": 16, \"delta_width\": 32},"
+        " \"train\": {\"steps\": 10, \"batch_size\": 32, \"eval_every\": 10, \"eval_batches\": 2},"
+        " \"search\": {\"sampler\": \"grid\", \"space\": {\"lr\": {\"dist\": \"choice\", \"values\": [0.01, 0.001]}}},"
+        " \"proxy_widths\": [16], \"target\": {\"width\": 32}}");
+    const char *dir = test_path("builtin");
+    cr_assert_eq(sweep("", cfg, dir, "", NULL), 0);
+    char path[800];
+    snprintf(path, sizeof path, "%s/runs/target-w32-s0/checkpoint.h5", dir);
+    char *ckpt = slurp(path);
+    cr_assert(memcmp(ckpt, "\x89HDF\r\n\x1a\n", 8) == 0, "no HDF5 checkpoint at %s", path);
+    free(ckpt);
+    cJSON *s = summary(dir);
+    const cJSON *target = cJSON_GetObjectItem(s, "target");
+    const cJSON *spec = cJSON_GetObjectItem(target, "spec");
+    cr_assert_eq(cJSON_GetObjectItem(spec, "width")->valueint, 32);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "train"), "lr")->valuedouble,
+                 cJSON_GetObjectItem(cJSON_GetObjectItem(target, "params"), "train.lr")->valuedouble);
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(target, "checkpoints"), 0)->valuestring,
+                     "runs/target-w32-s0/checkpoint.h5");
+    cJSON_Delete(s);
 }
 
 Test(program, two_mpi_ranks_share_the_runs) {
