@@ -1,10 +1,8 @@
 /* The executor interface, and its built-in implementation: the recipe of recipe.c, unchanged. */
 #include "executor.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static mup_status builtin_prepare(mup_executor *x, const mup_run_list *l) {
     return mup_run_data_load(&x->data, &l->runs[0].spec);
@@ -14,41 +12,10 @@ static double builtin_cost(const mup_executor *x, const mup_sweep_run *run) {
     return run->has_spec ? mup_run_step_flops(&run->spec, &x->data) * run->spec.train.steps : 0.0;
 }
 
-/* A target run keeps its trained model: DIR/runs/<id>/checkpoint.h5 (HDF5 with the base shapes, and
- * the run's spec with its transferred values as the config). NULL when the directory cannot be made:
- * the run trains all the same. */
-static char *target_checkpoint(const mup_executor *x, const mup_sweep_run *run, char **config) {
-    size_t n = strlen(x->dir) + MUP_RUN_ID_MAX + 32;
-    char *path = malloc(n);
-    snprintf(path, n, "%s/runs", x->dir);
-    if (!path || (mkdir(path, 0777) != 0 && errno != EEXIST)) {
-        free(path);
-        return NULL;
-    }
-    snprintf(path, n, "%s/runs/%s", x->dir, run->id);
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-        free(path);
-        return NULL;
-    }
-    snprintf(path, n, "%s/runs/%s/checkpoint.h5", x->dir, run->id);
-    cJSON *spec = mup_run_spec_json(x->c, &run->spec);
-    *config = cJSON_PrintUnformatted(spec);
-    cJSON_Delete(spec);
-    return path;
-}
-
 static char *builtin_run(mup_executor *x, const mup_sweep_run *run, const mup_run_context *ctx) {
     mup_train_result r;
     mup_train_opts opts = {.label = run->id, .check_finite = ctx->check_finite, .progress = ctx->progress_bar};
-    char *config = NULL, *checkpoint = run->phase == MUP_PHASE_TARGET ? target_checkpoint(x, run, &config) : NULL;
-    if (checkpoint) {
-        opts.checkpoint_path = checkpoint;
-        opts.checkpoint_every = run->spec.train.steps;
-        opts.config_json = config;
-    }
     mup_status st = mup_run_train(&run->spec, &x->data, &opts, &r);
-    free(checkpoint);
-    cJSON_free(config);
     mup_run_outcome o = {
         .status = st == MUP_OK ? MUP_RUN_COMPLETE : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
         .message = st == MUP_OK ? "" : r.message[0] ? r.message : mup_error_message(),

@@ -443,7 +443,7 @@ Test(program, the_c_example_is_swept_through_the_trial_api_and_keeps_its_target)
     cr_assert(memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0, "the checkpoint is not HDF5");
 }
 
-Test(program, a_built_in_target_keeps_its_trained_model_and_the_summary_its_spec) {
+Test(program, the_summary_gives_a_built_in_target_spec_to_feed_back) {
     const char *cfg = config_text("builtin.json",
         "{\"name\": \"tiny\", \"model\": {\"arch\": \"mlp\", \"depth\": 2},"
         " \"data\": {\"dataset\": \"synthetic\", \"train_size\": 500, \"val_size\": 100, \"synthetic_dim\": 12},"
@@ -453,19 +453,13 @@ Test(program, a_built_in_target_keeps_its_trained_model_and_the_summary_its_spec
         " \"proxy_widths\": [16], \"target\": {\"width\": 32}}");
     const char *dir = test_path("builtin");
     cr_assert_eq(sweep("", cfg, dir, "", NULL), 0);
-    char path[800];
-    snprintf(path, sizeof path, "%s/runs/target-w32-s0/checkpoint.h5", dir);
-    char *ckpt = slurp(path);
-    cr_assert(memcmp(ckpt, "\x89HDF\r\n\x1a\n", 8) == 0, "no HDF5 checkpoint at %s", path);
-    free(ckpt);
     cJSON *s = summary(dir);
     const cJSON *target = cJSON_GetObjectItem(s, "target");
     const cJSON *spec = cJSON_GetObjectItem(target, "spec");
     cr_assert_eq(cJSON_GetObjectItem(spec, "width")->valueint, 32);
     cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "train"), "lr")->valuedouble,
                  cJSON_GetObjectItem(cJSON_GetObjectItem(target, "params"), "train.lr")->valuedouble);
-    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(target, "checkpoints"), 0)->valuestring,
-                     "runs/target-w32-s0/checkpoint.h5");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(target, "checkpoints")), 0);
     cJSON_Delete(s);
 }
 
