@@ -1,6 +1,11 @@
 /* µP on an architecture of your own: a residual MLP with LayerNorm, on a synthetic classification task.
  *
  *   build/examples/custom_model [width] [steps] [lr]
+ *   build/sweep/mup-sweep examples/configs/custom-model.json --out out/custom   (the same program, swept)
+ *
+ * Run by hand it trains once with the arguments' values. Run by mup-sweep it reads its width, base and
+ * delta widths, seed and searched values from its trial (mup/trial.h) and reports its metrics back; the
+ * arguments are then only defaults. A target run keeps its trained model at the trial's checkpoint.
  *
  * If you know PyTorch's `mup` package, here is the correspondence:
  *   nn.Module with nn.Linear/nn.LayerNorm   a struct of modules (mup_linear, mup_layernorm_layer)
@@ -40,8 +45,14 @@ typedef struct {
  * Names must be identical at every width: mup_set_base_shapes matches parameters by name. */
 /* Called for each of the three builds (mup_build_with_base_shapes). Only the target's module handles
  * are kept; the base's and delta's go to a scratch copy (modules own no memory). */
-static mup_status resmlp_build(mup_model *M, int width, void *net) {
-    resmlp scratch, *m = mup_model_is_shapes_only(M) ? &scratch : net;
+typedef struct {
+    resmlp *net;
+    float output_mult;
+} build_ctx;
+
+static mup_status resmlp_build(mup_model *M, int width, void *ctx) {
+    const build_ctx *b = ctx;
+    resmlp scratch, *m = mup_model_is_shapes_only(M) ? &scratch : b->net;
     mup_linear_init(&m->in, M, "in", D_IN, width, MUP_BIAS);
     for (int i = 0; i < DEPTH; i++) {
         mup_model_push_scope(M, "blocks.%d", i);    /* parameters "blocks.0.ln.weight", ... */
@@ -52,7 +63,8 @@ static mup_status resmlp_build(mup_model *M, int width, void *net) {
     mup_layernorm_init(&m->lnf, M, "lnf", width, 0.0f);
     /* zero_init: the readout weight starts at 0 (µP's advice), so the first logits are the bias
      * alone and the first loss is the same at every width */
-    mup_readout_init(&m->out, M, "readout", width, N_CLASSES, (mup_readout_opts){.zero_init = true});
+    mup_readout_init(&m->out, M, "readout", width, N_CLASSES,
+                     (mup_readout_opts){.output_mult = b->output_mult, .zero_init = true});
     return MUP_OK;
 }
 
@@ -68,11 +80,20 @@ static mup_tensor *resmlp_forward(mup_graph *g, const void *net, mup_tensor *x) 
 }
 
 int main(int argc, char **argv) {
-    int width = argc > 1 ? atoi(argv[1]) : 256;
-    int steps = argc > 2 ? atoi(argv[2]) : 400;
-    float lr = argc > 3 ? (float)atof(argv[3]) : 0.003f;
-    if (width <= 0 || steps <= 0 || !(lr > 0)) {
+    mup_trial *T;
+    if (mup_trial_open(&T) != MUP_OK) {
+        fprintf(stderr, "custom_model: %s\n", mup_error_message());
+        return 1;
+    }
+    int width = mup_trial_width(T, argc > 1 ? atoi(argv[1]) : 256);
+    int steps = mup_trial_int(T, "steps", argc > 2 ? atoi(argv[2]) : 400);
+    double lr = mup_trial_double(T, "lr", argc > 3 ? atof(argv[3]) : 0.003);
+    double output_mult = mup_trial_double(T, "output_mult", 1.0);
+    int base_width = mup_trial_base_width(T, 32), delta_width = mup_trial_delta_width(T, 64);
+    uint64_t seed = mup_trial_seed(T, 1);
+    if (width <= 0 || steps <= 0 || !(lr > 0) || !(output_mult > 0)) {
         fprintf(stderr, "usage: %s [width > 0] [steps > 0] [lr > 0]\n", argv[0]);
+        mup_trial_close(T);
         return 2;
     }
 
@@ -84,26 +105,36 @@ int main(int argc, char **argv) {
     mup_classif_data_free(&all);
     if (s != MUP_OK) {
         fprintf(stderr, "custom_model: %s\n", mup_error_message());
+        mup_trial_close(T);
         return 1;
     }
 
     /* Three builds. Only M gets memory; the base and delta record names and shapes. The dimensions
-     * that differ between the base (width 32) and the delta (width 64) are the width dimensions; the
-     * base's sizes are the base shapes that every multiplier is relative to. */
+     * that differ between the base and the delta are the width dimensions; the base's sizes are the
+     * base shapes that every multiplier is relative to. */
     resmlp net;
     mup_model *M = mup_model_new();
-    MUP_CHECK(mup_build_with_base_shapes(M, resmlp_build, &net, width, 32, 64));
-    mup_model_init(M, 1);
+    MUP_CHECK(mup_build_with_base_shapes(M, resmlp_build, &(build_ctx){&net, (float)output_mult}, width, base_width,
+                                         delta_width));
+    MUP_CHECK(mup_model_init(M, seed));
     /* What µP decided for each parameter: the table to read when something looks wrong. */
-    mup_model_print_shapes(M, stdout);
+    if (!mup_trial_in_sweep(T))
+        mup_model_print_shapes(M, stdout);
 
     /* The same lr works at every width: Adam's rate is divided by the fan-in multiplier for
      * hidden weights only. The task draws shuffled batches and evaluates on val. */
-    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, lr));
-    mup_task *task = mup_classif_task_new(M, resmlp_forward, &net, &train, &val, 64, 1);
+    mup_optim *opt = mup_adam_new(M, mup_optim_defaults(MUP_OPTIM_ADAM, (float)lr));
+    mup_task *task = mup_classif_task_new(M, resmlp_forward, &net, &train, &val, 64, seed);
     mup_train_result r;
+    /* a sweep's target run keeps its trained model (HDF5, with the base shapes) where the trial says */
     s = mup_train(M, opt, task, &(mup_train_opts){.steps = steps, .eval_every = steps / 4, .progress = true,
-                                                  .label = "resmlp"}, &r);
+                                                  .label = "resmlp", .checkpoint_path = mup_trial_checkpoint(T),
+                                                  .checkpoint_every = steps}, &r);
+    /* the evaluations as intermediate reports, then the final metrics: the sweep ranks by one of them */
+    for (int i = 0; i < r.n_evals; i++)
+        MUP_CHECK(mup_trial_report(T, r.eval_step[i], (mup_metric[]){{"val_loss", r.eval_loss[i]}}, 1));
+    MUP_CHECK(mup_trial_final(T, (mup_metric[]){{"val_loss", r.final_val_loss}, {"val_acc", r.final_val_acc},
+                                                {"train_loss", r.final_train_loss}}, 3));
     printf("first loss %.4f (chance: ln %d = %.4f), final training loss %.4f\n", r.first_loss, N_CLASSES,
            log((double)N_CLASSES), r.final_train_loss);
     for (int i = 0; i < r.n_evals; i++)
@@ -118,5 +149,7 @@ int main(int argc, char **argv) {
     mup_model_free(M);
     mup_classif_data_free(&train);
     mup_classif_data_free(&val);
-    return s == MUP_OK ? 0 : 1;
+    mup_trial_close(T);
+    /* a diverged run has reported its non-finite loss: the sweep records it as diverged */
+    return s == MUP_OK || s == MUP_ERR_DIVERGED ? 0 : 1;
 }

@@ -7,15 +7,21 @@
 #include "internal.h"
 #include "json.h"
 #include "lint.h"
+#include "program.h"
+#include "protocol.h"
 #include "runs.h"
 #include "sampler.h"
 #include "sobol.h"
 
 static const char *const sampler_names[] = {"random", "sobol", "grid", NULL};
 static const char *const objective_names[] = {"val_loss", "train_loss", "val_error", NULL};
+static const char *const direction_names[] = {"minimize", "maximize", NULL};
 
 const char *mup_sampler_name(mup_sampler_kind s) { return sampler_names[s]; }
 const char *mup_objective_name(mup_objective o) { return objective_names[o]; }
+const char *mup_sweep_objective(const mup_sweep_config *c) {
+    return c->kind == MUP_RUN_PROGRAM ? c->objective_label : objective_names[c->objective];
+}
 
 /* The grid's trials are computed, and a config may not ask for more trials than this; the runs they
  * make (trials x proxy widths x seeds + target seeds) are bounded by MUP_RUNS_MAX (runs.c). */
@@ -26,8 +32,11 @@ static const mup_key config_keys[] = {
     MUP_KEY_STRING("", "name", C, name, "sweep", "title id", "names the sweep in its reports"),
     MUP_KEY_ENUM("", "objective", C, objective, MUP_OBJECTIVE_VAL_LOSS, objective_names,
                  "metric loss target_metric",
-                 "what ranks the trials, always minimised: the final validation loss, the final training "
-                 "loss or the validation error rate"),
+                 "what ranks the trials: the final validation loss, the final training loss or the validation "
+                 "error rate; for a program run, any metric its final report holds"),
+    MUP_KEY_ENUM("", "direction", C, maximize, 0, direction_names, "goal mode",
+                 "program runs: whether the objective is minimised (a loss) or maximised (an accuracy); built-in "
+                 "objectives are minimised"),
     MUP_KEY_ENUM("search", "sampler", C, search.sampler, MUP_SAMPLER_RANDOM, sampler_names,
                  "method strategy algorithm",
                  "independent random draws, a scrambled Sobol sequence (better spread), or the full grid"),
@@ -45,6 +54,10 @@ static const mup_key config_keys[] = {
     MUP_KEY_INT("target", "seeds", C, target.seeds, 1, ((mup_key_range){1, MUP_RUNS_MAX, false, false}),
                 "n_seeds repeats",
                 "target runs, each with its own seed"),
+    MUP_KEY_STRING("program", "cwd", C, program.cwd, "", "dir workdir directory",
+                   "working directory of the program (and of a relative command); \"\": the sweep's"),
+    MUP_KEY_FLOAT("program", "timeout", C, program.timeout, 0, MUP_RANGE_NONNEG, "time_limit seconds",
+                  "seconds a run may take before its process group is killed and the run fails; 0: no limit"),
 };
 #undef C
 #define N_CONFIG_KEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
@@ -54,8 +67,12 @@ const mup_key *mup_sweep_config_keys(int *n) {
     return config_keys;
 }
 
-static const char *const top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target", NULL};
+static const char *const top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target", "program", NULL};
+/* a program's objective is any metric name, read by read_program */
+static const char *const program_top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target",
+                                                "program", "objective", NULL};
 static const char *const search_extra[] = {"space", NULL};
+static const char *const program_extra[] = {"command", "env", NULL};
 
 static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
     if (!v)
@@ -170,13 +187,115 @@ static mup_status check_runs(const mup_sweep_config *c) {
     return MUP_OK;
 }
 
+static mup_status read_strings(const cJSON *list, const char *path, char ***out, int *n) {
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+        return mup_error(MUP_ERR_INVALID, "%s: expected a non-empty list of strings, got %s", path,
+                         mup_json_type_name(list));
+    *n = cJSON_GetArraySize(list);
+    *out = mup_xcalloc((size_t)*n + 1, sizeof **out);
+    int i = 0;
+    for (const cJSON *v = list->child; v; v = v->next, i++) {
+        if (!cJSON_IsString(v) || strlen(v->valuestring) >= MUP_SPEC_PATH_MAX)
+            return mup_error(MUP_ERR_INVALID, "%s[%d]: expected a string of under %d characters, got %s", path, i,
+                             MUP_SPEC_PATH_MAX, mup_json_type_name(v));
+        (*out)[i] = mup_xstrdup(v->valuestring);
+    }
+    return MUP_OK;
+}
+
+static bool env_name(const char *s) {
+    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+static mup_status read_env(mup_program_config *p, const cJSON *env) {
+    if (!env)
+        return MUP_OK;
+    if (!cJSON_IsObject(env))
+        return mup_error(MUP_ERR_INVALID, "program.env: expected an object of names and strings, got %s",
+                         mup_json_type_name(env));
+    p->env = mup_xcalloc((size_t)cJSON_GetArraySize(env) + 1, sizeof *p->env);
+    for (const cJSON *v = env->child; v; v = v->next) {
+        if (!env_name(v->string) || strlen(v->string) > 128)
+            return mup_error(MUP_ERR_INVALID, "program.env: \"%.40s\" is not a variable name (A-Z, a-z, 0-9, _)",
+                             v->string);
+        if (strncmp(v->string, "MUP_TRIAL", 9) == 0)
+            return mup_error(MUP_ERR_INVALID, "program.env.%s: set by the sweep for each run", v->string);
+        if (!cJSON_IsString(v) || strlen(v->valuestring) >= MUP_SPEC_PATH_MAX)
+            return mup_error(MUP_ERR_INVALID, "program.env.%s: expected a string of under %d characters", v->string,
+                             MUP_SPEC_PATH_MAX);
+        for (int i = 0; i < p->n_env; i++)
+            if (strncmp(p->env[i], v->string, strlen(v->string)) == 0 && p->env[i][strlen(v->string)] == '=')
+                return mup_error(MUP_ERR_INVALID, "program.env.%s: duplicate key", v->string);
+        size_t n = strlen(v->string) + strlen(v->valuestring) + 2;
+        p->env[p->n_env] = mup_xmalloc(n);
+        snprintf(p->env[p->n_env++], n, "%s=%s", v->string, v->valuestring);
+    }
+    return MUP_OK;
+}
+
+/* The program section, the objective as a metric name, and no built-in settings: a program run's
+ * settings are its search keys and its own. */
+static mup_status read_program(mup_sweep_config *c, const cJSON *root) {
+    static const char *const builtin[] = {"model", "train", "data"};
+    for (int i = 0; i < 3; i++)
+        if (cJSON_GetObjectItemCaseSensitive(root, builtin[i]))
+            return mup_error(MUP_ERR_INVALID, "%s: a program run has no %s section (search its settings as keys, or "
+                             "leave them to the program)", builtin[i], builtin[i]);
+    const cJSON *mup = cJSON_GetObjectItemCaseSensitive(root, "mup");
+    for (const cJSON *m = cJSON_IsObject(mup) ? mup->child : NULL; m; m = m->next)
+        if (strcmp(m->string, "base_width") != 0 && strcmp(m->string, "delta_width") != 0)
+            return mup_error(MUP_ERR_INVALID, "mup.%s: a program run takes only mup.base_width and mup.delta_width "
+                             "(the program applies the others: search them as keys)", m->string);
+    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(root, "program");
+    mup_key_scope scope = {config_keys, N_CONFIG_KEYS, "program", program_extra, {{config_keys, N_CONFIG_KEYS}}};
+    mup_status s = mup_keys_read(&scope, c, prog, "program");
+    if (!s) {
+        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(prog, "command");
+        s = cmd ? read_strings(cmd, "program.command", &c->program.argv, &c->program.argc)
+                : mup_error(MUP_ERR_INVALID, "program.command: missing (the program and its arguments, as a list)");
+    }
+    if (!s)
+        s = read_env(&c->program, cJSON_GetObjectItemCaseSensitive(prog, "env"));
+    if (s)
+        return s;
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "objective");
+    if (!obj)
+        return mup_error(MUP_ERR_INVALID, "objective: missing (the metric of the program's final report to rank by)");
+    if (!cJSON_IsString(obj) || !mup_safe_name(obj->valuestring))
+        return mup_error(MUP_ERR_INVALID, "objective: expected a metric name of 1 to %d characters of A-Z a-z 0-9 _ . -",
+                         MUP_SAFE_NAME_MAX);
+    snprintf(c->metric, sizeof c->metric, "%s", obj->valuestring);
+    snprintf(c->objective_label, sizeof c->objective_label, "%s%s", c->maximize ? "-" : "", c->metric);
+    return MUP_OK;
+}
+
+/* A program config's command, and its widths as a built-in run would have them checked (two widths). */
+static mup_status program_check(const mup_sweep_config *c) {
+    mup_run_spec spec = c->base;
+    spec.width = spec.mup.base_width;
+    mup_status s = mup_run_spec_check(&spec);
+    return s ? s : mup_program_check_args(c);
+}
+
 static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
     mup_keys_set_defaults(config_keys, N_CONFIG_KEYS, c);
     mup_run_spec_defaults(&c->base);
     int n_spec;
     const mup_key *spec_keys = mup_spec_keys(&n_spec);
-    mup_key_scope top = {config_keys, N_CONFIG_KEYS, "", top_extra, {{spec_keys, n_spec}, {config_keys, N_CONFIG_KEYS}}};
+    c->kind = cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, "program") ? MUP_RUN_PROGRAM
+                                                                                         : MUP_RUN_BUILTIN;
+    mup_key_scope top = {config_keys, N_CONFIG_KEYS, "", c->kind == MUP_RUN_PROGRAM ? program_top_extra : top_extra,
+                         {{spec_keys, n_spec}, {config_keys, N_CONFIG_KEYS}}};
     mup_status s = mup_keys_read(&top, c, root, "");
+    if (!s && c->kind == MUP_RUN_PROGRAM)
+        s = read_program(c, root);
+    else if (!s && c->maximize)
+        s = mup_error(MUP_ERR_INVALID, "direction: %s is a loss, always minimised", objective_names[c->objective]);
     if (!s)
         s = mup_run_spec_read_sections(&c->base, root);
     if (!s)
@@ -185,7 +304,9 @@ static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
         s = read_proxy_widths(c, cJSON_GetObjectItemCaseSensitive(root, "proxy_widths"));
     if (!s)
         s = read_target(c, cJSON_GetObjectItemCaseSensitive(root, "target"));
-    if (!s)
+    if (!s && c->kind == MUP_RUN_PROGRAM)
+        s = program_check(c);
+    else if (!s)
         s = check_runs(c);
     return s;
 }
@@ -240,20 +361,56 @@ void mup_sweep_config_free(mup_sweep_config *c) {
         free(c->search.dims[d].values);
     free(c->search.dims);
     free(c->proxy_widths);
+    for (int i = 0; i < c->program.argc; i++)
+        free(c->program.argv[i]);
+    free(c->program.argv);
+    for (int i = 0; i < c->program.n_env; i++)
+        free(c->program.env[i]);
+    free(c->program.env);
+    mup_program_keys_free(c);
     free(c);
 }
 
+/* A built-in config's canonical JSON has no direction, so that its fingerprint is what it was before
+ * program runs existed; a program's objective is its metric. */
 static void add_keys(cJSON *obj, const mup_sweep_config *c, const char *section) {
-    for (int i = 0; i < N_CONFIG_KEYS; i++)
-        if (strcmp(config_keys[i].section, section) == 0)
-            cJSON_AddItemToObject(obj, config_keys[i].name, mup_key_to_json(&config_keys[i], c));
+    bool program = c->kind == MUP_RUN_PROGRAM;
+    for (int i = 0; i < N_CONFIG_KEYS; i++) {
+        const mup_key *k = &config_keys[i];
+        if (strcmp(k->section, section) != 0 || (!program && strcmp(k->name, "direction") == 0))
+            continue;
+        if (program && !*section && strcmp(k->name, "objective") == 0)
+            cJSON_AddStringToObject(obj, k->name, c->metric);
+        else
+            cJSON_AddItemToObject(obj, k->name, mup_key_to_json(k, c));
+    }
+}
+
+static cJSON *program_to_json(const mup_sweep_config *c) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "command", cJSON_CreateStringArray((const char *const *)c->program.argv, c->program.argc));
+    cJSON *env = cJSON_AddObjectToObject(o, "env");
+    for (int i = 0; i < c->program.n_env; i++) {
+        char name[160];
+        size_t n = strcspn(c->program.env[i], "=");
+        snprintf(name, sizeof name, "%.*s", (int)n, c->program.env[i]);
+        cJSON_AddStringToObject(env, name, c->program.env[i] + n + 1);
+    }
+    add_keys(o, c, "program");
+    return o;
 }
 
 cJSON *mup_sweep_config_to_json(const mup_sweep_config *c) {
     cJSON *root = cJSON_CreateObject();
     add_keys(root, c, "");
     cJSON *spec = mup_run_spec_to_json(&c->base);
-    for (int i = 0; mup_spec_sections[i]; i++)
+    if (c->kind == MUP_RUN_PROGRAM) {
+        cJSON *mup = cJSON_AddObjectToObject(root, "mup");
+        cJSON_AddNumberToObject(mup, "base_width", c->base.mup.base_width);
+        cJSON_AddNumberToObject(mup, "delta_width", c->base.mup.delta_width);
+        cJSON_AddItemToObject(root, "program", program_to_json(c));
+    }
+    for (int i = 0; mup_spec_sections[i] && c->kind == MUP_RUN_BUILTIN; i++)
         cJSON_AddItemToObject(root, mup_spec_sections[i], cJSON_DetachItemFromObjectCaseSensitive(spec, mup_spec_sections[i]));
     cJSON_Delete(spec);
     cJSON *search = cJSON_AddObjectToObject(root, "search");

@@ -17,6 +17,20 @@ typedef enum { MUP_SAMPLER_RANDOM, MUP_SAMPLER_SOBOL, MUP_SAMPLER_GRID } mup_sam
 /* What the sweep minimises, per run. */
 typedef enum { MUP_OBJECTIVE_VAL_LOSS, MUP_OBJECTIVE_TRAIN_LOSS, MUP_OBJECTIVE_VAL_ERROR } mup_objective;
 
+/* Who trains a run: the built-in recipe (model, mup, train and data sections) or the user's program
+ * (the program section; docs/trial-protocol.md). */
+typedef enum { MUP_RUN_BUILTIN, MUP_RUN_PROGRAM } mup_run_kind;
+
+/* A program run's command. Its argv elements may hold {name} substitutions (program.c). */
+typedef struct {
+    char **argv;                   /* argc elements, NULL-terminated */
+    int argc;
+    char **env;                    /* "NAME=value", n_env of them, added to the sweep's environment */
+    int n_env;
+    char cwd[MUP_SPEC_PATH_MAX];   /* "": the sweep's working directory */
+    double timeout;                /* seconds per run; 0: none */
+} mup_program_config;
+
 typedef enum {
     MUP_DIST_UNIFORM,      /* low..high */
     MUP_DIST_LOGUNIFORM,   /* low..high, uniform in log */
@@ -53,6 +67,13 @@ typedef struct {
         int width, seeds;
     } target;
     mup_objective objective;
+    int maximize;                  /* direction (0 minimize, 1 maximize): program objectives only */
+    mup_run_kind kind;
+    mup_program_config program;    /* kind program */
+    char metric[64];               /* kind program: the metric named by objective */
+    char objective_label[72];      /* what mup_sweep_objective returns for a program */
+    mup_key *program_keys;         /* kind program: the searched keys, made from their names */
+    int n_program_keys;
     char fingerprint[17];          /* 64-bit FNV-1a of the canonical JSON, in hex */
 } mup_sweep_config;
 
@@ -70,6 +91,9 @@ void mup_sweep_config_free(mup_sweep_config *c);
 cJSON *mup_sweep_config_to_json(const mup_sweep_config *c);
 
 const char *mup_objective_name(mup_objective o);
+/* What the sweep minimises, as the reports name it: "val_loss", a program's metric, or "-acc" for a
+ * metric it maximises (the sweep minimises its negative, so every ranking reads the same). */
+const char *mup_sweep_objective(const mup_sweep_config *c);
 const char *mup_sampler_name(mup_sampler_kind s);
 
 /* The table of the config's own keys: name and objective (section ""), search and target. */
@@ -87,5 +111,7 @@ cJSON *mup_search_space_to_json(const mup_sweep_config *c);
 /* The markdown tables of a search.space entry and of the distributions. */
 void mup_search_space_write_markdown(FILE *f);
 const char *mup_dist_name(mup_dist_kind d);
+/* Frees the keys a program config made from its search.space names. */
+void mup_program_keys_free(mup_sweep_config *c);
 
 #endif

@@ -34,7 +34,9 @@ void mup_sweep_config_write_markdown(FILE *f) {
         "- `proxy_widths` (required): a list of distinct positive widths of the narrow models each trial\n"
         "  is trained at.\n"
         "- `target` (optional): `{\"width\": W, \"seeds\": S}`, the wide model trained with the best trial's\n"
-        "  setting. Without it the sweep stops after the proxies.\n\n");
+        "  setting. Without it the sweep stops after the proxies.\n"
+        "- `program` (optional): train each run with your own program instead of the built-in models\n"
+        "  (below, and [trial-protocol.md](trial-protocol.md)).\n\n");
     mup_keys_write_markdown(keys, n, "", f);
     fprintf(f, "\n## `search`\n\n");
     mup_keys_write_markdown(keys, n, "search", f);
@@ -52,6 +54,28 @@ void mup_sweep_config_write_markdown(FILE *f) {
         "in the distribution's own scale.\n\n"
         "## `target`\n\n");
     mup_keys_write_markdown(keys, n, "target", f);
+    fprintf(f, "%s", "\n## `program`\n\n"
+        "With a `program` section every run is one process of your command, which reads its trial and\n"
+        "reports its metrics through the trial protocol ([trial-protocol.md](trial-protocol.md)). The\n"
+        "config then has no `model`, `train` or `data` section; `mup` takes only `base_width` and\n"
+        "`delta_width`, passed to the program; `objective` names any metric of the program's final report\n"
+        "and `direction` says whether to minimise or maximise it. The keys of `search.space` are free names\n"
+        "(1 to 63 of A-Z a-z 0-9 _ . -, not one of the trial's own fields) with the distributions below; a\n"
+        "`choice` of names or of true/false gives the program strings or booleans.\n\n"
+        "```json\n"
+        "{\"name\": \"my-model\", \"objective\": \"val_loss\",\n"
+        " \"program\": {\"command\": [\"python3\", \"train.py\", \"--lr\", \"{lr}\"], \"env\": {\"OMP_NUM_THREADS\": \"1\"},\n"
+        "             \"timeout\": 600},\n"
+        " \"mup\": {\"base_width\": 64, \"delta_width\": 128},\n"
+        " \"search\": {\"sampler\": \"random\", \"trials\": 16, \"space\": {\"lr\": {\"dist\": \"log2uniform\", \"low\": -12, \"high\": -4}}},\n"
+        " \"proxy_widths\": [64, 128], \"target\": {\"width\": 1024}}\n"
+        "```\n\n"
+        "- `command` (required): the program and its arguments, a list run without a shell. An argument may\n"
+        "  hold `{name}` for a searched key or a trial field (`run_id`, `phase`, `width`, `base_width`,\n"
+        "  `delta_width`, `seed`, `run_dir`, `checkpoint`, `trial_file`); `{{` and `}}` are braces. A\n"
+        "  command without `/` is looked up in PATH, one with `/` is relative to `cwd`.\n"
+        "- `env`: variables added to the environment of every run (names of A-Z a-z 0-9 _).\n\n");
+    mup_keys_write_markdown(keys, n, "program", f);
     fprintf(f, "%s", "\n## Run settings\n\n"
         "Every run (proxy or target) is built from these; `width` and `seed` are set per run.\n");
     mup_spec_write_markdown(f);

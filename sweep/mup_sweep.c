@@ -28,6 +28,7 @@
 #include "runs.h"
 #include "sampler.h"
 #include "transfer.h"
+#include "warnings.h"
 #include "worker.h"
 
 typedef struct {
@@ -172,9 +173,17 @@ static void checked(int *code, const char *name, mup_status s) {
  * anything: the exit code the sweep would stop with. */
 static int preflight(const options *o, const mup_sweep_config *c, mup_run_list *l) {
     int code = MUP_EXIT_OK;
-    mup_run_data d = {0};
     printf("# checks\n");
     fflush(stdout);
+    if (c->kind == MUP_RUN_PROGRAM) { /* its data and memory are the program's own: its command */
+        mup_executor x;
+        checked(&code, "command", mup_executor_open(&x, c, o->out ? o->out : ".", l));
+        mup_executor_close(&x);
+        if (o->out)
+            checked(&code, "output directory", mup_sweep_check_out_dir(o->out));
+        return code;
+    }
+    mup_run_data d = {0};
     mup_status s = mup_run_data_load(&d, &l->runs[0].spec);
     checked(&code, "data", s ? s : mup_sweep_check_batch(l, &d));
     if (o->out)
@@ -252,16 +261,20 @@ static void print_outcome(const options *o, const mup_sweep_config *c, const mup
         mup_plan_format(c, v, text, sizeof text);
         free(v);
         printf("mup-sweep: best at width %d: trial %d (%s), %s %.4f\n", c->proxy_widths[t->select_width], t->best,
-               text, mup_objective_name(c->objective), t->score[t->best * t->n_widths + t->select_width]);
+               text, mup_sweep_objective(c), t->score[t->best * t->n_widths + t->select_width]);
     }
     if (c->has_target) {
         const char *status;
         double obj = mup_target_objective(c, l, j, &status);
         if (isfinite(obj))
-            printf("mup-sweep: target width %d: %s %.4f\n", c->target.width, mup_objective_name(c->objective), obj);
+            printf("mup-sweep: target width %d: %s %.4f\n", c->target.width, mup_sweep_objective(c), obj);
         else
             printf("mup-sweep: target width %d: %s\n", c->target.width, status);
     }
+    mup_transfer_warnings warn;
+    mup_transfer_warn(c, t, &warn);
+    for (int i = 0; i < warn.n; i++)
+        fprintf(stderr, "mup-sweep: warning: %s\n", warn.text[i]);
     printf("mup-sweep: report: %s/report.md\n", o->out);
 }
 
@@ -321,6 +334,8 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
  * which no proxy run fits, stops the sweep here with one line instead of failing every run. A cap that
  * admits some runs fails the others (as failures of their environment, retried by a later sweep). */
 static mup_status check_memory_cap(const mup_sweep *S) {
+    if (S->c->kind == MUP_RUN_PROGRAM) /* a program's memory is its own */
+        return MUP_OK;
     /* the data is not loaded yet: the check works its sizes out from the spec */
     const mup_run_list *l = S->list;
     char first[1024] = "";
@@ -338,8 +353,10 @@ static mup_status check_memory_cap(const mup_sweep *S) {
     return first[0] ? mup_error(MUP_ERR_NOMEM, "no proxy run fits under the memory cap: %s", first) : MUP_OK;
 }
 
-/* Sets this process's threads and worker name, and loads the data once: a missing data file stops the
- * sweep here, before its directory or journal exist. */
+/* Sets this process's threads and worker name, and prepares the executor (loads the data once, finds a
+ * program's command): a missing data file or command stops the sweep here, before its directory or
+ * journal exist. */
+
 static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     S->cores = mup_num_threads() / R->local_size > 0 ? mup_num_threads() / R->local_size : 1;
     S->threads = o->threads ? o->threads : S->cores;
@@ -354,17 +371,17 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     if (s)
         return s;
     /* a large data set takes a while: a log shows what the sweep is doing */
-    if (R->rank == 0)
+    if (R->rank == 0 && S->c->kind != MUP_RUN_PROGRAM)
         fprintf(stderr, "mup-sweep: loading the data\n");
-    return mup_run_data_load(&S->data, &S->list->runs[0].spec);
+    return mup_executor_open(&S->x, S->c, o->out, S->list);
 }
 
 static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ranks *R) {
     bool lead = R->rank == 0;
     mup_sweep S = {.c = c, .list = l};
     mup_status s = o->report_only ? MUP_OK : prepare(&S, o, R);
-    if (!s && !o->report_only)
-        s = mup_sweep_check_batch(l, &S.data);
+    if (!s && !o->report_only && c->kind == MUP_RUN_BUILTIN) /* a program's data is its own */
+        s = mup_sweep_check_batch(l, &S.x.data);
     int code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail(s) : 1;
     mup_journal_mode mode = o->report_only ? MUP_JOURNAL_READ : o->resume ? MUP_JOURNAL_RESUME : MUP_JOURNAL_CREATE;
     /* rank 0 first: it creates the journal, checks the fingerprint and appends a --force header */
@@ -385,7 +402,7 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
     mup_ranks_finish(R);
     if (code == 0 && lead && !o->report_only && !o->worker)
         code = report(o, c, l, S.j);
-    mup_run_data_free(&S.data);
+    mup_executor_close(&S.x);
     mup_journal_close(S.j);
     return code;
 }

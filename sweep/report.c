@@ -8,13 +8,15 @@
 #include "internal.h"
 #include "plot.h"
 #include "sampler.h"
+#include "warnings.h"
 
 #define TOP_TRIALS 10
 
 /* The key on the lr_transfer plot's x axis: train.lr when searched, else the first searched key. */
 static int x_dim(const mup_sweep_config *c) {
     for (int d = 0; d < c->search.n_dims; d++)
-        if (strcmp(c->search.dims[d].key->section, "train") == 0 && strcmp(c->search.dims[d].key->name, "lr") == 0)
+        if (strcmp(c->search.dims[d].key->section, c->kind == MUP_RUN_PROGRAM ? "" : "train") == 0 &&
+            strcmp(c->search.dims[d].key->name, "lr") == 0)
             return d;
     return 0;
 }
@@ -139,8 +141,8 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     point *pts = mup_xcalloc((size_t)t->n_trials + 1, sizeof *pts);
     mup_plot_comment(data, "%s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
                      "share the value), then the trial", c->name, log_axis(dim) ? "log2 " : "", key,
-                     mup_objective_name(c->objective));
-    mup_plot_comment(best, "the best trial of each proxy width: x, %s, width, trial", mup_objective_name(c->objective));
+                     mup_sweep_objective(c));
+    mup_plot_comment(best, "the best trial of each proxy width: x, %s, width, trial", mup_sweep_objective(c));
     for (int w = 0; w < t->n_widths; w++) {
         int n = curve(c, t, w, d, pts);
         fprintf(data, "%s# width %d\n", w ? "\n\n" : "", c->proxy_widths[w]);
@@ -172,11 +174,11 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     mup_plot_header(gp, "lr_transfer.png", 900, 560);
     fprintf(gp, "set title ");
     mup_plot_string(gp, "%s: %s against %s at each proxy width (µTransfer)", c->name,
-                    mup_objective_name(c->objective), key);
+                    mup_sweep_objective(c), key);
     fprintf(gp, " noenhanced\nset xlabel ");
     mup_plot_string(gp, "%s%s", log_axis(dim) ? "log2 " : "", key);
     fprintf(gp, " noenhanced\nset ylabel ");
-    mup_plot_string(gp, "%s (mean over seeds)", mup_objective_name(c->objective));
+    mup_plot_string(gp, "%s (mean over seeds)", mup_sweep_objective(c));
     fprintf(gp, " noenhanced\nset datafile missing 'NaN'\n");
     x_tics(gp, dim);
     ranges(gp, dim, t);
@@ -202,7 +204,7 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     for (int w = 0, at = 0; w < t->n_widths && at < (int)sizeof widths; w++)
         at += snprintf(widths + at, sizeof widths - (size_t)at, "%s%d", w ? " " : "", c->proxy_widths[w]);
     mup_plot_comment(data, "trial, mean %s over seeds at each proxy width (%s; NaN: not complete or not run), best so "
-                     "far at width %d", mup_objective_name(c->objective), widths, c->proxy_widths[sel]);
+                     "far at width %d", mup_sweep_objective(c), widths, c->proxy_widths[sel]);
     double best = INFINITY;
     for (int trial = 0; trial < t->n_trials; trial++) {
         fprintf(data, "%d", trial);
@@ -221,9 +223,9 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
         return s;
     mup_plot_header(gp, "history.png", 900, 480);
     fprintf(gp, "set title ");
-    mup_plot_string(gp, "%s: %s of each trial, in the order tried", c->name, mup_objective_name(c->objective));
+    mup_plot_string(gp, "%s: %s of each trial, in the order tried", c->name, mup_sweep_objective(c));
     fprintf(gp, " noenhanced\nset xlabel 'trial'\nset ylabel ");
-    mup_plot_string(gp, "%s (mean over seeds)", mup_objective_name(c->objective));
+    mup_plot_string(gp, "%s (mean over seeds)", mup_sweep_objective(c));
     fprintf(gp, " noenhanced\nset datafile missing 'NaN'\n");
     mup_search_dim trials = {.dist = MUP_DIST_UNIFORM, .low = 0, .high = t->n_trials - 1};
     ranges(gp, &trials, t);
@@ -260,8 +262,9 @@ static void params_cells(FILE *f, const mup_sweep_config *c, int trial) {
 }
 
 static void params_header(FILE *f, const mup_sweep_config *c) {
+    char name[128];
     for (int d = 0; d < c->search.n_dims; d++)
-        fprintf(f, " | %s.%s", c->search.dims[d].key->section, c->search.dims[d].key->name);
+        fprintf(f, " | %s", mup_key_path(name, sizeof name, c->search.dims[d].key->section, c->search.dims[d].key->name));
 }
 
 /* Lower score first, +inf (not complete) after every finite score, NAN (not run) last, ties by trial. */
@@ -283,7 +286,7 @@ static void top_table(FILE *f, const mup_sweep_config *c, const mup_transfer *t)
     int n = T < TOP_TRIALS ? T : TOP_TRIALS;
     fprintf(f, "## Top trials\n\nThe %d best of %d trials, ranked at width %d. Each cell is the mean %s over %d "
             "seed%s; \"not complete\" means a seed diverged or failed.\n\n| rank | trial", n, T,
-            c->proxy_widths[sel], mup_objective_name(c->objective), c->search.seeds, c->search.seeds == 1 ? "" : "s");
+            c->proxy_widths[sel], mup_sweep_objective(c), c->search.seeds, c->search.seeds == 1 ? "" : "s");
     params_header(f, c);
     for (int w = 0; w < t->n_widths; w++)
         fprintf(f, " | width %d", c->proxy_widths[w]);
@@ -331,10 +334,34 @@ static void runs_section(FILE *f, const mup_run_list *l, const mup_journal *j) {
     }
 }
 
+/* Searched keys a program run never read (its final report's "read" list leaves them out). */
+static void unread_section(FILE *f, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j) {
+    for (int d = 0; d < c->search.n_dims; d++) {
+        const char *name = c->search.dims[d].key->name;
+        int runs = 0, unread = 0;
+        for (int i = 0; i < l->n; i++) {
+            const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
+            runs += rec != NULL;
+            for (const char *p = rec ? rec->unread : ""; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 2 : 0))
+                if (strncmp(p, name, strlen(name)) == 0 && (p[strlen(name)] == ',' || !p[strlen(name)])) {
+                    unread++;
+                    break;
+                }
+        }
+        if (unread)
+            fprintf(f, "\n**Warning**: the program never read the searched key `%s` (%d of %d runs): it ignores it, "
+                    "or its name in the config is misspelt.\n", name, unread, runs);
+    }
+}
+
 static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
                            const mup_transfer *t) {
-    const char *obj = mup_objective_name(c->objective);
+    const char *obj = mup_sweep_objective(c);
     fprintf(f, "## Result\n\n");
+    mup_transfer_warnings warn;
+    mup_transfer_warn(c, t, &warn);
+    for (int i = 0; i < warn.n; i++)
+        fprintf(f, "**Warning**: %s.\n\n", warn.text[i]);
     if (t->best < 0) {
         fprintf(f, "No trial completed every seed at width %d: nothing to transfer.\n\n",
                 c->proxy_widths[t->select_width]);
@@ -408,26 +435,32 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
             t->n_widths == 1 ? "" : "s");
     for (int w = 0; w < t->n_widths; w++)
         fprintf(f, "%s%d", w ? ", " : " ", c->proxy_widths[w]);
-    fprintf(f, "; objective `%s` (lower is better)", mup_objective_name(c->objective));
+    fprintf(f, "; objective `%s` (lower is better)", mup_sweep_objective(c));
     if (c->has_target)
         fprintf(f, "; target width %d", c->target.width);
     fprintf(f, ". The setting with the lowest mean over seeds at the widest proxy width (%d) is transferred.\n\n",
             c->proxy_widths[sel]);
     result_section(f, c, l, j, t);
+    char rel[MUP_RUN_ID_MAX + 32];
+    for (int i = l->n_proxy; i < l->n; i++)
+        if (l->runs[i].has_spec && mup_target_checkpoint(dir, c, &l->runs[i], rel, sizeof rel))
+            fprintf(f, "The trained target %s: [%s](%s).\n\n", l->runs[i].id, rel, rel);
     fprintf(f, "\n");
     top_table(f, c, t);
     runs_section(f, l, j);
+    unread_section(f, c, l, j);
     int d = x_dim(c);
+    char name[128];
     fprintf(f, "\n## Plots\n\n![µTransfer](lr_transfer.png)\n\n`lr_transfer.png`: the mean %s of each trial "
-            "against %s%s.%s, one line per proxy width, each width's best circled%s. Under µP the lines' minima "
+            "against %s%s, one line per proxy width, each width's best circled%s. Under µP the lines' minima "
             "sit at the same %s: the setting found on the narrow models is the right one for the wide model.%s\n\n",
-            mup_objective_name(c->objective), log_axis(&c->search.dims[d]) ? "log2 " : "",
-            c->search.dims[d].key->section, c->search.dims[d].key->name,
+            mup_sweep_objective(c), log_axis(&c->search.dims[d]) ? "log2 " : "",
+            mup_key_path(name, sizeof name, c->search.dims[d].key->section, c->search.dims[d].key->name),
             c->has_target ? " and the target's result as a black square" : "", c->search.dims[d].key->name,
             c->search.n_dims > 1 ? " Other keys are searched too, so a point is the best trial at that value, and "
                                    "the lines are noisier than a one-key sweep's." : "");
     fprintf(f, "![history](history.png)\n\n`history.png`: each trial's mean %s in the order tried, at every proxy "
-            "width, and the best so far at width %d.\n\n", mup_objective_name(c->objective), c->proxy_widths[sel]);
+            "width, and the best so far at width %d.\n\n", mup_sweep_objective(c), c->proxy_widths[sel]);
     fprintf(f, "Each plot's gnuplot script (`.gp`) and data (`.dat`) are beside it: edit and rerun "
             "`gnuplot lr_transfer.gp` in this directory. Every run's curves are in `results.h5`, the raw records in "
             "`journal.jsonl`, the numbers above in `summary.json`.\n");

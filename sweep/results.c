@@ -70,7 +70,7 @@ static mup_status tables(hid_t f, const mup_sweep_config *c, const mup_transfer 
     int64_t pd[2] = {T, K}, sd[2] = {T, W}, wd = W;
     mup_status s = mup_h5_attr_write_str(f, "name", c->name);
     s = s ? s : mup_h5_attr_write_str(f, "fingerprint", c->fingerprint);
-    s = s ? s : mup_h5_attr_write_str(f, "objective", mup_objective_name(c->objective));
+    s = s ? s : mup_h5_attr_write_str(f, "objective", mup_sweep_objective(c));
     s = s ? s : mup_h5_attr_write_str(f, "config", config_text);
     s = s ? s : mup_h5_attr_write_str(f, "keys", keys_text);
     s = s ? s : mup_h5_attr_write_i64(f, "best_trial", t->best);

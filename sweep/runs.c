@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "mup/rng.h"
+#include "protocol.h"
 #include "recipe.h"
 #include "sampler.h"
 
@@ -32,19 +33,42 @@ uint64_t mup_sweep_seed(const mup_sweep_config *c, int trial, int seed_index) {
     return v >> 11;
 }
 
-static char *spec_text(const mup_run_spec *s) {
+static void search_values(const mup_sweep_config *c, const mup_run_spec *s, double *values) {
+    for (int d = 0; d < c->search.n_dims; d++)
+        values[d] = mup_run_spec_get(s, c->search.dims[d].key);
+}
+
+cJSON *mup_run_spec_json(const mup_sweep_config *c, const mup_run_spec *s) {
     cJSON *j = mup_run_spec_to_json(s);
+    if (c->kind == MUP_RUN_BUILTIN)
+        return j;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *mup = cJSON_AddObjectToObject(out, "mup");
+    cJSON_AddNumberToObject(mup, "base_width", s->mup.base_width);
+    cJSON_AddNumberToObject(mup, "delta_width", s->mup.delta_width);
+    cJSON_AddItemToObject(out, "width", cJSON_DetachItemFromObjectCaseSensitive(j, "width"));
+    cJSON_AddItemToObject(out, "seed", cJSON_DetachItemFromObjectCaseSensitive(j, "seed"));
+    cJSON_Delete(j);
+    double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
+    search_values(c, s, values);
+    cJSON_AddItemToObject(out, "program", mup_params_to_json(c, values));
+    free(values);
+    return out;
+}
+
+static char *spec_text(const mup_sweep_config *c, const mup_run_spec *s) {
+    cJSON *j = mup_run_spec_json(c, s);
     char *t = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return t;
 }
 
-static void set_spec(mup_sweep_run *r, const mup_run_spec *s) {
+static void set_spec(const mup_sweep_config *c, mup_sweep_run *r, const mup_run_spec *s) {
     r->spec = *s;
     r->spec.width = r->width;
     r->spec.seed = r->seed;
     cJSON_free(r->spec_text);
-    r->spec_text = spec_text(&r->spec);
+    r->spec_text = spec_text(c, &r->spec);
     r->has_spec = true;
 }
 
@@ -72,7 +96,7 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
                                      .seed = mup_sweep_seed(c, t, s)};
                 /* ids sort in trial order: three digits, or six for the largest plans */
                 snprintf(r->id, sizeof r->id, trials <= 1000 ? "w%d-t%03d-s%d" : "w%d-t%06d-s%d", r->width, t, s);
-                set_spec(r, &spec);
+                set_spec(c, r, &spec);
             }
         }
     }
@@ -92,7 +116,7 @@ mup_status mup_run_list_set_target(mup_run_list *l, const mup_sweep_config *c, i
         mup_sweep_run *r = &l->runs[i];
         r->trial = trial;
         if (trial >= 0) {
-            set_spec(r, &spec);
+            set_spec(c, r, &spec);
         } else {
             cJSON_free(r->spec_text);
             r->spec_text = NULL;
@@ -198,6 +222,62 @@ static void add_result(cJSON *root, const mup_sweep_config *c, const mup_train_r
     free(loss);
 }
 
+/* The objective of each report, as at most MUP_CURVE_POINTS means over consecutive reports. */
+static void add_report_curve(cJSON *root, const mup_protocol *p, double sign) {
+    int n = p->n_curve, points = n < MUP_CURVE_POINTS ? n : MUP_CURVE_POINTS;
+    int step[MUP_CURVE_POINTS];
+    double value[MUP_CURVE_POINTS];
+    for (int b = 0; b < points; b++) {
+        int lo = (int)((long)b * n / points), hi = (int)((long)(b + 1) * n / points);
+        double s = 0.0;
+        for (int i = lo; i < hi; i++)
+            s += p->curve_value[i];
+        step[b] = p->curve_step[hi - 1];
+        value[b] = sign * s / (hi - lo);
+    }
+    cJSON *curve = cJSON_AddObjectToObject(root, "curve");
+    cJSON_AddItemToObject(curve, "step", cJSON_CreateIntArray(step, points));
+    cJSON_AddItemToObject(curve, "loss", short_numbers(value, points));
+    cJSON *evals = cJSON_AddObjectToObject(root, "evals");
+    cJSON_AddItemToObject(evals, "step", cJSON_CreateArray());
+    cJSON_AddItemToObject(evals, "loss", cJSON_CreateArray());
+    cJSON_AddItemToObject(evals, "acc", cJSON_CreateArray());
+}
+
+/* The searched keys that the final report's "read" list leaves out. */
+static cJSON *unread_keys(const mup_sweep_config *c, const mup_protocol *p) {
+    cJSON *list = cJSON_CreateArray();
+    for (int d = 0; d < c->search.n_dims && p->read; d++) {
+        bool seen = false;
+        for (const cJSON *r = p->read->child; r && !seen; r = r->next)
+            seen = strcmp(r->valuestring, c->search.dims[d].key->name) == 0;
+        if (!seen)
+            cJSON_AddItemToArray(list, cJSON_CreateString(c->search.dims[d].key->name));
+    }
+    return list;
+}
+
+/* A program run's record: its objective (negated when maximised: the sweep minimises), its final
+ * metrics as reported, the objective's curve, the keys it never read, the end of its stderr. */
+static void add_report(cJSON *root, const mup_sweep_config *c, const mup_sweep_run *run, const mup_run_outcome *o) {
+    const mup_protocol *p = o->report;
+    double sign = c->maximize ? -1.0 : 1.0;
+    bool complete = o->status == MUP_RUN_COMPLETE;
+    cJSON_AddItemToObject(root, "objective", mup_json_number_or_null(complete ? sign * p->objective_value : NAN));
+    cJSON_AddItemToObject(root, "best_objective", mup_json_number_or_null(sign * p->best));
+    cJSON_AddItemToObject(root, "final", p->final_metrics ? cJSON_Duplicate(p->final_metrics, true) : cJSON_CreateObject());
+    cJSON_AddNumberToObject(root, "steps_done", p->last_step > 0 ? p->last_step : 0);
+    cJSON_AddNumberToObject(root, "seconds", o->seconds);
+    add_report_curve(root, p, sign);
+    if (p->read)
+        cJSON_AddItemToObject(root, "unread", unread_keys(c, p));
+    char dir[MUP_RUN_ID_MAX + 8];
+    snprintf(dir, sizeof dir, "runs/%s", run->id);
+    cJSON_AddStringToObject(root, "run_dir", dir);
+    if (o->stderr_tail && *o->stderr_tail)
+        cJSON_AddStringToObject(root, "stderr", o->stderr_tail);
+}
+
 char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, const mup_run_outcome *o) {
     MUP_ASSERT(run->has_spec, "run %s has no spec yet", run->id);
     cJSON *root = cJSON_CreateObject();
@@ -209,8 +289,7 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
     cJSON_AddNumberToObject(root, "seed_index", run->seed_index);
     cJSON_AddItemToObject(root, "seed", mup_json_number((double)run->seed));
     double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
-    for (int d = 0; d < c->search.n_dims; d++)
-        values[d] = mup_run_spec_get(&run->spec, c->search.dims[d].key);
+    search_values(c, &run->spec, values);
     cJSON_AddItemToObject(root, "params", mup_params_to_json(c, values));
     free(values);
     /* a complete record carries a finite objective (the reader refuses one without): a run that ends
@@ -218,27 +297,30 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
     mup_run_status status = o->status;
     const char *message = o->message ? o->message : "";
     char why[160];
-    if (status == MUP_RUN_COMPLETE && !(o->r && isfinite(mup_run_objective(o->r, c->objective)))) {
+    if (status == MUP_RUN_COMPLETE && !o->report && !(o->r && isfinite(mup_run_objective(o->r, c->objective)))) {
         status = MUP_RUN_DIVERGED;
-        snprintf(why, sizeof why, "the %s after the last step is not a finite number", mup_objective_name(c->objective));
+        snprintf(why, sizeof why, "the %s after the last step is not a finite number", mup_sweep_objective(c));
         message = why;
     }
     cJSON_AddStringToObject(root, "status", status_names[status]);
     if (status == MUP_RUN_FAILED)
         cJSON_AddStringToObject(root, "cause", cause_names[o->environment]);
     cJSON_AddStringToObject(root, "message", message);
-    if (o->r) {
+    if (o->report) {
+        add_report(root, c, run, o);
+    } else if (o->r) {
         add_result(root, c, o->r);
     } else {
         cJSON_AddNullToObject(root, "objective");
         cJSON_AddNumberToObject(root, "steps_done", 0);
     }
     int done = o->r ? o->r->steps_done : 0;
-    cJSON_AddNumberToObject(root, "steps", run->spec.train.steps);
+    cJSON_AddNumberToObject(root, "steps", o->report ? cJSON_GetObjectItem(root, "steps_done")->valueint
+                                                     : run->spec.train.steps);
     cJSON_AddNumberToObject(root, "flops", o->step_flops * done);
     cJSON_AddNumberToObject(root, "threads", o->threads);
     cJSON_AddStringToObject(root, "worker", o->worker ? o->worker : "");
-    cJSON_AddItemToObject(root, "spec", mup_run_spec_to_json(&run->spec));
+    cJSON_AddItemToObject(root, "spec", mup_run_spec_json(c, &run->spec));
     return mup_json_line(root);
 }
 
@@ -387,7 +469,8 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
     r->environment = cause == 1;
     if (!get_string(obj, "worker", r->worker, sizeof r->worker))
         return "worker";
-    if (!get_int(obj, "steps", 1, INT_MAX, &r->steps))
+    /* a program's steps are the ones it reported, none perhaps */
+    if (!get_int(obj, "steps", c->kind == MUP_RUN_PROGRAM ? 0 : 1, INT_MAX, &r->steps))
         return "steps";
     if (!get_int(obj, "steps_done", 0, r->steps, &r->steps_done))
         return "steps_done";
@@ -413,6 +496,32 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
     return read_curves(obj, r);
 }
 
+/* A built-in run's spec, or a program run's: its widths, then the searched values of "program" (a
+ * value missing or not allowed stays unset, so the record matches no run and the run is done again). */
+static mup_status spec_from_json(const mup_sweep_config *c, const cJSON *spec, mup_run_spec *s) {
+    if (c->kind == MUP_RUN_BUILTIN)
+        return mup_run_spec_from_json(s, spec);
+    cJSON *copy = cJSON_Duplicate(spec, true);
+    cJSON *program = cJSON_DetachItemFromObjectCaseSensitive(copy, "program");
+    mup_status st = mup_run_spec_from_json(s, copy);
+    double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
+    read_params(c, program, values);
+    for (int d = 0; d < c->search.n_dims && !st; d++)
+        if (isfinite(values[d]))
+            (void)mup_run_spec_set(s, c->search.dims[d].key, values[d]);
+    free(values);
+    cJSON_Delete(program);
+    cJSON_Delete(copy);
+    return st;
+}
+
+static void read_unread(const cJSON *list, mup_run_record *r) {
+    size_t used = 0;
+    for (const cJSON *v = cJSON_IsArray(list) ? list->child : NULL; v && used < sizeof r->unread; v = v->next)
+        if (cJSON_IsString(v))
+            used += (size_t)snprintf(r->unread + used, sizeof r->unread - used, "%s%s", used ? ", " : "", v->valuestring);
+}
+
 mup_status mup_run_record_parse(const mup_sweep_config *c, const cJSON *obj, mup_run_record *r) {
     *r = (mup_run_record){.objective = INFINITY};
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
@@ -430,12 +539,13 @@ mup_status mup_run_record_parse(const mup_sweep_config *c, const cJSON *obj, mup
         return mup_error(MUP_ERR_FORMAT, "run %s: the record's %s is missing or wrong", id->valuestring, bad);
     }
     mup_run_spec s;
-    mup_status st = mup_run_spec_from_json(&s, spec);
+    mup_status st = spec_from_json(c, spec, &s);
     if (st) {
         mup_run_record_free(r);
         return mup_error_context(st, "run %s: spec: ", id->valuestring);
     }
-    r->spec_text = spec_text(&s);
+    r->spec_text = spec_text(c, &s);
+    read_unread(cJSON_GetObjectItemCaseSensitive(obj, "unread"), r);
     return MUP_OK;
 }
 

@@ -82,6 +82,7 @@ typedef struct {
     int steps_done, steps, threads;
     double seconds, flops;
     char worker[96];
+    char unread[256];        /* a program run's searched keys it never read, ", "-separated */
     int n_curve;             /* training loss, thinned to at most MUP_CURVE_POINTS means */
     int *curve_step;
     double *curve_loss;
@@ -92,6 +93,8 @@ typedef struct {
 
 #define MUP_CURVE_POINTS 200
 
+struct mup_protocol;
+
 /* How a run ended, for its journal line. */
 typedef struct {
     mup_run_status status;
@@ -101,6 +104,10 @@ typedef struct {
     double step_flops;           /* mup_run_step_flops of the run */
     int threads;
     const char *worker;          /* "host:pid" */
+    /* a program run (program.c): what it reported, its wall time and the end of its stderr */
+    const struct mup_protocol *report;
+    double seconds;
+    const char *stderr_tail;
 } mup_run_outcome;
 
 /* The journal line of a finished run, ending in a newline; malloc'd. */
@@ -108,6 +115,10 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
 /* A run object of the journal back into a record (free it with mup_run_record_free). */
 mup_status mup_run_record_parse(const mup_sweep_config *c, const cJSON *obj, mup_run_record *out);
 void mup_run_record_free(mup_run_record *r);
+
+/* A run's spec as its journal record holds it: every section of a built-in run; the mup widths and the
+ * searched values ("program": {...}) of a program run. */
+cJSON *mup_run_spec_json(const mup_sweep_config *c, const mup_run_spec *s);
 
 /* "train.lr": 0.0039, ... for the searched keys (enum values by name). */
 cJSON *mup_params_to_json(const mup_sweep_config *c, const double *values);

@@ -100,9 +100,10 @@ void mup_plan_format(const mup_sweep_config *c, const double *values, char *buf,
     buf[0] = '\0';
     for (int d = 0; d < c->search.n_dims && used < n; d++) {
         const mup_key *k = c->search.dims[d].key;
-        char v[64];
+        char v[64], name[128];
         mup_key_format(k, values[d], v, sizeof v);
-        used += (size_t)snprintf(buf + used, n - used, "%s%s.%s=%s", d ? " " : "", k->section, k->name, v);
+        used += (size_t)snprintf(buf + used, n - used, "%s%s=%s", d ? " " : "",
+                                 mup_key_path(name, sizeof name, k->section, k->name), v);
     }
 }
 
@@ -115,7 +116,7 @@ void mup_plan_print(const mup_sweep_config *c, FILE *f) {
     fprintf(f, " (%ld proxy runs)", (long)trials * c->search.seeds * c->n_proxy_widths);
     if (c->has_target)
         fprintf(f, "; target width %d x %d seed%s", c->target.width, c->target.seeds, c->target.seeds == 1 ? "" : "s");
-    fprintf(f, "; objective %s; config %s\n", mup_objective_name(c->objective), c->fingerprint);
+    fprintf(f, "; objective %s; config %s\n", mup_sweep_objective(c), c->fingerprint);
     int digits = snprintf(NULL, 0, "%d", trials - 1);
     double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
     char line[4096];

@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "internal.h"
+#include "protocol.h"
 
 static const char *const dist_names[] = {"uniform", "loguniform", "log2uniform", "int", "choice", NULL};
 
@@ -110,18 +111,117 @@ static mup_status read_values(mup_search_dim *d, const cJSON *m, const char *pat
     return mup_key_read_list(d->key, vals, at, &d->values, &d->n_values);
 }
 
-static mup_status read_dim(mup_search_dim *d, const cJSON *m, mup_sampler_kind sampler) {
+/* ---- a program's keys: made from their names, typed by their distributions ---- */
+
+/* What the sweep sets in every trial itself (docs/trial-protocol.md). */
+static const char *const reserved[] = {"width", "seed", "base_width", "delta_width", "run_id", "run_dir",
+                                       "checkpoint", "trial_file", "phase", NULL};
+
+static int by_name(const void *a, const void *b) {
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* The key's type from its entry: int draws integers, choice takes the type its values share. */
+static void type_key(mup_key *k, const cJSON *m) {
+    const cJSON *dist = cJSON_GetObjectItemCaseSensitive(m, "dist");
+    const cJSON *vals = cJSON_GetObjectItemCaseSensitive(m, "values");
+    k->type = MUP_KEY_FLOAT;
+    if (cJSON_IsString(dist) && strcmp(dist->valuestring, "int") == 0)
+        k->type = MUP_KEY_INT;
+    if (!cJSON_IsString(dist) || strcmp(dist->valuestring, "choice") != 0 || !cJSON_IsArray(vals) || !vals->child)
+        return;
+    int n = cJSON_GetArraySize(vals), bools = 0, names = 0;
+    for (const cJSON *v = vals->child; v; v = v->next) {
+        bools += cJSON_IsBool(v);
+        names += cJSON_IsString(v) && mup_safe_name(v->valuestring);
+    }
+    if (bools == n) {
+        k->type = MUP_KEY_BOOL;
+    } else if (names == n) {
+        char **values = mup_xcalloc((size_t)n + 1, sizeof *values);
+        int i = 0;
+        for (const cJSON *v = vals->child; v; v = v->next)
+            values[i++] = mup_xstrdup(v->valuestring);
+        k->type = MUP_KEY_ENUM;
+        k->values = (const char *const *)values;
+    }
+}
+
+static mup_status make_program_keys(mup_sweep_config *c, const cJSON *obj) {
+    int n = cJSON_GetArraySize(obj);
+    if (n > MUP_PROGRAM_KEYS_MAX)
+        return mup_error(MUP_ERR_INVALID, "search.space: %d keys, more than the %d a program run takes", n,
+                         MUP_PROGRAM_KEYS_MAX);
+    const cJSON **sorted = mup_xcalloc((size_t)n + 1, sizeof *sorted);
+    int i = 0;
+    for (const cJSON *m = obj->child; m; m = m->next)
+        sorted[i++] = m;
+    /* the keys' order, hence the plan, must not depend on the order they were written in */
+    qsort(sorted, (size_t)n, sizeof *sorted, by_name);
+    c->program_keys = mup_xcalloc((size_t)n, sizeof *c->program_keys);
+    mup_status s = MUP_OK;
+    for (i = 0; i < n && !s; i++) {
+        const char *name = sorted[i]->string;
+        if (!mup_safe_name(name)) {
+            s = mup_error(MUP_ERR_INVALID, "search.space: \"%.40s\" is not a key name (1 to %d of A-Z a-z 0-9 _ . -)",
+                          name, MUP_SAFE_NAME_MAX);
+            break;
+        }
+        for (int r = 0; reserved[r]; r++)
+            if (strcmp(name, reserved[r]) == 0)
+                s = mup_error(MUP_ERR_INVALID, "search.space.%s: the sweep sets %s in every trial; it is not searched",
+                              name, name);
+        if (!s && i > 0 && strcmp(sorted[i - 1]->string, name) == 0)
+            s = mup_error(MUP_ERR_INVALID, "search.space.%s: duplicate key", name);
+        mup_key *k = &c->program_keys[c->n_program_keys++];
+        *k = (mup_key){.section = "", .name = mup_xstrdup(name), .range = MUP_RANGE_ANY, .doc = ""};
+        type_key(k, sorted[i]);
+        k->offset = offsetof(mup_run_spec, program) + (size_t)i * sizeof(mup_program_slot);
+        k->size = k->type == MUP_KEY_FLOAT ? sizeof(double) : k->type == MUP_KEY_BOOL ? sizeof(bool) : sizeof(int);
+    }
+    free(sorted);
+    return s;
+}
+
+void mup_program_keys_free(mup_sweep_config *c) {
+    for (int i = 0; i < c->n_program_keys; i++) {
+        mup_key *k = &c->program_keys[i];
+        for (int v = 0; k->values && k->values[v]; v++)
+            free((char *)k->values[v]);
+        free((void *)k->values);
+        free((char *)k->name);
+    }
+    free(c->program_keys);
+    c->program_keys = NULL;
+    c->n_program_keys = 0;
+}
+
+static mup_status find_key(const mup_sweep_config *c, const char *name, const char *path, const mup_key **out) {
+    if (c->kind == MUP_RUN_BUILTIN) {
+        if (strcmp(name, "width") == 0 || strcmp(name, "seed") == 0)
+            return mup_error(MUP_ERR_INVALID, "%s: the %s of a run is not searched (%s)", path, name,
+                             name[0] == 'w' ? "proxy_widths and target.width set it"
+                                            : "search.seeds and target.seeds set the runs' seeds");
+        mup_status s = mup_spec_key_lookup(name, "search.space", out);
+        if (!s && strcmp((*out)->section, "data") == 0)
+            return mup_error(MUP_ERR_INVALID, "%s: data keys cannot be searched (every run sees the same data)", path);
+        return s;
+    }
+    for (int i = 0; i < c->n_program_keys; i++)
+        if (strcmp(c->program_keys[i].name, name) == 0) {
+            *out = &c->program_keys[i];
+            return MUP_OK;
+        }
+    return mup_error(MUP_ERR_INVALID, "%s: no such key", path);
+}
+
+static mup_status read_dim(const mup_sweep_config *c, mup_search_dim *d, const cJSON *m) {
     char path[256];
+    mup_sampler_kind sampler = c->search.sampler;
     mup_key_path(path, sizeof path, "search.space", m->string);
-    if (strcmp(m->string, "width") == 0 || strcmp(m->string, "seed") == 0)
-        return mup_error(MUP_ERR_INVALID, "%s: the %s of a run is not searched (%s)", path, m->string,
-                         m->string[0] == 'w' ? "proxy_widths and target.width set it"
-                                             : "search.seeds and target.seeds set the runs' seeds");
-    mup_status s = mup_spec_key_lookup(m->string, "search.space", &d->key);
+    mup_status s = find_key(c, m->string, path, &d->key);
     if (s)
         return s;
-    if (strcmp(d->key->section, "data") == 0)
-        return mup_error(MUP_ERR_INVALID, "%s: data keys cannot be searched (every run sees the same data)", path);
     if (!cJSON_IsObject(m))
         return mup_error(MUP_ERR_INVALID, "%s: expected an object like {\"dist\": \"uniform\", \"low\": 0, "
                          "\"high\": 1}, got %s", path, mup_json_type_name(m));
@@ -154,13 +254,18 @@ mup_status mup_search_space_read(mup_sweep_config *c, const cJSON *obj) {
     int n = cJSON_GetArraySize(obj);
     if (n == 0)
         return mup_error(MUP_ERR_INVALID, "search.space: empty (name at least one key to search)");
+    if (c->kind == MUP_RUN_PROGRAM) {
+        mup_status s = make_program_keys(c, obj);
+        if (s)
+            return s;
+    }
     c->search.dims = mup_xcalloc((size_t)n, sizeof *c->search.dims);
     for (const cJSON *m = obj->child; m; m = m->next) {
         mup_search_dim *d = &c->search.dims[c->search.n_dims++];
         for (const cJSON *p = obj->child; p != m; p = p->next)
             if (strcmp(p->string, m->string) == 0)
                 return mup_error(MUP_ERR_INVALID, "search.space.%s: duplicate key", m->string);
-        mup_status s = read_dim(d, m, c->search.sampler);
+        mup_status s = read_dim(c, d, m);
         if (s)
             return s;
         for (int j = 0; j < c->search.n_dims - 1; j++)

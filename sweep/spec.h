@@ -22,6 +22,14 @@ typedef enum { MUP_DATASET_FASHION_MNIST, MUP_DATASET_TEXT, MUP_DATASET_SYNTHETI
 
 #define MUP_SPEC_PATH_MAX 1024
 
+/* A program run's searched values (config.h): keys made from the config's names store here. */
+#define MUP_PROGRAM_KEYS_MAX 32
+typedef union {
+    double f;
+    int i;
+    bool b;
+} mup_program_slot;
+
 typedef struct {
     struct {
         mup_arch arch;
@@ -58,6 +66,7 @@ typedef struct {
         int val_size;               /* 0: the dataset's default (see the key's doc) */
         int synthetic_classes, synthetic_dim;
     } data;
+    mup_program_slot program[MUP_PROGRAM_KEYS_MAX];  /* program runs: each searched key's value */
     int width;                      /* set per run, not a config key; 0 until then */
     uint64_t seed;                  /* set per run, not a config key */
 } mup_run_spec;

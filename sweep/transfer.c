@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "json.h"
@@ -91,6 +92,26 @@ static cJSON *trial_params(const mup_sweep_config *c, int trial) {
     return o;
 }
 
+/* What the user feeds back: the target's whole run spec (its transferred values included), and the
+ * trained models the target runs kept in DIR/runs/<id>/. */
+static void add_target_outputs(cJSON *o, const char *dir, const mup_sweep_config *c, const mup_run_list *l) {
+    if (l->n == l->n_proxy || !l->runs[l->n_proxy].has_spec)
+        return;
+    cJSON_AddItemToObject(o, "spec", mup_run_spec_json(c, &l->runs[l->n_proxy].spec));
+    cJSON *kept = cJSON_AddArrayToObject(o, "checkpoints");
+    char rel[MUP_RUN_ID_MAX + 32];
+    for (int i = l->n_proxy; i < l->n; i++)
+        if (mup_target_checkpoint(dir, c, &l->runs[i], rel, sizeof rel))
+            cJSON_AddItemToArray(kept, cJSON_CreateString(rel));
+}
+
+bool mup_target_checkpoint(const char *dir, const mup_sweep_config *c, const mup_sweep_run *run, char *rel, size_t n) {
+    char path[4200];
+    snprintf(rel, n, "runs/%s/checkpoint", run->id);
+    snprintf(path, sizeof path, "%.4000s/%s", dir, rel);
+    return c->kind == MUP_RUN_PROGRAM && access(path, F_OK) == 0;
+}
+
 static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial) {
     if (!c->has_target)
         return cJSON_CreateNull();
@@ -143,7 +164,7 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "name", c->name);
     cJSON_AddStringToObject(root, "fingerprint", c->fingerprint);
-    cJSON_AddStringToObject(root, "objective", mup_objective_name(c->objective));
+    cJSON_AddStringToObject(root, "objective", mup_sweep_objective(c));
     cJSON_AddStringToObject(root, "selection", "lowest mean objective over seeds at the widest proxy width");
     if (t->best >= 0) {
         cJSON *best = cJSON_AddObjectToObject(root, "best");
@@ -166,6 +187,8 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     }
     bool chosen = l->n > l->n_proxy && l->runs[l->n_proxy].has_spec;
     cJSON_AddItemToObject(root, "target", target_json(c, l, j, chosen ? l->runs[l->n_proxy].trial : t->best));
+    if (c->has_target)
+        add_target_outputs(cJSON_GetObjectItemCaseSensitive(root, "target"), dir, c, l);
     add_counts(root, l, j);
     return mup_json_save(dir, "summary.json", root);
 }

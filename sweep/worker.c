@@ -49,24 +49,15 @@ void mup_sweep_init_worker(mup_sweep *S, int rank) {
 
 static mup_status run_one(mup_sweep *S, int i) {
     const mup_sweep_run *run = &S->list->runs[i];
-    mup_train_result r;
     /* a target run is long: it gets the training loop's own progress, a bar on a terminal (where a forked
      * worker would draw over its parent's line) or lines in a log */
-    mup_train_opts opts = {.label = run->id, .check_finite = S->check_finite,
+    mup_run_context ctx = {.threads = S->threads, .worker = S->worker, .check_finite = S->check_finite,
                            .progress = (!S->progress.tty || !S->progress.silent) && run->phase == MUP_PHASE_TARGET};
     current_run = i;
-    mup_status st = mup_run_train(&run->spec, &S->data, &opts, &r);
-    mup_run_outcome o = {
-        .status = st == MUP_OK ? MUP_RUN_COMPLETE : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
-        .environment = mup_run_failure_is_environment(st),
-        .message = st == MUP_OK ? "" : r.message[0] ? r.message : mup_error_message(),
-        .r = &r, .step_flops = mup_run_step_flops(&run->spec, &S->data), .threads = S->threads,
-        .worker = S->worker};
-    char *line = mup_run_record_line(S->c, run, &o);
+    char *line = mup_executor_run(&S->x, run, &ctx);
     mup_status s = mup_journal_append(S->j, line, i);
     current_run = -1;
     free(line);
-    mup_train_result_free(&r);
     return s;
 }
 
@@ -129,10 +120,7 @@ void mup_format_hms(char *buf, size_t len, double seconds) {
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-static double run_flops(const mup_sweep *S, int i) {
-    const mup_sweep_run *r = &S->list->runs[i];
-    return r->has_spec ? mup_run_step_flops(&r->spec, &S->data) * r->spec.train.steps : 0.0;
-}
+static double run_flops(const mup_sweep *S, int i) { return mup_executor_cost(&S->x, &S->list->runs[i]); }
 
 static void count(mup_sweep_progress *p, const mup_run_record *rec) {
     p->done++;
@@ -158,7 +146,7 @@ static void status_text(const mup_sweep *S, char *buf, size_t len) {
     if (p->diverged || p->failed)
         snprintf(bad, sizeof bad, " (%d diverged, %d failed)", p->diverged, p->failed);
     snprintf(buf, len, "%d/%d runs%s | best %s %s | ETA %s", p->done, p->total, bad,
-             mup_objective_name(S->c->objective), best, eta);
+             mup_sweep_objective(S->c), best, eta);
 }
 
 static void tell(mup_sweep *S, const mup_run_record *rec) {

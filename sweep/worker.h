@@ -7,8 +7,8 @@
 #define MUP_SWEEP_WORKER_H
 
 #include "config.h"
+#include "executor.h"
 #include "journal.h"
-#include "recipe.h"
 #include "runs.h"
 
 typedef struct {
@@ -28,7 +28,7 @@ typedef struct {
     const mup_sweep_config *c;
     mup_run_list *list;
     mup_journal *j;
-    mup_run_data data;    /* loaded once per process */
+    mup_executor x;       /* trains the runs: the built-in recipe or the user's program (executor.h) */
     int threads;          /* OpenMP threads of each run */
     int cores;            /* the cores this process may use, shared out among forked workers */
     char worker[96];      /* "host:pid", with " rank R" under MPI */

@@ -106,7 +106,7 @@ Test(sweep_config, unknown_keys_suggest_the_nearest) {
     expect_invalid(with("train.warmup", "8"), "train.warmup: unknown key (did you mean \"warmup_steps\"?)");
     expect_invalid(with("data.dataset", "'fashion'"), "data.dataset: \"fashion\" is not allowed (did you mean \"fashion-mnist\"?");
     expect_invalid(with("data.qqqqqqqq", "1"), "data.qqqqqqqq: unknown key (valid keys: dataset, path,");
-    expect_invalid(with("colour", "1"), "colour: unknown key (valid keys: name, objective, model,");
+    expect_invalid(with("colour", "1"), "colour: unknown key (valid keys: name, objective, direction, model,");
 }
 
 Test(sweep_config, qualified_space_keys) {

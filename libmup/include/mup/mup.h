@@ -18,5 +18,6 @@
 #include "mup/tensor.h"
 #include "mup/threads.h"
 #include "mup/train.h"
+#include "mup/trial.h"
 
 #endif

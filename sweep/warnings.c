@@ -1,0 +1,90 @@
+#include "warnings.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "sampler.h"
+
+static void add(mup_transfer_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(mup_transfer_warnings *w, const char *fmt, ...) {
+    if (w->n == MUP_WARNINGS_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->text[w->n++], sizeof w->text[0], fmt, ap);
+    va_end(ap);
+}
+
+/* Where v sits in the dimension's range, 0 to 1, in the distribution's own scale (log for the log
+ * distributions); NAN for a choice, which has no order to speak of. */
+static double position(const mup_search_dim *d, double v) {
+    switch (d->dist) {
+    case MUP_DIST_UNIFORM:
+    case MUP_DIST_INT: return (v - d->low) / (d->high - d->low);
+    case MUP_DIST_LOGUNIFORM: return log(v / d->low) / log(d->high / d->low);
+    case MUP_DIST_LOG2UNIFORM: return (log2(v) - d->low) / (d->high - d->low);
+    case MUP_DIST_CHOICE: break;
+    }
+    return NAN;
+}
+
+/* One step of the search along a dimension, in position units: the grid's, or for random and Sobol
+ * search the spacing of a grid with as many points as the trials give each ranged dimension. */
+static double step(const mup_sweep_config *c, const mup_search_dim *d) {
+    if (c->search.sampler == MUP_SAMPLER_GRID)
+        return 1.0 / (d->grid - 1);
+    int ranged = 0;
+    for (int i = 0; i < c->search.n_dims; i++)
+        ranged += c->search.dims[i].dist != MUP_DIST_CHOICE;
+    double points = ceil(pow(c->search.trials, 1.0 / (ranged ? ranged : 1)));
+    return 1.0 / (points > 2 ? points - 1 : 1);
+}
+
+static const char *name(const mup_search_dim *d, char *buf, size_t n) {
+    return mup_key_path(buf, n, d->key->section, d->key->name);
+}
+
+void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_transfer_warnings *w) {
+    w->n = 0;
+    int widest = c->proxy_widths[t->select_width];
+    if (c->has_target && c->target.width < widest)
+        add(w, "the target (width %d) is narrower than the widest proxy (%d): µTransfer carries settings to wider "
+            "models", c->target.width, widest);
+    if (t->best < 0)
+        return;
+    double *best = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *best);
+    double *other = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *other);
+    mup_plan_values(c, t->best, best);
+    char key[128], text[64];
+    for (int d = 0; d < c->search.n_dims; d++) {
+        const mup_search_dim *dim = &c->search.dims[d];
+        double u = position(dim, best[d]), s = step(c, dim);
+        if (isnan(u))
+            continue;
+        /* on the grid's end point, or within half a step of the range's end */
+        if (u < (c->search.sampler == MUP_SAMPLER_GRID ? 1e-9 : s / 2) ||
+            u > 1 - (c->search.sampler == MUP_SAMPLER_GRID ? 1e-9 : s / 2)) {
+            mup_key_format(dim->key, best[d], text, sizeof text);
+            add(w, "%s = %s is on the %s edge of its searched range: the optimum may lie beyond it (widen the range)",
+                name(dim, key, sizeof key), text, u < 0.5 ? "lower" : "upper");
+        }
+        for (int wi = 0; wi < t->n_widths; wi++) {
+            if (c->proxy_widths[wi] >= widest || t->best_trial[wi] < 0)
+                continue;
+            mup_plan_values(c, t->best_trial[wi], other);
+            double gap = fabs(position(dim, other[d]) - u);
+            if (gap > s * (1 + 1e-6)) {
+                char there[64];
+                mup_key_format(dim->key, best[d], text, sizeof text);
+                mup_key_format(dim->key, other[d], there, sizeof there);
+                add(w, "%s: width %d's optimum (%s) is %.1f search steps from width %d's (%s): µTransfer may not hold "
+                    "for this key", name(dim, key, sizeof key), c->proxy_widths[wi], there, gap / s, widest, text);
+            }
+        }
+    }
+    free(best);
+    free(other);
+}
