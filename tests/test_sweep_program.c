@@ -373,7 +373,7 @@ Test(program, a_non_finite_objective_is_a_diverged_run) {
 static void assert_refused(const char *cfg, const char *dir, const char *needle) {
     char *err;
     int rc = sweep("", cfg, dir, "", &err);
-    cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+    cr_assert_eq(rc, 2, "a config error exits 2 (the tools' table, mup-sweep --help): exit %d: %s", rc, err);
     cr_assert(strstr(err, needle), "\"%s\" not in: %s", needle, err);
     cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "more than one line: %s", err);
     cr_assert_neq(access(dir, F_OK), 0, "the refused sweep made %s", dir);
