@@ -30,7 +30,9 @@ deps() {
 build() {
     dir=$1
     shift
-    if [ -d "$dir" ]; then [ $# -eq 0 ] || meson configure "$dir" "$@"; else meson setup "$dir" "$@"; fi
+    # a set-up that was interrupted leaves the directory without its build data: set it up again
+    if [ -f "$dir/meson-private/build.dat" ]; then [ $# -eq 0 ] || meson configure "$dir" "$@"
+    else meson setup "$dir" "$@"; fi
     ninja -C "$dir"
 }
 
