@@ -17,18 +17,10 @@
 #include "recipe.h"
 #include "testing.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 /* The largest estimate / measured peak allowed (docs/performance.md has the figures). */
 #define MAX_OVER 1.5
 
-#ifndef UNDER_ASAN
+#ifndef TEST_UNDER_ASAN
 
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);

@@ -6,6 +6,15 @@
 
 #include "mup/mup.h"
 
+/* Defined when AddressSanitizer owns malloc (gcc or clang): tests that interpose malloc skip there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_UNDER_ASAN 1
+#endif
+#endif
+
 /* A tensor the test owns (malloc'd data and gradient), filled N(0, 1) from seed; a leaf that
  * requires a gradient unless no_grad. Free with test_leaf_free. */
 mup_tensor *test_leaf(int ndim, const int *shape, uint64_t seed, bool no_grad);
