@@ -68,8 +68,8 @@ static void journal_seeds(void) {
     mup_sweep S = {.c = c, .list = &l, .threads = 1, .cores = 1};
     S.progress.silent = true;
     mup_sweep_init_worker(&S, -1);
-    MUP_CHECK(mup_run_data_load(&S.data, &l.runs[0].spec));
     MUP_CHECK(mup_journal_open(dir, c, &l, MUP_JOURNAL_CREATE, false, &S.j));
+    MUP_CHECK(mup_executor_open(&S.x, c, dir, &l));
     mup_journal_set_quiet(S.j, true);
     MUP_CHECK(mup_sweep_work(&S, 0, l.n_proxy, false));
     mup_transfer t;
@@ -79,7 +79,7 @@ static void journal_seeds(void) {
     unsetenv("MUP_MAX_MEMORY");
     mup_transfer_free(&t);
     mup_journal_close(S.j);
-    mup_run_data_free(&S.data);
+    mup_executor_close(&S.x);
     mup_run_list_free(&l);
     mup_sweep_config_free(c);
 
