@@ -2,6 +2,7 @@
  * pieces, then the journal line made of what was read. A state or a bad line, never a crash; the line
  * always parses back as one JSON object. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t piece = size ? 1 + data[0] % 64 : 1;
     for (size_t at = 1; at < size; at += piece)
         mup_protocol_feed(&p, (const char *)data + at, at + piece <= size ? piece : size - at);
-    mup_run_outcome o = {.status = p.bad ? MUP_RUN_FAILED : MUP_RUN_COMPLETE, .message = p.error, .report = &p,
+    /* as program.c judges a program that exited 0 */
+    bool reported = p.has_final && p.has_objective;
+    mup_run_status status = p.bad || (!reported && p.nonfinite_step < 0) ? MUP_RUN_FAILED
+                            : !reported || !isfinite(p.objective_value) ? MUP_RUN_DIVERGED
+                                                                        : MUP_RUN_COMPLETE;
+    mup_run_outcome o = {.status = status, .message = p.error, .report = &p,
                          .stderr_tail = "tail", .worker = "fuzz"};
     char *line = mup_run_record_line(config, &list.runs[0], &o);
     cJSON *back = cJSON_Parse(line);
