@@ -25,7 +25,8 @@ MUP_API mup_tensor *mup_affine(mup_graph *g, mup_tensor *x, mup_tensor *w, mup_t
 
 /* a + b. b has a's shape, or the shape of a's trailing dimensions (broadcast over leading ones). */
 MUP_API mup_tensor *mup_add(mup_graph *g, mup_tensor *a, mup_tensor *b);
-/* a + s * b, same shapes, in one pass: a residual branch under depth scaling (s = 1 is mup_add). */
+/* a + s * b, same shapes, in one pass: a residual branch under depth scaling (s = 1 is mup_add, and
+ * records an add). */
 MUP_API mup_tensor *mup_add_scaled(mup_graph *g, mup_tensor *a, mup_tensor *b, float s);
 /* a * b, same shapes. */
 MUP_API mup_tensor *mup_mul(mup_graph *g, mup_tensor *a, mup_tensor *b);

@@ -97,7 +97,7 @@ static mup_tensor *positions(mup_graph *g, const mup_embedding_layer *wpe, int T
 static mup_tensor *residual(mup_graph *g, const mup_gpt_config *c, mup_tensor *x, mup_tensor *f, float s) {
     if (c->dropout > 0.0f)
         f = mup_dropout(g, f, c->dropout);
-    return s == 1.0f ? mup_add(g, x, f) : mup_add_scaled(g, x, f, s);
+    return mup_add_scaled(g, x, f, s);
 }
 
 mup_tensor *mup_gpt_forward(mup_graph *g, const mup_gpt *m, const int32_t *ids, int B, int T) {

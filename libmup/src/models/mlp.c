@@ -64,7 +64,7 @@ mup_tensor *mup_mlp_forward(mup_graph *g, const mup_mlp *m, mup_tensor *x) {
             h = mup_scale(g, h, m->cfg.input_mult);
         h = mup_activate(g, m->cfg.act, h);
         if (m->cfg.residual && i > 0)
-            h = s == 1.0f ? mup_add(g, x, h) : mup_add_scaled(g, x, h, s);
+            h = mup_add_scaled(g, x, h, s);
         x = h;
         mup_graph_tap(g, m->act_names[i], x);
     }

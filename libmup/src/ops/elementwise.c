@@ -41,6 +41,13 @@ static void colsum_acc(mup_graph *g, float *restrict dst, const float *restrict 
     });
 }
 
+/* Same-shape operands of op, or an assertion naming both shapes. */
+static void assert_same_shape(const char *op, const mup_tensor *a, const mup_tensor *b) {
+    char as[64], bs[64];
+    MUP_ASSERT(mup_tensor_same_shape(a, b), "%s: %s %s and %s %s differ in shape", op, a->name ? a->name : "a",
+               mup_shape_str(a, as, sizeof as), b->name ? b->name : "b", mup_shape_str(b, bs, sizeof bs));
+}
+
 /* ---- add ---- */
 
 static void add_backward(mup_graph *g, const mup_node *n) {
@@ -98,10 +105,9 @@ static void add_scaled_backward(mup_graph *g, const mup_node *n) {
 static const mup_op op_add_scaled = {"add_scaled", add_scaled_backward};
 
 mup_tensor *mup_add_scaled(mup_graph *g, mup_tensor *a, mup_tensor *b, float s) {
-    char as[64], bs[64];
-    MUP_ASSERT(mup_tensor_same_shape(a, b), "add_scaled: %s %s and %s %s differ in shape",
-               a->name ? a->name : "a", mup_shape_str(a, as, sizeof as),
-               b->name ? b->name : "b", mup_shape_str(b, bs, sizeof bs));
+    assert_same_shape("add_scaled", a, b);
+    if (s == 1.0f) /* depth scaling off: the plain add, whose tape entry the NaN detector names "add" */
+        return mup_add(g, a, b);
     mup_tensor *out = mup_graph_like(g, a);
     float *restrict o = out->data;
     const float *restrict x = a->data, *restrict y = b->data;
@@ -139,10 +145,7 @@ static void mul_backward(mup_graph *g, const mup_node *n) {
 static const mup_op op_mul = {"mul", mul_backward};
 
 mup_tensor *mup_mul(mup_graph *g, mup_tensor *a, mup_tensor *b) {
-    char as[64], bs[64];
-    MUP_ASSERT(mup_tensor_same_shape(a, b), "mul: %s %s and %s %s differ in shape",
-               a->name ? a->name : "a", mup_shape_str(a, as, sizeof as),
-               b->name ? b->name : "b", mup_shape_str(b, bs, sizeof bs));
+    assert_same_shape("mul", a, b);
     mup_tensor *out = mup_graph_like(g, a);
     float *restrict o = out->data;
     const float *restrict x = a->data, *restrict y = b->data; /* (N) */
