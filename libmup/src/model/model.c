@@ -136,17 +136,18 @@ mup_status mup_model_alloc(mup_model *M) {
     return MUP_OK;
 }
 
-void mup_model_alloc_or_abort(mup_model *M) {
+/* For the accessors, which cannot return a status. */
+static void alloc_or_abort(mup_model *M) {
     MUP_ASSERT(mup_model_alloc(M) == MUP_OK, "%s", mup_error_message());
 }
 
 float *mup_model_values(mup_model *M) {
-    mup_model_alloc_or_abort(M);
+    alloc_or_abort(M);
     return M->values;
 }
 
 float *mup_model_grads(mup_model *M) {
-    mup_model_alloc_or_abort(M);
+    alloc_or_abort(M);
     return M->grads;
 }
 
@@ -176,14 +177,14 @@ mup_status mup_model_init(mup_model *M, uint64_t seed) {
 }
 
 void mup_model_mark_loaded(mup_model *M) {
-    mup_model_alloc_or_abort(M);
+    alloc_or_abort(M);
     M->initialized = true;
     M->rescaled = true;
 }
 
 mup_graph *mup_model_graph(mup_model *M) {
     if (!M->graph) {
-        mup_model_alloc_or_abort(M);
+        alloc_or_abort(M);
         M->graph = mup_graph_new();
         M->graph->model = M;
     }

@@ -27,9 +27,8 @@ struct mup_model {
 };
 
 /* Allocates the value and gradient slabs and points every parameter at them: MUP_ERR_NOMEM naming
- * the bytes when the system refuses. The _or_abort form is for accessors that cannot return one. */
+ * the bytes when the system refuses. */
 mup_status mup_model_alloc(mup_model *M);
-void mup_model_alloc_or_abort(mup_model *M);
 
 /* Draws one parameter by its init spec (default kinds use the µP rescale when rescale is true). */
 void mup_param_draw(mup_param *p, mup_rng *r, bool rescale);

@@ -182,7 +182,7 @@ static void step_sgd(mup_optim *o, double factor) {
             mup_param *p = mup_model_param(o->M, i);
             mup_sgd_coefs c = {.lr = (float)(op->lr * factor * param_lr_mult(o, i)),
                                .wd = (float)(op->weight_decay * param_wd_mult(o, i)), .momentum = op->momentum,
-                               .keep = 1.0f - op->dampening, .nesterov = op->nesterov, .first = o->step == 0};
+                               .keep = o->step == 0 ? 1.0f : 1.0f - op->dampening, .nesterov = op->nesterov};
             long lo = share_start(p, k, shares), hi = share_start(p, k + 1, shares);
             mup_sgd_update(p->t.data + lo, p->t.grad + lo, buf ? buf + p->offset + lo : NULL, hi - lo, &c);
         }

@@ -8,9 +8,9 @@
 
 typedef struct {
     float lr, wd, momentum;
-    float keep;        /* 1 - dampening: the share of g' that enters the buffer after the first step */
+    float keep;        /* the share of g' that enters the buffer: 1 - dampening, but 1 on the first step
+                        * (buf = g', undamped, as PyTorch) */
     bool nesterov;     /* step along g' + momentum × buf instead of buf */
-    bool first;        /* the first step: buf = g', undamped, as PyTorch */
 } mup_sgd_coefs;
 
 /* p (n), g (n), buf (n, NULL when momentum is 0). */

@@ -10,13 +10,14 @@
 
 void mup_sgd_update(float *restrict p, const float *restrict g, float *restrict buf, long n,
                     const mup_sgd_coefs *c) {
-    const float lr = c->lr, wd = c->wd, momentum = c->momentum, keep = c->first ? 1.0f : c->keep;
+    const float lr = c->lr, wd = c->wd, momentum = c->momentum, keep = c->keep;
+    const bool nesterov = c->nesterov;
     if (buf) {
         /* the buffer starts zeroed, so the first step's momentum × 0 + g' is PyTorch's buf = g' */
         for (long i = 0; i < n; i++) {
             float d = g[i] + wd * p[i];
             buf[i] = momentum * buf[i] + keep * d;
-            p[i] -= lr * (c->nesterov ? d + momentum * buf[i] : buf[i]);
+            p[i] -= lr * (nesterov ? d + momentum * buf[i] : buf[i]);
         }
     } else {
         for (long i = 0; i < n; i++)
