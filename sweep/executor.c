@@ -1,11 +1,15 @@
 /* The executor interface, and its built-in implementation: the recipe of recipe.c, unchanged. */
 #include "executor.h"
 
+#include "preflight.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+/* The data, loaded once, and every run's batch against it. */
 static mup_status builtin_prepare(mup_executor *x, const mup_run_list *l) {
-    return mup_run_data_load(&x->data, &l->runs[0].spec);
+    mup_status s = mup_run_data_load(&x->data, &l->runs[0].spec);
+    return s ? s : mup_sweep_check_batch(l, &x->data);
 }
 
 static double builtin_cost(const mup_executor *x, const mup_sweep_run *run) {

@@ -380,8 +380,6 @@ static int sweep(const options *o, mup_sweep_config *c, mup_run_list *l, mup_ran
     bool lead = R->rank == 0;
     mup_sweep S = {.c = c, .list = l};
     mup_status s = o->report_only ? MUP_OK : prepare(&S, o, R);
-    if (!s && !o->report_only && c->kind == MUP_RUN_BUILTIN) /* a program's data is its own */
-        s = mup_sweep_check_batch(l, &S.x.data);
     int code = mup_ranks_agree(R, s == MUP_OK) ? -1 : s ? fail(s) : 1;
     mup_journal_mode mode = o->report_only ? MUP_JOURNAL_READ : o->resume ? MUP_JOURNAL_RESUME : MUP_JOURNAL_CREATE;
     /* rank 0 first: it creates the journal, checks the fingerprint and appends a --force header */

@@ -310,7 +310,8 @@ static char **make_env(const mup_sweep_config *c, const char *trial_file, int th
     size_t len = strlen(trial_file) + 16;
     env[k] = mup_xmalloc(len);
     snprintf(env[k++], len, "MUP_TRIAL=%s", trial_file);
-    env[k++] = mup_xstrdup("MUP_TRIAL_FD=3");
+    env[k] = mup_xmalloc(32);
+    snprintf(env[k++], 32, "MUP_TRIAL_FD=%d", REPORT_FD);
     return env;
 }
 

@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #define SYNTHETIC_SEED 12345  /* the data never changes with the run's seed */
-#define SYNTHETIC_TRAIN MUP_SPEC_SYNTHETIC_TRAIN
-#define DEFAULT_VAL MUP_SPEC_DEFAULT_VAL
 
 static void data_key(const mup_run_spec *s, char *buf, size_t len) {
     snprintf(buf, len, "%d|%d|%s|%d|%d|%d|%d", (int)s->model.arch, (int)s->data.dataset, s->data.path,
@@ -20,7 +18,7 @@ static void data_key(const mup_run_spec *s, char *buf, size_t len) {
 
 static mup_status load_classif(mup_run_data *d, const mup_run_spec *s) {
     mup_classif_data all;
-    int val = s->data.val_size > 0 ? s->data.val_size : DEFAULT_VAL;
+    int val = s->data.val_size > 0 ? s->data.val_size : MUP_SPEC_DEFAULT_VAL;
     mup_status st;
     if (s->data.dataset == MUP_DATASET_FASHION_MNIST) {
         st = mup_fashion_mnist_load(s->data.path[0] ? s->data.path : NULL, true, 0, &all);
@@ -131,13 +129,13 @@ static data_dims dims_of(const mup_run_spec *s, const mup_run_data *d) {
                          .n_train = gpt ? (double)d->text_train.n : d->train.n,
                          .n_val = gpt ? (double)d->text_val.n : d->val.n};
     } else if (s->data.dataset == MUP_DATASET_FASHION_MNIST) {
-        int val = s->data.val_size > 0 ? s->data.val_size : DEFAULT_VAL;
+        int val = s->data.val_size > 0 ? s->data.val_size : MUP_SPEC_DEFAULT_VAL;
         dm = (data_dims){.dim = MUP_SPEC_FASHION_DIM, .n_classes = MUP_SPEC_FASHION_CLASSES, .n_val = val,
                          .n_train = s->data.train_size > 0 ? s->data.train_size : MUP_SPEC_FASHION_TRAIN - val};
     } else if (s->data.dataset == MUP_DATASET_SYNTHETIC && !gpt) {
         dm = (data_dims){.dim = s->data.synthetic_dim, .n_classes = s->data.synthetic_classes,
-                         .n_val = s->data.val_size > 0 ? s->data.val_size : DEFAULT_VAL,
-                         .n_train = s->data.train_size > 0 ? s->data.train_size : SYNTHETIC_TRAIN};
+                         .n_val = s->data.val_size > 0 ? s->data.val_size : MUP_SPEC_DEFAULT_VAL,
+                         .n_train = s->data.train_size > 0 ? s->data.train_size : MUP_SPEC_SYNTHETIC_TRAIN};
     } else if (s->data.dataset == MUP_DATASET_SYNTHETIC) {
         double n = (double)mup_run_spec_synthetic_size(s), train = s->data.train_size;
         if (train > 0)

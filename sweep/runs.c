@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "internal.h"
 #include "mup/rng.h"
 #include "protocol.h"
@@ -18,9 +19,8 @@ static const char *const cause_names[] = {"run", "environment", NULL};
 const char *mup_run_status_name(mup_run_status s) { return status_names[s]; }
 const char *mup_phase_name(mup_phase p) { return phase_names[p]; }
 
-bool mup_run_failure_is_environment(mup_status st) {
-    return st == MUP_ERR_NOMEM || st == MUP_ERR_IO || st == MUP_ERR_FORMAT || st == MUP_ERR_MPI;
-}
+/* The same grouping as the tools' exit codes: what the environment caused exits 3 and is retried. */
+bool mup_run_failure_is_environment(mup_status st) { return mup_cli_exit_code(st) == MUP_EXIT_ENVIRONMENT; }
 
 /* Run seeds come from streams of their own, apart from the sampler's streams of the same seed. */
 #define SEED_STREAMS 0x5eed000000000000ULL
@@ -261,7 +261,7 @@ static cJSON *unread_keys(const mup_sweep_config *c, const mup_protocol *p) {
  * metrics as reported, the objective's curve, the keys it never read, the end of its stderr. */
 static void add_report(cJSON *root, const mup_sweep_config *c, const mup_sweep_run *run, const mup_run_outcome *o) {
     const mup_protocol *p = o->report;
-    double sign = c->maximize ? -1.0 : 1.0;
+    double sign = p->sign; /* the sweep minimises: a maximised metric is ranked by its negative */
     bool complete = o->status == MUP_RUN_COMPLETE;
     cJSON_AddItemToObject(root, "objective", mup_json_number_or_null(complete ? sign * p->objective_value : NAN));
     cJSON_AddItemToObject(root, "best_objective", mup_json_number_or_null(sign * p->best));
