@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io/h5util.h"
 #include "testing.h"
 
-#define MAX_GROUPS 32
 #define MAX_NAMES 256
 
 static const char *conf_dir(void) {
@@ -450,15 +450,8 @@ static void check_arch_shapes(const char *arch_name, const cJSON *entry) {
 }
 
 static char *read_text(const char *path) {
-    FILE *fp = fopen(path, "rb");
-    cr_assert(fp, "cannot open %s (set MUP_CONFORMANCE_DIR)", path);
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    rewind(fp);
-    char *text = calloc(1, (size_t)len + 1);
-    cr_assert_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    return text;
+    cr_assert(access(path, R_OK) == 0, "cannot open %s (set MUP_CONFORMANCE_DIR)", path);
+    return test_read_file(path, NULL);
 }
 
 Test(conformance, shapes_classes_and_multipliers) {

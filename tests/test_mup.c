@@ -148,16 +148,6 @@ Test(mup, sp_and_mup_identical_at_base_width_for_the_gpt) {
 
 /* ---- init: default rescale and the µP-aware functions ---- */
 
-static double sample_std(const mup_param *p) {
-    double s = 0, s2 = 0;
-    for (long i = 0; i < p->t.size; i++) {
-        s += p->t.data[i];
-        s2 += (double)p->t.data[i] * p->t.data[i];
-    }
-    double m = s / p->t.size;
-    return sqrt(s2 / p->t.size - m * m);
-}
-
 Test(mup, default_init_scales_as_the_rules_say) {
     /* hidden weight std ∝ 1/sqrt(fan_in); readout and hidden biases constant in width */
     double std[2][3];
@@ -167,7 +157,7 @@ Test(mup, default_init_scales_as_the_rules_say) {
         mup_model_init(b.M, 4);
         const char *names[3] = {"fc2.weight", "readout.weight", "fc2.bias"};
         for (int i = 0; i < 3; i++)
-            std[k][i] = sample_std(mup_model_find_param(b.M, names[i]));
+            std[k][i] = test_sample_std(mup_model_find_param(b.M, names[i]));
         built_free(b);
     }
     cr_assert_float_eq(std[0][0] / std[1][0], sqrt(512.0 / 64.0), 0.05 * sqrt(8.0), "hidden weight std ratio");
@@ -177,7 +167,7 @@ Test(mup, default_init_scales_as_the_rules_say) {
     built b = build_mlp(512, (mup_mlp_config){.d_in = 12, .n_out = 5, .depth = 2}, false);
     mup_model_init(b.M, 4);
     mup_param *p = mup_model_find_param(b.M, "readout.weight");
-    cr_assert_float_eq(p->init_std, sample_std(p), 0.1 * p->init_std);
+    cr_assert_float_eq(p->init_std, test_sample_std(p), 0.1 * p->init_std);
     built_free(b);
 }
 
@@ -189,18 +179,18 @@ Test(mup, mup_aware_init_functions) {
     mup_param *out = mup_model_find_param(b.M, "readout.weight");
     /* normal: matrix-like std × m^-1/2, others unchanged */
     mup_param_init_now(hid, (mup_init_spec){.kind = MUP_INIT_NORMAL, .a = 0.5f}, &r);
-    cr_assert_float_eq(sample_std(hid), 0.5 / 4.0, 0.005);
+    cr_assert_float_eq(test_sample_std(hid), 0.5 / 4.0, 0.005);
     mup_param_init_now(in, (mup_init_spec){.kind = MUP_INIT_NORMAL, .a = 0.5f}, &r);
-    cr_assert_float_eq(sample_std(in), 0.5, 0.02);
+    cr_assert_float_eq(test_sample_std(in), 0.5, 0.02);
     /* xavier on the hidden weight: base fans (16, 16), then ÷ sqrt(fanin mult 16) */
     mup_param_init_now(hid, (mup_init_spec){.kind = MUP_INIT_XAVIER_NORMAL, .a = 1.0f}, &r);
-    cr_assert_float_eq(sample_std(hid), sqrt(2.0 / 32.0) / 4.0, 0.003);
+    cr_assert_float_eq(test_sample_std(hid), sqrt(2.0 / 32.0) / 4.0, 0.003);
     /* kaiming fan_in: readout (vector-like, infinite fan-in) × sqrt(16): like the base width */
     mup_param_init_now(out, (mup_init_spec){.kind = MUP_INIT_KAIMING_NORMAL}, &r);
-    cr_assert_float_eq(sample_std(out), sqrt(2.0) / sqrt(16.0), 0.03);
+    cr_assert_float_eq(test_sample_std(out), sqrt(2.0) / sqrt(16.0), 0.03);
     /* kaiming on the hidden weight (fan_in): unchanged, 1/fan_in variance is already µP */
     mup_param_init_now(hid, (mup_init_spec){.kind = MUP_INIT_KAIMING_UNIFORM}, &r);
-    cr_assert_float_eq(sample_std(hid), sqrt(2.0 / 256.0), 0.003);
+    cr_assert_float_eq(test_sample_std(hid), sqrt(2.0 / 256.0), 0.003);
     /* trunc normal: the default bounds ±2, × m^-1/2 on a matrix-like tensor */
     mup_param_init_now(hid, (mup_init_spec){.kind = MUP_INIT_TRUNC_NORMAL, .a = 1.0f}, &r);
     for (long i = 0; i < hid->t.size; i++)

@@ -40,16 +40,6 @@ static void catch_abort(const char *file, int line, const char *message, void *c
         cr_assert(strstr(caught, needle), "message '%s' lacks '%s'", caught, needle);                \
     } while (0)
 
-static double sample_std(const mup_param *p) {
-    double s = 0, s2 = 0;
-    for (long i = 0; i < p->t.size; i++) {
-        s += p->t.data[i];
-        s2 += (double)p->t.data[i] * p->t.data[i];
-    }
-    double m = s / p->t.size;
-    return sqrt(s2 / p->t.size - m * m);
-}
-
 /* The hand-built MLP at width 256 with base 16 and delta 17: m = 16 for every width dimension. */
 static mup_model *mlp_with_shapes(mup_model *M) {
     mup_model *B = mup_model_new_shapes_only(), *D = mup_model_new_shapes_only();
@@ -86,7 +76,7 @@ Test(mup_edges, init_drawn_before_base_shapes_is_rescaled) {
     mup_model_init(after, 3);
     const mup_param *hid = mup_model_find_param(before, "fc2.weight");
     cr_assert_float_eq(hid->init_std, 0.25, 1e-12, "normal(1) of a matrix-like weight at m = 16");
-    cr_assert_float_eq(sample_std(hid), 0.25, 0.005);
+    cr_assert_float_eq(test_sample_std(hid), 0.25, 0.005);
     for (int i = 0; i < mup_model_num_params(before); i++) {
         const mup_param *p = mup_model_param(before, i), *q = mup_model_param(after, i);
         cr_assert_float_eq(p->init_std, q->init_std, 1e-12, "%s", p->name);
@@ -141,11 +131,11 @@ Test(mup_edges, trunc_normal_cuts_at_absolute_bounds_scaled_for_matrices) {
     /* std 0.02 with the default bounds ±2 = ±100 std: nothing is cut (the old ±2 std cut gave 0.0176) */
     mup_param_init_now(in, (mup_init_spec){.kind = MUP_INIT_TRUNC_NORMAL, .a = 0.02f}, &r);
     cr_assert_float_eq(in->init_std, 0.02, 1e-9);
-    cr_assert_float_eq(sample_std(in), 0.02, 0.0006);
+    cr_assert_float_eq(test_sample_std(in), 0.02, 0.0006);
     /* bounds ±0.03 = ±1.5 std: std × 0.742646 (the normal's std cut at ±1.5) */
     mup_param_init_now(in, (mup_init_spec){.kind = MUP_INIT_TRUNC_NORMAL, .a = 0.02f, .b = 0.03f}, &r);
     cr_assert_float_eq(in->init_std, 0.02 * 0.742646, 2e-7);
-    cr_assert_float_eq(sample_std(in), in->init_std, 0.03 * in->init_std);
+    cr_assert_float_eq(test_sample_std(in), in->init_std, 0.03 * in->init_std);
     for (long k = 0; k < in->t.size; k++)
         cr_assert_leq(fabsf(in->t.data[k]), 0.03f);
     /* matrix-like at m = 16: std and bounds both × 1/4 */
@@ -155,7 +145,7 @@ Test(mup_edges, trunc_normal_cuts_at_absolute_bounds_scaled_for_matrices) {
         cr_assert_leq(fabsf(hid->t.data[k]), 0.0075f);
     /* a cut far inside one std still draws (and quickly): bounds ±0.1 std */
     mup_param_init_now(in, (mup_init_spec){.kind = MUP_INIT_TRUNC_NORMAL, .a = 1.0f, .b = 0.1f}, &r);
-    cr_assert_float_eq(sample_std(in), 0.1 / sqrt(3.0), 0.003, "nearly uniform on ±0.1");
+    cr_assert_float_eq(test_sample_std(in), 0.1 / sqrt(3.0), 0.003, "nearly uniform on ±0.1");
     mup_model_free(M);
 }
 
@@ -177,7 +167,7 @@ Test(mup_edges, kaiming_gains) {
         mup_param_init_now(hid, (mup_init_spec){.kind = MUP_INIT_KAIMING_NORMAL, .a = cases[i].a,
                                                 .nonlinearity = cases[i].g}, &r);
         cr_assert_float_eq(hid->init_std, cases[i].gain / 16.0, 1e-6, "case %zu", i);
-        cr_assert_float_eq(sample_std(hid), cases[i].gain / 16.0, 0.02 * cases[i].gain / 16.0, "case %zu", i);
+        cr_assert_float_eq(test_sample_std(hid), cases[i].gain / 16.0, 0.02 * cases[i].gain / 16.0, "case %zu", i);
     }
     mup_model_free(M);
 }
@@ -269,7 +259,7 @@ Test(mup_edges, tied_zero_readout_zeroes_the_bias_only) {
                 cr_assert_eq(p->t.data[k], 0.0f, "%s", p->name);
         }
         if (p->kind == MUP_KIND_EMBEDDING && p->t.shape[0] == cfg.vocab)
-            cr_assert_gt(sample_std(p), 0.5, "the shared table %s keeps its init", p->name);
+            cr_assert_gt(test_sample_std(p), 0.5, "the shared table %s keeps its init", p->name);
     }
     cr_assert(found_bias);
     mup_gpt_free(net);

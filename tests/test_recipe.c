@@ -47,7 +47,7 @@ Test(recipe, mlp_on_synthetic_data_learns) {
     mup_run_data_free(&d);
 }
 
-Test(recipe, gpt_on_synthetic_text_learns) {
+static mup_run_spec small_gpt(void) {
     mup_run_spec s;
     mup_run_spec_defaults(&s);
     s.model.arch = MUP_ARCH_GPT;
@@ -58,13 +58,18 @@ Test(recipe, gpt_on_synthetic_text_learns) {
     s.data.train_size = 20000;
     s.mup.base_width = 16;
     s.mup.delta_width = 32;
+    s.width = 32;
+    s.seed = 3;
+    return s;
+}
+
+Test(recipe, gpt_on_synthetic_text_learns) {
+    mup_run_spec s = small_gpt();
     s.train.steps = 80;
     s.train.eval_every = 0;
     s.train.batch_size = 8;
     s.train.eval_batches = 4;
     s.train.lr = 0.01;
-    s.width = 32;
-    s.seed = 3;
     cr_assert_eq(mup_run_spec_check(&s), MUP_OK, "%s", mup_error_message());
     mup_run_data d = {0};
     mup_train_result r;
@@ -153,22 +158,6 @@ Test(recipe, a_width_beyond_the_machine_is_refused_without_building_anything) {
               r.message);
     mup_train_result_free(&r);
     mup_run_data_free(&d);
-}
-
-static mup_run_spec small_gpt(void) {
-    mup_run_spec s;
-    mup_run_spec_defaults(&s);
-    s.model.arch = MUP_ARCH_GPT;
-    s.model.block_size = 16;
-    s.model.n_head = 2;
-    s.data.dataset = MUP_DATASET_SYNTHETIC;
-    s.data.synthetic_classes = 12;
-    s.data.train_size = 20000;
-    s.mup.base_width = 16;
-    s.mup.delta_width = 32;
-    s.width = 32;
-    s.seed = 3;
-    return s;
 }
 
 /* The pre-flight needs no data: every check runs on the spec alone, before anything is loaded. */

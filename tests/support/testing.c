@@ -92,6 +92,16 @@ char *test_read_file(const char *path, long *len) {
     return s;
 }
 
+double test_sample_std(const mup_param *p) {
+    double s = 0, s2 = 0;
+    for (long i = 0; i < p->t.size; i++) {
+        s += p->t.data[i];
+        s2 += (double)p->t.data[i] * p->t.data[i];
+    }
+    double m = s / p->t.size;
+    return sqrt(s2 / p->t.size - m * m);
+}
+
 double test_max_abs_diff(const float *a, const float *b, long n) {
     double m = 0.0;
     for (long i = 0; i < n; i++) {

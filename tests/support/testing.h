@@ -31,6 +31,9 @@ const char *test_mkdir(const char *name);
  * NULL. Fails the test when the file cannot be read. */
 char *test_read_file(const char *path, long *len);
 
+/* The standard deviation of a parameter's values (over all of them, divided by n). */
+double test_sample_std(const mup_param *p);
+
 /* Largest |a_i - b_i| over n floats. */
 double test_max_abs_diff(const float *a, const float *b, long n);
 
