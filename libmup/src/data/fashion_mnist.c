@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -43,11 +42,9 @@ static mup_status idx_open(idx_file *f, const char *dir, const char *name, const
     /* opened here rather than by gzopen() so that errno is certain to describe the failure, and a
      * FIFO is refused rather than waited on */
     int fd;
-    mup_status s = mup_open_regular(f->path, "fashion-mnist", hint, &fd);
+    mup_status s = mup_open_regular(f->path, "fashion-mnist", hint, &fd, &f->bytes);
     if (s != MUP_OK)
         return s;
-    struct stat st;
-    f->bytes = fstat(fd, &st) == 0 ? (long long)st.st_size : 0;
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);

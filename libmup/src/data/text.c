@@ -55,14 +55,13 @@ static mup_status append_file(byte_buf *buf, const char *path, bool skip_binary,
                               bool *appended) {
     *appended = false;
     int fd;
-    mup_status s = mup_open_regular(path, "text", hint, &fd);
+    long long size;
+    mup_status s = mup_open_regular(path, "text", hint, &fd, &size);
     if (s != MUP_OK)
         return s;
-    struct stat st;
     size_t start = buf->len;
     /* one byte beyond the size, so that the read which finds the end needs no growth */
-    s = fstat(fd, &st) == 0 && st.st_size > 0 ? buf_reserve(buf, (size_t)st.st_size + 1, path)
-                                                         : MUP_OK;
+    s = size > 0 ? buf_reserve(buf, (size_t)size + 1, path) : MUP_OK;
     while (s == MUP_OK) {
         if (buf->len == buf->cap && (s = buf_reserve(buf, 1, path)) != MUP_OK)
             break;

@@ -56,7 +56,7 @@ mup_status mup_h5_open(const char *path, bool write, hid_t *file) {
     *file = -1;
     /* HDF5 opens the path itself, with a blocking open(): a FIFO is refused here first */
     int fd;
-    mup_status s = mup_open_regular(path, "HDF5", "", &fd);
+    mup_status s = mup_open_regular(path, "HDF5", "", &fd, NULL);
     if (s != MUP_OK)
         return s;
     close(fd);

@@ -11,7 +11,7 @@ static const char *kind(mode_t m) {
          : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
 }
 
-mup_status mup_open_regular(const char *path, const char *what, const char *hint, int *fd) {
+mup_status mup_open_regular(const char *path, const char *what, const char *hint, int *fd, long long *size) {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer; the mode is checked on
      * the descriptor itself, so a file swapped in after a stat() cannot slip through */
     *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -29,6 +29,8 @@ mup_status mup_open_regular(const char *path, const char *what, const char *hint
         *fd = -1;
         return mup_error(MUP_ERR_FORMAT, "%s: %s is %s, not a regular file", what, path, kind(st.st_mode));
     }
+    if (size)
+        *size = (long long)st.st_size;
     /* reads of a regular file never block; clearing the flag keeps later reads ordinary */
     int flags = fcntl(*fd, F_GETFL);
     if (flags >= 0)
@@ -39,7 +41,7 @@ mup_status mup_open_regular(const char *path, const char *what, const char *hint
 mup_status mup_fopen_regular(const char *path, const char *what, const char *hint, FILE **f) {
     *f = NULL;
     int fd;
-    mup_status s = mup_open_regular(path, what, hint, &fd);
+    mup_status s = mup_open_regular(path, what, hint, &fd, NULL);
     if (s != MUP_OK)
         return s;
     *f = fdopen(fd, "rb");
