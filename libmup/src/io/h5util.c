@@ -51,15 +51,10 @@ static mup_status check_links(hid_t file, const char *path) {
     return MUP_OK;
 }
 
-mup_status mup_h5_open(const char *path, bool write, hid_t *file) {
+/* A path that passed the regular-file check, opened by HDF5, every link checked. */
+static mup_status open_regular_h5(const char *path, bool write, hid_t *file) {
     mup_h5_quiet();
-    *file = -1;
-    /* HDF5 opens the path itself, with a blocking open(): a FIFO is refused here first */
-    int fd;
-    mup_status s = mup_open_regular(path, "HDF5", "", &fd, NULL);
-    if (s != MUP_OK)
-        return s;
-    close(fd);
+    mup_status s;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG); /* closing the file closes whatever an error left open */
     *file = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
@@ -71,6 +66,17 @@ mup_status mup_h5_open(const char *path, bool write, hid_t *file) {
         *file = -1;
     }
     return s;
+}
+
+mup_status mup_h5_open(const char *path, bool write, hid_t *file) {
+    *file = -1;
+    /* HDF5 opens the path itself, with a blocking open(): a FIFO is refused here first */
+    int fd;
+    mup_status s = mup_open_regular(path, "HDF5", "", &fd, NULL);
+    if (s != MUP_OK)
+        return s;
+    close(fd);
+    return open_regular_h5(path, write, file);
 }
 
 mup_status mup_h5_open_checked(const char *path, hid_t *file) {
@@ -88,7 +94,7 @@ mup_status mup_h5_open_checked(const char *path, hid_t *file) {
     if (head[8] < 2)
         return mup_error(MUP_ERR_FORMAT, "%s: HDF5 superblock version %d has no metadata checksums; libmup writes "
                          "version 2 or later and reads only those", path, head[8]);
-    return mup_h5_open(path, false, file);
+    return open_regular_h5(path, false, file);
 }
 
 mup_status mup_h5_create(const char *path, hid_t *file) {
