@@ -1,4 +1,4 @@
-/* The report channel of a program run (sweep/protocol.c): any bytes a program writes on fd 3, in any
+/* The report channel of a program run (sweep/run/protocol.c): any bytes a program writes on fd 3, in any
  * pieces, then the journal line made of what was read. A state or a bad line, never a crash; the line
  * always parses back as one JSON object. */
 #include <cjson/cJSON.h>

@@ -1,4 +1,4 @@
-/* Configs of program runs (sweep/config.c, space.c, program.c): free key names, their types, the
+/* Configs of program runs (sweep/config/config.c, space.c, program.c): free key names, their types, the
  * canonical form, and what is refused. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The report channel of the trial protocol (sweep/protocol.c), fed hostile bytes. */
+/* The report channel of the trial protocol (sweep/run/protocol.c), fed hostile bytes. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>

@@ -778,7 +778,7 @@ Test(suggest, edit_distance) {
     cr_assert_eq(mup_suggest_distance("ev", "eval_batches"), -1);
 }
 
-/* ---- the tools' command line (sweep/cli.c) ---- */
+/* ---- the tools' command line (sweep/common/cli.c) ---- */
 
 static const mup_cli_option cli_options[] = {
     {"out", 0, true, NULL}, {"jobs", 'j', true, NULL}, {"resume", 0, false, NULL}};
