@@ -718,17 +718,27 @@ Test(sweep_cli, a_full_disk_stops_the_sweep_naming_the_file_and_a_resume_runs_ev
     assert_each_once(&j, TINY_RUNS);
     cr_assert_eq(j.garbled, 1);
 
-    /* room for the journal, not for results.h5: every run is kept, the report's file is named */
+    /* room for the journal, not for the target's checkpoint or results.h5: every run is journaled, the
+     * target as failed by its environment, and both files are named */
     snprintf(dir, sizeof dir, "%s", test_path("report"));
     snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", config("tiny.json", NULL, NULL), dir);
     cr_assert_eq(run_limited((rlim_t)whole + 4096, args, &err), MUP_EXIT_ENVIRONMENT, "%s", err);
     cr_assert(strstr(err, "results.h5") && strstr(err, "File too large"), "%s", err);
+    cr_assert(strstr(err, "target-w48-s0/checkpoint.h5"), "the checkpoint is not named: %s", err);
     free(err);
     read_journal(dir, &j);
     assert_each_once(&j, TINY_RUNS);
     cr_assert_eq(j.garbled, 0);
-    strcat(args, " --report-only");
+    cr_assert_str_eq(find(&j, "target-w48-s0")->status, "failed");
+    cr_assert_eq(file_size(dir, "runs/target-w48-s0/checkpoint.h5"), -1);
+    /* with room again the target trains again (an environment's failure is retried) and keeps its model */
     cr_assert_eq(sweep(args), 0);
+    read_journal(dir, &j);
+    cr_assert_eq(find(&j, "target-w48-s0")->count, 2, "the failed target is not trained again");
+    cJSON *sum = summary(dir);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "target"), "status")->valuestring, "complete");
+    cJSON_Delete(sum);
+    cr_assert_gt(file_size(dir, "runs/target-w48-s0/checkpoint.h5"), 0);
     cr_assert_gt(file_size(dir, "results.h5"), whole + 4096);
 }
 

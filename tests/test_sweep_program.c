@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <hdf5.h>
 #include <math.h>
 #include <signal.h>
 #include <spawn.h>
@@ -443,7 +444,25 @@ Test(program, the_c_example_is_swept_through_the_trial_api_and_keeps_its_target)
     cr_assert(memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0, "the checkpoint is not HDF5");
 }
 
-Test(program, the_summary_gives_a_built_in_target_spec_to_feed_back) {
+/* The config a checkpoint holds (its root attribute "config") and the shape of one parameter. */
+static char *checkpoint_config(const char *path, const char *param, hsize_t dims[2]) {
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0, "cannot open %s", path);
+    hid_t a = H5Aopen(f, "config", H5P_DEFAULT), t = H5Aget_type(a);
+    size_t n = H5Tget_size(t);
+    char *text = calloc(n + 1, 1);
+    cr_assert_geq(H5Aread(a, t, text), 0);
+    H5Tclose(t);
+    H5Aclose(a);
+    hid_t d = H5Dopen2(f, param, H5P_DEFAULT), sp = H5Dget_space(d);
+    cr_assert_eq(H5Sget_simple_extent_dims(sp, dims, NULL), 2, "%s is not a matrix", param);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    return text;
+}
+
+Test(program, a_built_in_target_keeps_its_trained_model_and_the_summary_its_spec) {
     const char *cfg = config_text("builtin.json",
         "{\"name\": \"tiny\", \"model\": {\"arch\": \"mlp\", \"depth\": 2},"
         " \"data\": {\"dataset\": \"synthetic\", \"train_size\": 500, \"val_size\": 100, \"synthetic_dim\": 12},"
@@ -459,7 +478,21 @@ Test(program, the_summary_gives_a_built_in_target_spec_to_feed_back) {
     cr_assert_eq(cJSON_GetObjectItem(spec, "width")->valueint, 32);
     cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "train"), "lr")->valuedouble,
                  cJSON_GetObjectItem(cJSON_GetObjectItem(target, "params"), "train.lr")->valuedouble);
-    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(target, "checkpoints")), 0);
+    const cJSON *kept = cJSON_GetObjectItem(target, "checkpoints");
+    cr_assert_eq(cJSON_GetArraySize(kept), 1);
+    cr_assert_str_eq(cJSON_GetArrayItem(kept, 0)->valuestring, "runs/target-w32-s0/checkpoint.h5");
+    char path[800];
+    snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetArrayItem(kept, 0)->valuestring);
+    hsize_t dims[2];
+    char *text = checkpoint_config(path, "/params/fc1.weight", dims);
+    cr_assert(dims[0] == 32 || dims[1] == 32, "fc1.weight is %llux%llu, not the target's width",
+              (unsigned long long)dims[0], (unsigned long long)dims[1]);
+    /* the checkpoint's config is the spec the summary gives to train it again */
+    cJSON *stored = cJSON_Parse(text);
+    cr_assert(stored, "the checkpoint's config is not JSON: %s", text);
+    cr_assert(cJSON_Compare(stored, spec, true), "checkpoint config %s differs from the summary's spec", text);
+    cJSON_Delete(stored);
+    free(text);
     cJSON_Delete(s);
 }
 

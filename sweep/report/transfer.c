@@ -107,9 +107,9 @@ static void add_target_outputs(cJSON *o, const char *dir, const mup_sweep_config
 
 bool mup_target_checkpoint(const char *dir, const mup_sweep_config *c, const mup_sweep_run *run, char *rel, size_t n) {
     char path[4200];
-    snprintf(rel, n, "runs/%s/checkpoint", run->id);
+    snprintf(rel, n, "runs/%s/%s", run->id, c->kind == MUP_RUN_PROGRAM ? "checkpoint" : "checkpoint.h5");
     snprintf(path, sizeof path, "%.4000s/%s", dir, rel);
-    return c->kind == MUP_RUN_PROGRAM && access(path, F_OK) == 0;
+    return access(path, F_OK) == 0;
 }
 
 static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial) {

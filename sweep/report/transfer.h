@@ -33,8 +33,8 @@ void mup_transfer_free(mup_transfer *t);
 double mup_target_objective(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
                             const char **status);
 
-/* Whether a program's target run kept its trained model in DIR; its path relative to DIR in rel
- * either way: runs/<id>/checkpoint (a built-in run keeps none yet). */
+/* Whether a target run kept its trained model in DIR; its path relative to DIR in rel either way:
+ * runs/<id>/checkpoint.h5 for a built-in run, runs/<id>/checkpoint for a program's. */
 bool mup_target_checkpoint(const char *dir, const mup_sweep_config *c, const mup_sweep_run *run, char *rel, size_t n);
 
 /* DIR/summary.json: best, per_width, target, runs and compute (docs/sweep.md has the layout). */

@@ -3,8 +3,10 @@
 
 #include "preflight.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The data, loaded once, and every run's batch against it. */
 static mup_status builtin_prepare(mup_executor *x, const mup_run_list *l) {
@@ -16,10 +18,35 @@ static double builtin_cost(const mup_executor *x, const mup_sweep_run *run) {
     return run->has_spec ? mup_run_step_flops(&run->spec, &x->data) * run->spec.train.steps : 0.0;
 }
 
+/* A target run keeps its trained model: DIR/runs/<id>/checkpoint.h5 (HDF5 with the base shapes, and the
+ * run's spec with its transferred values as the config), written once, at the last step. A checkpoint
+ * that cannot be written fails the run as its environment's (named, with the reason), so that the next
+ * sweep on this directory trains it again; its record keeps the curves it trained. */
+static mup_status target_checkpoint(const mup_executor *x, const mup_sweep_run *run, char *path, size_t n) {
+    snprintf(path, n, "%s/runs", x->dir);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return mup_error(MUP_ERR_IO, "cannot make %s for the target's checkpoint: %s", path, strerror(errno));
+    snprintf(path, n, "%s/runs/%s", x->dir, run->id);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return mup_error(MUP_ERR_IO, "cannot make %s for the target's checkpoint: %s", path, strerror(errno));
+    snprintf(path, n, "%s/runs/%s/checkpoint.h5", x->dir, run->id);
+    return MUP_OK;
+}
+
 static char *builtin_run(mup_executor *x, const mup_sweep_run *run, const mup_run_context *ctx) {
     mup_train_result r;
     mup_train_opts opts = {.label = run->id, .check_finite = ctx->check_finite, .progress = ctx->progress};
-    mup_status st = mup_run_train(&run->spec, &x->data, &opts, &r);
+    char path[sizeof x->dir + MUP_RUN_ID_MAX + 32];
+    mup_status st = MUP_OK;
+    if (run->phase == MUP_PHASE_TARGET) {
+        st = target_checkpoint(x, run, path, sizeof path);
+        opts.checkpoint_path = path;
+        opts.config_json = run->spec_text;
+    }
+    if (st == MUP_OK)
+        st = mup_run_train(&run->spec, &x->data, &opts, &r);
+    else
+        r = (mup_train_result){.status = st, .final_val_loss = NAN, .final_val_acc = NAN, .best_val_loss = NAN};
     mup_run_outcome o = {
         .status = st == MUP_OK ? MUP_RUN_COMPLETE : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
         .environment = mup_run_failure_is_environment(st),

@@ -92,6 +92,15 @@ static mup_status write_all(hid_t f, mup_model *M, mup_optim *opt, const mup_che
     return s;
 }
 
+/* More than the file will take: every float of the parameters and of each optimizer state, the base
+ * shapes, state and losses, and room for the metadata (object headers, chunk indexes, checksums). */
+static int64_t checkpoint_bytes(const mup_model *M, const mup_optim *opt, const mup_checkpoint_meta *meta) {
+    int64_t floats = mup_model_num_floats(M) * (int64_t)(1 + (opt ? mup_optim_num_state(opt) : 0));
+    int64_t datasets = (int64_t)mup_model_num_params(M) * (2 + (opt ? mup_optim_num_state(opt) : 0)) + 2;
+    int64_t extra = meta ? (int64_t)meta->n_state * 8 + (int64_t)meta->step * 4 : 0;
+    return 4 * floats + extra + datasets * 4096 + 65536;
+}
+
 mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, const mup_checkpoint_meta *meta) {
     MUP_ASSERT(!mup_model_is_shapes_only(M), "checkpoint: a shapes-only model has no parameters to save");
     char tmp[4096];
@@ -101,7 +110,8 @@ mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, c
     mup_status s = mup_h5_create(tmp, &f);
     if (s != MUP_OK)
         return mup_error_context(s, "checkpoint: ");
-    s = write_all(f, M, opt, meta);
+    s = mup_h5_reserve(f, tmp, checkpoint_bytes(M, opt, meta));
+    s = s ? s : write_all(f, M, opt, meta);
     mup_status closed = mup_h5_close_written(f, tmp);
     s = s ? s : closed;
     if (s == MUP_OK && rename(tmp, path) != 0)

@@ -1,6 +1,7 @@
 #include "h5util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +115,16 @@ static const char *write_reason(int err) {
     static _Thread_local char buf[128];
     snprintf(buf, sizeof buf, "%s%s", err ? ": " : " (disk full or file not writable?)", err ? strerror(err) : "");
     return buf;
+}
+
+mup_status mup_h5_reserve(hid_t file, const char *path, int64_t bytes) {
+    int *fd = NULL;
+    if (H5Fget_vfd_handle(file, H5P_DEFAULT, (void **)&fd) < 0 || !fd)
+        return mup_error(MUP_ERR_IO, "%s: HDF5 gives no file descriptor to reserve its space", path);
+    int err = posix_fallocate(*fd, 0, (off_t)bytes);
+    if (err != 0)
+        return mup_error(MUP_ERR_IO, "cannot write %s%s", path, write_reason(err));
+    return MUP_OK;
 }
 
 mup_status mup_h5_close_written(hid_t file, const char *path) {
