@@ -16,12 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "cli.h"
 #include "config.h"
-#include "internal.h"
 #include "journal.h"
 #include "preflight.h"
-#include "mup/threads.h"
 #include "ranks.h"
 #include "recipe.h"
 #include "report.h"
@@ -30,6 +29,7 @@
 #include "transfer.h"
 #include "warnings.h"
 #include "worker.h"
+#include "mup/threads.h"
 
 typedef struct {
     const char *config, *out;
@@ -255,7 +255,7 @@ static void print_outcome(const options *o, const mup_sweep_config *c, const mup
     printf("mup-sweep: %d runs: %d complete, %d diverged, %d failed", l->n, n[0], n[1], n[2]);
     printf(missing ? ", %d not done\n" : "\n", missing);
     if (t->best >= 0) {
-        double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+        double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         char text[4096];
         mup_plan_values(c, t->best, v);
         mup_plan_format(c, v, text, sizeof text);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "plot.h"
 
 static mup_status parse_error(const char *text, const char *at, const char *source) {
@@ -40,11 +40,11 @@ static mup_status read_text(const char *path, char **text) {
     if (!f)
         return mup_error(MUP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 4096, len = 0, got;
-    char *buf = mup_xmalloc(cap);
+    char *buf = mup_tool_xmalloc(cap);
     while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += got;
         if (len + 1 == cap)
-            buf = mup_xrealloc(buf, cap *= 2);
+            buf = mup_tool_xrealloc(buf, cap *= 2);
     }
     bool failed = ferror(f);
     fclose(f);

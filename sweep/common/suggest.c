@@ -5,12 +5,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "alloc.h"
 
 int mup_edit_distance(const char *a, const char *b) {
     size_t n = strlen(a), m = strlen(b);
     /* three rows of the (n+1) x (m+1) table: the swap looks two rows back */
-    int *rows = mup_xmalloc(3 * (m + 1) * sizeof *rows);
+    int *rows = mup_tool_xmalloc(3 * (m + 1) * sizeof *rows);
     int *r2 = rows, *r1 = rows + (m + 1), *r0 = rows + 2 * (m + 1);
     for (size_t j = 0; j <= m; j++)
         r1[j] = (int)j;

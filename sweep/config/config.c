@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "json.h"
 #include "lint.h"
 #include "program.h"
@@ -84,7 +84,7 @@ static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
     int n;
     mup_status s = mup_key_read_list(&width_key, v, "proxy_widths", &widths, &n);
     if (!s) {
-        c->proxy_widths = mup_xcalloc((size_t)n, sizeof *c->proxy_widths);
+        c->proxy_widths = mup_tool_xcalloc((size_t)n, sizeof *c->proxy_widths);
         for (int i = 0; i < n; i++)
             c->proxy_widths[i] = (int)widths[i];
         c->n_proxy_widths = n;
@@ -161,7 +161,7 @@ static mup_status check_trial(const mup_sweep_config *c, int trial, int width) {
     base.width = width;
     if (mup_run_spec_check(&base) && strcmp(mup_error_message(), failed) == 0)
         return s;
-    double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
+    double *values = mup_tool_xmalloc((size_t)c->search.n_dims * sizeof *values);
     char assigned[512];
     mup_plan_values(c, trial, values);
     mup_plan_format(c, values, assigned, sizeof assigned);
@@ -192,13 +192,13 @@ static mup_status read_strings(const cJSON *list, const char *path, char ***out,
         return mup_error(MUP_ERR_INVALID, "%s: expected a non-empty list of strings, got %s", path,
                          mup_json_type_name(list));
     *n = cJSON_GetArraySize(list);
-    *out = mup_xcalloc((size_t)*n + 1, sizeof **out);
+    *out = mup_tool_xcalloc((size_t)*n + 1, sizeof **out);
     int i = 0;
     for (const cJSON *v = list->child; v; v = v->next, i++) {
         if (!cJSON_IsString(v) || strlen(v->valuestring) >= MUP_SPEC_PATH_MAX)
             return mup_error(MUP_ERR_INVALID, "%s[%d]: expected a string of under %d characters, got %s", path, i,
                              MUP_SPEC_PATH_MAX, mup_json_type_name(v));
-        (*out)[i] = mup_xstrdup(v->valuestring);
+        (*out)[i] = mup_tool_xstrdup(v->valuestring);
     }
     return MUP_OK;
 }
@@ -218,7 +218,7 @@ static mup_status read_env(mup_program_config *p, const cJSON *env) {
     if (!cJSON_IsObject(env))
         return mup_error(MUP_ERR_INVALID, "program.env: expected an object of names and strings, got %s",
                          mup_json_type_name(env));
-    p->env = mup_xcalloc((size_t)cJSON_GetArraySize(env) + 1, sizeof *p->env);
+    p->env = mup_tool_xcalloc((size_t)cJSON_GetArraySize(env) + 1, sizeof *p->env);
     for (const cJSON *v = env->child; v; v = v->next) {
         if (!env_name(v->string) || strlen(v->string) > 128)
             return mup_error(MUP_ERR_INVALID, "program.env: \"%.40s\" is not a variable name (A-Z, a-z, 0-9, _)",
@@ -232,7 +232,7 @@ static mup_status read_env(mup_program_config *p, const cJSON *env) {
             if (strncmp(p->env[i], v->string, strlen(v->string)) == 0 && p->env[i][strlen(v->string)] == '=')
                 return mup_error(MUP_ERR_INVALID, "program.env.%s: duplicate key", v->string);
         size_t n = strlen(v->string) + strlen(v->valuestring) + 2;
-        p->env[p->n_env] = mup_xmalloc(n);
+        p->env[p->n_env] = mup_tool_xmalloc(n);
         snprintf(p->env[p->n_env++], n, "%s=%s", v->string, v->valuestring);
     }
     return MUP_OK;
@@ -321,7 +321,7 @@ static uint64_t fnv1a64(const char *s) {
 
 /* The config from parsed JSON (deleted here); source names it in the errors. */
 static mup_status from_root(cJSON *root, const char *source, mup_sweep_config **out) {
-    mup_sweep_config *c = mup_xcalloc(1, sizeof *c);
+    mup_sweep_config *c = mup_tool_xcalloc(1, sizeof *c);
     mup_status s = read_config(c, root);
     if (!s)
         s = mup_sweep_config_lint(c, root);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "suggest.h"
 
 static void *field(const mup_key *k, void *base) { return (char *)base + k->offset; }
@@ -188,7 +188,7 @@ mup_status mup_key_read_list(const mup_key *k, const cJSON *v, const char *path,
     int len = cJSON_GetArraySize(v);
     if (len == 0)
         return mup_error(MUP_ERR_INVALID, "%s: empty", path);
-    *values = mup_xcalloc((size_t)len, sizeof **values);
+    *values = mup_tool_xcalloc((size_t)len, sizeof **values);
     char at[300];
     for (const cJSON *item = v->child; item; item = item->next) {
         snprintf(at, sizeof at, "%s[%d]", path, *n);

@@ -99,7 +99,7 @@ cJSON *mup_json_number(double v);
 bool mup_json_get_number(const cJSON *v, double *out);
 
 /* A non-empty JSON list of distinct values of an int, float, bool or enum key, each checked as
- * mup_key_choice_from_json does ("values[2]: ..."). *values is allocated (mup_xcalloc) when v is a
+ * mup_key_choice_from_json does ("values[2]: ..."). *values is allocated (mup_tool_xcalloc) when v is a
  * non-empty list, and is the caller's to free even when an element is rejected. */
 mup_status mup_key_read_list(const mup_key *k, const cJSON *v, const char *path, double **values, int *n);
 

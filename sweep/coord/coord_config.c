@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "json.h"
+#include "alloc.h"
 #include "cli.h"
+#include "json.h"
 #include "mup/coord.h"
 
 static const char *const param_names[] = {"mup", "sp", "both", NULL};
@@ -164,7 +164,7 @@ static mup_status read_file(mup_coord_config *c, const char *path) {
 
 static mup_status widths_flag(mup_coord_config *c, const char *text) {
     size_t len = strlen(text) + 3;
-    char *json = mup_xmalloc(len);
+    char *json = mup_tool_xmalloc(len);
     snprintf(json, len, "[%s]", text);
     cJSON *v = cJSON_Parse(json);
     free(json);

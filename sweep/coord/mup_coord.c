@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "alloc.h"
 #include "cli.h"
+#include "clock.h"
 #include "coord_config.h"
 #include "coord_plot.h"
 #include "coord_verdict.h"
-#include "internal.h"
 #include "recipe.h"
 
 
@@ -52,7 +52,7 @@ static mup_status build(void *ctx, int width, uint64_t seed, mup_coord_model *ou
     builder *b = ctx;
     b->spec.width = width;
     b->spec.seed = seed;
-    built_net *n = mup_xcalloc(1, sizeof *n);
+    built_net *n = mup_tool_xcalloc(1, sizeof *n);
     n->b = b;
     mup_status s = mup_run_model_build(&n->rm, &b->spec, b->data);
     if (s != MUP_OK) {
@@ -70,12 +70,12 @@ static void fixed_batch(builder *b, const mup_run_data *d, int batch) {
     b->batch = batch;
     if (b->spec.model.arch == MUP_ARCH_GPT) {
         b->T = b->spec.model.block_size;
-        b->ids = mup_xcalloc((size_t)batch * b->T, sizeof *b->ids);
-        b->y = mup_xcalloc((size_t)batch * b->T, sizeof *b->y);
+        b->ids = mup_tool_xcalloc((size_t)batch * b->T, sizeof *b->ids);
+        b->y = mup_tool_xcalloc((size_t)batch * b->T, sizeof *b->y);
         mup_text_batch_at(&d->text_train, 0, batch, b->T, b->ids, b->y);
     } else {
-        b->x = mup_xcalloc((size_t)batch * d->train.dim, sizeof *b->x);
-        b->y = mup_xcalloc((size_t)batch, sizeof *b->y);
+        b->x = mup_tool_xcalloc((size_t)batch * d->train.dim, sizeof *b->x);
+        b->y = mup_tool_xcalloc((size_t)batch, sizeof *b->y);
         mup_classif_batch_at(&d->train, 0, batch, b->x, b->y);
     }
 }
@@ -91,14 +91,13 @@ static mup_status run_check(const mup_coord_config *c, const mup_run_data *d, mu
                         .optim = mup_run_optim_opts(&c->spec), .factor = c->coord.factor,
                         .check_finite = c->check_finite};
     o.optim.schedule = (mup_schedule){0}; /* a constant rate: the check is about the first steps */
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = mup_tool_now();
     mup_status s = mup_coord_run(build, &b, &o, r);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = mup_tool_now() - t0;
     if (s == MUP_OK) /* a check that stops says one line: its error */
         fprintf(stderr, "mup-coord: %s: %d widths x %d seed%s x %d steps in %.1f s\n",
                 p == MUP_PARAMETRIZATION_MUP ? "µP" : "SP", o.n_widths, o.seeds, o.seeds == 1 ? "" : "s", o.steps,
-                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                seconds);
     free(b.x);
     free(b.ids);
     free(b.y);

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
 
 #define PATH_LEN 4200
 /* the byte of journal.lock that every process of a running sweep holds shared (after the claims) */
@@ -119,7 +119,7 @@ static void read_line(mup_journal *j, char *text, int line) {
     } else if (strcmp(type->valuestring, "run") == 0) {
         if (j->n_records == j->cap_records) {
             j->cap_records = j->cap_records ? 2 * j->cap_records : 64;
-            j->records = mup_xrealloc(j->records, (size_t)j->cap_records * sizeof *j->records);
+            j->records = mup_tool_xrealloc(j->records, (size_t)j->cap_records * sizeof *j->records);
         }
         if (mup_run_record_parse(j->c, obj, &j->records[j->n_records]) == MUP_OK)
             match_record(j, j->n_records++, line);
@@ -184,7 +184,7 @@ void mup_journal_refresh(mup_journal *j) {
     char *chunk = NULL;
     bool cut = false;
     while (j->offset < st.st_size && !cut) {
-        chunk = chunk ? chunk : mup_xmalloc(CHUNK);
+        chunk = chunk ? chunk : mup_tool_xmalloc(CHUNK);
         off_t at = j->offset;
         size_t n = read_at(j, chunk, st.st_size - at < CHUNK ? (size_t)(st.st_size - at) : CHUNK, at);
         char *p = chunk, *nl;
@@ -199,7 +199,7 @@ void mup_journal_refresh(mup_journal *j) {
         /* no newline in a whole chunk: a long line, or the last one cut short */
         off_t end = find_newline(j, at + (off_t)n, st.st_size, chunk, CHUNK);
         size_t len = end < 0 ? 0 : (size_t)(end - at);
-        char *line = end < 0 || len > MUP_JOURNAL_LINE_MAX ? NULL : mup_xmalloc(len + 1);
+        char *line = end < 0 || len > MUP_JOURNAL_LINE_MAX ? NULL : mup_tool_xmalloc(len + 1);
         if (line) {
             len = read_at(j, line, len, at);
             line[len] = '\0';
@@ -278,7 +278,7 @@ static mup_status append_locked(mup_journal *j, const char *line) {
      * own; the mark keeps it garbled when only its newline was lost */
     const char *mark = last != '\n' ? CUT_MARK : "";
     size_t len = strlen(mark) + strlen(line);
-    char *buf = mup_xmalloc(len + 1);
+    char *buf = mup_tool_xmalloc(len + 1);
     snprintf(buf, len + 1, "%s%s", mark, line);
     mup_status s = write_all(j->fd, buf, len, j->path);
     free(buf);
@@ -416,10 +416,10 @@ static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force)
 mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
                             mup_journal_mode mode, bool force, mup_journal **out) {
     *out = NULL;
-    mup_journal *j = mup_xcalloc(1, sizeof *j);
+    mup_journal *j = mup_tool_xcalloc(1, sizeof *j);
     *j = (mup_journal){.c = c, .l = l, .writable = mode != MUP_JOURNAL_READ, .fd = -1, .fd_lock = -1,
                        .warned_tail = -1};
-    j->match = mup_xmalloc((size_t)(l->n + 1) * sizeof *j->match);
+    j->match = mup_tool_xmalloc((size_t)(l->n + 1) * sizeof *j->match);
     for (int i = 0; i < l->n; i++)
         j->match[i] = -1;
     snprintf(j->path, sizeof j->path, "%s/journal.jsonl", dir);

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "cli.h"
-#include "internal.h"
-#include "mup/rng.h"
 #include "protocol.h"
 #include "recipe.h"
 #include "sampler.h"
+#include "mup/rng.h"
 
 static const char *const status_names[] = {"complete", "diverged", "failed", NULL};
 static const char *const phase_names[] = {"proxy", "target", NULL};
@@ -49,7 +49,7 @@ cJSON *mup_run_spec_json(const mup_sweep_config *c, const mup_run_spec *s) {
     cJSON_AddItemToObject(out, "width", cJSON_DetachItemFromObjectCaseSensitive(j, "width"));
     cJSON_AddItemToObject(out, "seed", cJSON_DetachItemFromObjectCaseSensitive(j, "seed"));
     cJSON_Delete(j);
-    double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
+    double *values = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
     search_values(c, s, values);
     cJSON_AddItemToObject(out, "program", mup_params_to_json(c, values));
     free(values);
@@ -80,7 +80,7 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
         return mup_error(MUP_ERR_INVALID, "the sweep has %lld runs (trials x proxy widths x seeds + target seeds), "
                          "more than the %d one sweep may have", (long long)trials * W * S + targets, MUP_RUNS_MAX);
     *l = (mup_run_list){.n = trials * W * S + targets, .n_proxy = trials * W * S};
-    l->runs = mup_xcalloc((size_t)l->n, sizeof *l->runs);
+    l->runs = mup_tool_xcalloc((size_t)l->n, sizeof *l->runs);
     mup_run_spec spec;
     for (int t = 0; t < trials; t++) {
         mup_status st = mup_plan_apply(c, t, &spec);
@@ -158,7 +158,7 @@ cJSON *mup_params_to_json(const mup_sweep_config *c, const double *values) {
 /* A list of numbers with 7 significant digits (curves need no more), null for non-finite ones. */
 static cJSON *short_numbers(const double *v, int n) {
     size_t cap = 3 + (size_t)n * 16, used = 1;
-    char *buf = mup_xmalloc(cap);
+    char *buf = mup_tool_xmalloc(cap);
     buf[0] = '[';
     for (int i = 0; i < n; i++) {
         const char *sep = i ? "," : "";
@@ -199,8 +199,8 @@ static double best_objective(const mup_train_result *r, mup_objective o, const d
 }
 
 static void add_result(cJSON *root, const mup_sweep_config *c, const mup_train_result *r) {
-    int *step = mup_xcalloc(MUP_CURVE_POINTS, sizeof *step);
-    double *loss = mup_xcalloc(MUP_CURVE_POINTS, sizeof *loss);
+    int *step = mup_tool_xcalloc(MUP_CURVE_POINTS, sizeof *step);
+    double *loss = mup_tool_xcalloc(MUP_CURVE_POINTS, sizeof *loss);
     int n = thin_curve(r, step, loss);
     cJSON_AddItemToObject(root, "objective", mup_json_number_or_null(mup_run_objective(r, c->objective)));
     cJSON_AddItemToObject(root, "best_objective", mup_json_number_or_null(best_objective(r, c->objective, loss, n)));
@@ -288,7 +288,7 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
     cJSON_AddNumberToObject(root, "trial", run->trial);
     cJSON_AddNumberToObject(root, "seed_index", run->seed_index);
     cJSON_AddItemToObject(root, "seed", mup_json_number((double)run->seed));
-    double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
+    double *values = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
     search_values(c, &run->spec, values);
     cJSON_AddItemToObject(root, "params", mup_params_to_json(c, values));
     free(values);
@@ -328,7 +328,7 @@ char *mup_json_line(cJSON *obj) {
     char *text = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     size_t len = strlen(text);
-    char *line = mup_xmalloc(len + 2);
+    char *line = mup_tool_xmalloc(len + 2);
     memcpy(line, text, len);
     memcpy(line + len, "\n", 2);
     cJSON_free(text);
@@ -381,7 +381,7 @@ static double *get_doubles(const cJSON *list, int n, int *len) {
     if (!cJSON_IsArray(list) || (n >= 0 && cJSON_GetArraySize(list) != n))
         return NULL;
     *len = cJSON_GetArraySize(list);
-    double *out = mup_xcalloc((size_t)*len + 1, sizeof *out);
+    double *out = mup_tool_xcalloc((size_t)*len + 1, sizeof *out);
     int i = 0;
     for (const cJSON *v = list->child; v; v = v->next, i++) {
         out[i] = NAN;
@@ -399,7 +399,7 @@ static int *get_steps(const cJSON *list, int steps, int *n) {
     if (list && !cJSON_IsArray(list))
         return NULL;
     *n = list ? cJSON_GetArraySize(list) : 0;
-    int *out = mup_xcalloc((size_t)*n + 1, sizeof *out), i = 0;
+    int *out = mup_tool_xcalloc((size_t)*n + 1, sizeof *out), i = 0;
     for (const cJSON *v = list ? list->child : NULL; v; v = v->next, i++) {
         double x;
         if (!mup_json_get_number(v, &x) || x != floor(x) || x < (i ? out[i - 1] : 1) || x > steps) {
@@ -457,7 +457,7 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
     if (!get_number(obj, "seed", false, &seed) || !(seed >= 0 && seed <= 0x1p53) || seed != floor(seed))
         return "seed (an integer in [0, 2^53])";
     r->seed = (uint64_t)seed;
-    r->params = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *r->params);
+    r->params = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *r->params);
     if (!read_params(c, cJSON_GetObjectItemCaseSensitive(obj, "params"), r->params))
         return "params";
     if (!get_string(obj, "message", r->message, sizeof r->message))
@@ -504,7 +504,7 @@ static mup_status spec_from_json(const mup_sweep_config *c, const cJSON *spec, m
     cJSON *copy = cJSON_Duplicate(spec, true);
     cJSON *program = cJSON_DetachItemFromObjectCaseSensitive(copy, "program");
     mup_status st = mup_run_spec_from_json(s, copy);
-    double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
+    double *values = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
     read_params(c, program, values);
     for (int d = 0; d < c->search.n_dims && !st; d++)
         if (isfinite(values[d]))

@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "mup/train.h"
 #include "spec.h"
+#include "mup/train.h"
 
 typedef enum { MUP_PHASE_PROXY, MUP_PHASE_TARGET } mup_phase;
 

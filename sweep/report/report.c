@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "plot.h"
 #include "sampler.h"
 #include "warnings.h"
@@ -41,7 +41,7 @@ static int by_x(const void *a, const void *b) {
  * searched that is each trial; with a grid over several keys, the profile over the others). */
 static int curve(const mup_sweep_config *c, const mup_transfer *t, int w, int d, point *out) {
     bool lg = log_axis(&c->search.dims[d]);
-    double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+    double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
     int n = 0;
     for (int trial = 0; trial < t->n_trials; trial++) {
         double s = score(t, trial, w);
@@ -73,7 +73,7 @@ static int by_value(const void *a, const void *b) {
  * min + 4 × (median - min) when the largest score lies beyond. */
 static double y_cap(const mup_transfer *t) {
     int n = 0;
-    double *s = mup_xcalloc((size_t)t->n_trials * t->n_widths + 1, sizeof *s);
+    double *s = mup_tool_xcalloc((size_t)t->n_trials * t->n_widths + 1, sizeof *s);
     for (int k = 0; k < t->n_trials * t->n_widths; k++)
         if (isfinite(t->score[k]))
             s[n++] = t->score[k];
@@ -138,7 +138,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
         fclose(data);
         return s;
     }
-    point *pts = mup_xcalloc((size_t)t->n_trials + 1, sizeof *pts);
+    point *pts = mup_tool_xcalloc((size_t)t->n_trials + 1, sizeof *pts);
     mup_plot_comment(data, "%s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
                      "share the value), then the trial", c->name, log_axis(dim) ? "log2 " : "", key,
                      mup_sweep_objective(c));
@@ -159,7 +159,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     }
     bool have_target = isfinite(target_obj) && t->best >= 0;
     if (have_target) {
-        double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+        double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         mup_plan_values(c, t->best, v);
         fprintf(data, "\n\n# target width %d, trained with trial %d\n%.9g %.9g %d\n", c->target.width, t->best,
                 log_axis(dim) ? log2(v[d]) : v[d], target_obj, t->best);
@@ -251,7 +251,7 @@ static void cell(FILE *f, double v, bool recorded) {
 }
 
 static void params_cells(FILE *f, const mup_sweep_config *c, int trial) {
-    double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+    double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
     mup_plan_values(c, trial, v);
     for (int d = 0; d < c->search.n_dims; d++) {
         char text[64];
@@ -279,7 +279,7 @@ static int by_rank(const void *a, const void *b) {
 
 static void top_table(FILE *f, const mup_sweep_config *c, const mup_transfer *t) {
     int T = t->n_trials, sel = t->select_width;
-    point *order = mup_xcalloc((size_t)T, sizeof *order);
+    point *order = mup_tool_xcalloc((size_t)T, sizeof *order);
     for (int i = 0; i < T; i++)
         order[i] = (point){0, score(t, i, sel), i};
     qsort(order, (size_t)T, sizeof *order, by_rank);
@@ -366,7 +366,7 @@ static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_lis
         fprintf(f, "No trial completed every seed at width %d: nothing to transfer.\n\n",
                 c->proxy_widths[t->select_width]);
     } else {
-        double *v = mup_xcalloc((size_t)c->search.n_dims, sizeof *v);
+        double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         char text[4096];
         mup_plan_values(c, t->best, v);
         mup_plan_format(c, v, text, sizeof text);

@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "io/h5util.h"
+#include "alloc.h"
+#include "h5.h"
 #include "report.h"
 #include "sampler.h"
 
 static mup_status run_group(hid_t runs, const mup_sweep_config *c, const mup_run_record *rec) {
     hid_t g;
-    mup_status s = mup_h5_group(runs, rec->id, true, &g);
+    mup_status s = mup_tool_h5_group(runs, rec->id, &g);
     if (s)
         return s;
     static const int32_t none_i;
@@ -22,28 +22,28 @@ static mup_status run_group(hid_t runs, const mup_sweep_config *c, const mup_run
     cJSON *params = mup_params_to_json(c, rec->params);
     char *params_text = cJSON_PrintUnformatted(params);
     cJSON_Delete(params);
-    s = mup_h5_attr_write_str(g, "phase", mup_phase_name(rec->phase));
-    s = s ? s : mup_h5_attr_write_i64(g, "width", rec->width);
-    s = s ? s : mup_h5_attr_write_i64(g, "trial", rec->trial);
-    s = s ? s : mup_h5_attr_write_i64(g, "seed_index", rec->seed_index);
-    s = s ? s : mup_h5_attr_write_i64(g, "seed", (int64_t)rec->seed);
-    s = s ? s : mup_h5_attr_write_str(g, "status", mup_run_status_name(rec->status));
-    s = s ? s : mup_h5_attr_write_str(g, "message", rec->message);
-    s = s ? s : mup_h5_attr_write_f64(g, "objective", rec->objective);
-    s = s ? s : mup_h5_attr_write_f64(g, "best_objective", rec->best_objective);
-    s = s ? s : mup_h5_attr_write_i64(g, "steps_done", rec->steps_done);
-    s = s ? s : mup_h5_attr_write_i64(g, "steps", rec->steps);
-    s = s ? s : mup_h5_attr_write_f64(g, "seconds", rec->seconds);
-    s = s ? s : mup_h5_attr_write_f64(g, "flops", rec->flops);
-    s = s ? s : mup_h5_attr_write_i64(g, "threads", rec->threads);
-    s = s ? s : mup_h5_attr_write_str(g, "worker", rec->worker);
-    s = s ? s : mup_h5_attr_write_str(g, "params", params_text);
-    s = s ? s : mup_h5_attr_write_str(g, "spec", rec->spec_text);
-    s = s ? s : mup_h5_write_i32(g, "train_step", nc ? rec->curve_step : &none_i, 1, &nc);
-    s = s ? s : mup_h5_write_f64(g, "train_loss", nc ? rec->curve_loss : &none_d, 1, &nc);
-    s = s ? s : mup_h5_write_i32(g, "eval_step", ne ? rec->eval_step : &none_i, 1, &ne);
-    s = s ? s : mup_h5_write_f64(g, "eval_loss", ne ? rec->eval_loss : &none_d, 1, &ne);
-    s = s ? s : mup_h5_write_f64(g, "eval_acc", ne ? rec->eval_acc : &none_d, 1, &ne);
+    s = mup_tool_h5_attr_str(g, "phase", mup_phase_name(rec->phase));
+    s = s ? s : mup_tool_h5_attr_i64(g, "width", rec->width);
+    s = s ? s : mup_tool_h5_attr_i64(g, "trial", rec->trial);
+    s = s ? s : mup_tool_h5_attr_i64(g, "seed_index", rec->seed_index);
+    s = s ? s : mup_tool_h5_attr_i64(g, "seed", (int64_t)rec->seed);
+    s = s ? s : mup_tool_h5_attr_str(g, "status", mup_run_status_name(rec->status));
+    s = s ? s : mup_tool_h5_attr_str(g, "message", rec->message);
+    s = s ? s : mup_tool_h5_attr_f64(g, "objective", rec->objective);
+    s = s ? s : mup_tool_h5_attr_f64(g, "best_objective", rec->best_objective);
+    s = s ? s : mup_tool_h5_attr_i64(g, "steps_done", rec->steps_done);
+    s = s ? s : mup_tool_h5_attr_i64(g, "steps", rec->steps);
+    s = s ? s : mup_tool_h5_attr_f64(g, "seconds", rec->seconds);
+    s = s ? s : mup_tool_h5_attr_f64(g, "flops", rec->flops);
+    s = s ? s : mup_tool_h5_attr_i64(g, "threads", rec->threads);
+    s = s ? s : mup_tool_h5_attr_str(g, "worker", rec->worker);
+    s = s ? s : mup_tool_h5_attr_str(g, "params", params_text);
+    s = s ? s : mup_tool_h5_attr_str(g, "spec", rec->spec_text);
+    s = s ? s : mup_tool_h5_write_i32(g, "train_step", nc ? rec->curve_step : &none_i, 1, &nc);
+    s = s ? s : mup_tool_h5_write_f64(g, "train_loss", nc ? rec->curve_loss : &none_d, 1, &nc);
+    s = s ? s : mup_tool_h5_write_i32(g, "eval_step", ne ? rec->eval_step : &none_i, 1, &ne);
+    s = s ? s : mup_tool_h5_write_f64(g, "eval_loss", ne ? rec->eval_loss : &none_d, 1, &ne);
+    s = s ? s : mup_tool_h5_write_f64(g, "eval_acc", ne ? rec->eval_acc : &none_d, 1, &ne);
     cJSON_free(params_text);
     H5Gclose(g);
     return s ? mup_error_context(s, "run %s: ", rec->id) : MUP_OK;
@@ -51,7 +51,7 @@ static mup_status run_group(hid_t runs, const mup_sweep_config *c, const mup_run
 
 static mup_status tables(hid_t f, const mup_sweep_config *c, const mup_transfer *t) {
     int T = t->n_trials, K = c->search.n_dims, W = t->n_widths;
-    double *params = mup_xcalloc((size_t)T * K + 1, sizeof *params);
+    double *params = mup_tool_xcalloc((size_t)T * K + 1, sizeof *params);
     for (int trial = 0; trial < T; trial++)
         mup_plan_values(c, trial, params + (size_t)trial * K);
     cJSON *keys = cJSON_CreateArray();
@@ -61,23 +61,23 @@ static mup_status tables(hid_t f, const mup_sweep_config *c, const mup_transfer 
                                                                    c->search.dims[d].key->name)));
     char *keys_text = cJSON_PrintUnformatted(keys);
     cJSON_Delete(keys);
-    int32_t *widths = mup_xcalloc((size_t)W, sizeof *widths);
+    int32_t *widths = mup_tool_xcalloc((size_t)W, sizeof *widths);
     for (int w = 0; w < W; w++)
         widths[w] = c->proxy_widths[w];
     cJSON *canon = mup_sweep_config_to_json(c);
     char *config_text = cJSON_PrintUnformatted(canon);
     cJSON_Delete(canon);
     int64_t pd[2] = {T, K}, sd[2] = {T, W}, wd = W;
-    mup_status s = mup_h5_attr_write_str(f, "name", c->name);
-    s = s ? s : mup_h5_attr_write_str(f, "fingerprint", c->fingerprint);
-    s = s ? s : mup_h5_attr_write_str(f, "objective", mup_sweep_objective(c));
-    s = s ? s : mup_h5_attr_write_str(f, "config", config_text);
-    s = s ? s : mup_h5_attr_write_str(f, "keys", keys_text);
-    s = s ? s : mup_h5_attr_write_i64(f, "best_trial", t->best);
-    s = s ? s : mup_h5_attr_write_i64(f, "select_width", c->proxy_widths[t->select_width]);
-    s = s ? s : mup_h5_write_f64(f, "params", params, 2, pd);
-    s = s ? s : mup_h5_write_f64(f, "score", t->score, 2, sd);
-    s = s ? s : mup_h5_write_i32(f, "widths", widths, 1, &wd);
+    mup_status s = mup_tool_h5_attr_str(f, "name", c->name);
+    s = s ? s : mup_tool_h5_attr_str(f, "fingerprint", c->fingerprint);
+    s = s ? s : mup_tool_h5_attr_str(f, "objective", mup_sweep_objective(c));
+    s = s ? s : mup_tool_h5_attr_str(f, "config", config_text);
+    s = s ? s : mup_tool_h5_attr_str(f, "keys", keys_text);
+    s = s ? s : mup_tool_h5_attr_i64(f, "best_trial", t->best);
+    s = s ? s : mup_tool_h5_attr_i64(f, "select_width", c->proxy_widths[t->select_width]);
+    s = s ? s : mup_tool_h5_write_f64(f, "params", params, 2, pd);
+    s = s ? s : mup_tool_h5_write_f64(f, "score", t->score, 2, sd);
+    s = s ? s : mup_tool_h5_write_i32(f, "widths", widths, 1, &wd);
     free(params);
     free(widths);
     cJSON_free(keys_text);
@@ -91,11 +91,11 @@ mup_status mup_results_write(const char *dir, const mup_sweep_config *c, const m
     snprintf(path, sizeof path, "%s/results.h5", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     hid_t f, runs = -1;
-    mup_status s = mup_h5_create(tmp, &f);
+    mup_status s = mup_tool_h5_create(tmp, &f);
     if (s)
         return s;
     s = tables(f, c, t);
-    s = s ? s : mup_h5_group(f, "runs", true, &runs);
+    s = s ? s : mup_tool_h5_group(f, "runs", &runs);
     for (int i = 0; i < l->n && !s; i++) {
         const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
         if (rec)
@@ -103,7 +103,7 @@ mup_status mup_results_write(const char *dir, const mup_sweep_config *c, const m
     }
     if (runs >= 0)
         H5Gclose(runs);
-    mup_status closed = mup_h5_close_written(f, tmp);
+    mup_status closed = mup_tool_h5_close(f, tmp);
     s = s ? s : closed;
     if (!s && rename(tmp, path) != 0)
         s = mup_error(MUP_ERR_IO, "cannot rename %s to %s", tmp, path);

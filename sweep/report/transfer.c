@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "json.h"
 #include "sampler.h"
 
@@ -19,8 +19,8 @@ static int width_index(const mup_sweep_config *c, int width) {
 void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j) {
     int T = mup_plan_size(c), W = c->n_proxy_widths;
     *t = (mup_transfer){.n_trials = T, .n_widths = W, .best = -1};
-    t->score = mup_xcalloc((size_t)T * W, sizeof *t->score);
-    int *seen = mup_xcalloc((size_t)T * W, sizeof *seen);
+    t->score = mup_tool_xcalloc((size_t)T * W, sizeof *t->score);
+    int *seen = mup_tool_xcalloc((size_t)T * W, sizeof *seen);
     for (int i = 0; i < l->n_proxy; i++) {
         const mup_sweep_run *run = &l->runs[i];
         const mup_run_record *rec = mup_journal_record(j, i);
@@ -33,7 +33,7 @@ void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_
     for (int k = 0; k < T * W; k++)
         t->score[k] = seen[k] == c->search.seeds ? t->score[k] / seen[k] : NAN;
     free(seen);
-    t->best_trial = mup_xcalloc((size_t)W, sizeof *t->best_trial);
+    t->best_trial = mup_tool_xcalloc((size_t)W, sizeof *t->best_trial);
     for (int w = 0; w < W; w++) {
         t->best_trial[w] = -1;
         for (int trial = 0; trial < T; trial++) {
@@ -85,7 +85,7 @@ double mup_target_objective(const mup_sweep_config *c, const mup_run_list *l, co
 static cJSON *trial_params(const mup_sweep_config *c, int trial) {
     if (trial < 0)
         return cJSON_CreateNull();
-    double *v = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *v);
+    double *v = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *v);
     mup_plan_values(c, trial, v);
     cJSON *o = mup_params_to_json(c, v);
     free(v);

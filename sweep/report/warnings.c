@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "sampler.h"
 
 static void add(mup_transfer_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,8 +55,8 @@ void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_tra
             "models", c->target.width, widest);
     if (t->best < 0)
         return;
-    double *best = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *best);
-    double *other = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *other);
+    double *best = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *best);
+    double *other = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *other);
     mup_plan_values(c, t->best, best);
     char key[128], text[64];
     for (int d = 0; d < c->search.n_dims; d++) {

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "mup/threads.h"
+#include "alloc.h"
 #include "worker.h"
+#include "mup/threads.h"
 
 #define MONITOR_NS 250000000L
 
@@ -59,7 +59,7 @@ mup_status mup_sweep_pool(mup_sweep *S, int from, int to, int jobs, int threads,
     if (workers == 0)
         return MUP_OK;
     threads = mup_sweep_pool_threads(S, workers, threads);
-    pid_t *pids = mup_xcalloc((size_t)workers, sizeof *pids), parent = getpid();
+    pid_t *pids = mup_tool_xcalloc((size_t)workers, sizeof *pids), parent = getpid();
     int alive = 0, failed = 0;
     fflush(NULL);
     for (int k = 0; k < workers; k++) {

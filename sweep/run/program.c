@@ -23,8 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "clock.h"
 #include "executor.h"
-#include "internal.h"
 #include "protocol.h"
 #include "sampler.h"
 
@@ -124,7 +125,7 @@ static void field_value(const trial *t, const char *name, char *buf, size_t n) {
 /* One argument with its substitutions (checked by mup_program_check_args); malloc'd. */
 static char *substitute(const trial *t, const char *s) {
     size_t cap = strlen(s) + 1, used = 0;
-    char *out = mup_xmalloc(cap);
+    char *out = mup_tool_xmalloc(cap);
     for (size_t i = 0; s[i]; i++) {
         char value[RUN_PATH + 64];
         const char *piece = value;
@@ -143,7 +144,7 @@ static char *substitute(const trial *t, const char *s) {
         size_t len = strlen(piece);
         if (used + len + 1 > cap) {
             cap = 2 * (used + len + 1);
-            out = mup_xrealloc(out, cap);
+            out = mup_tool_xrealloc(out, cap);
         }
         memcpy(out + used, piece, len);
         used += len;
@@ -176,7 +177,7 @@ mup_status mup_program_resolve(const mup_sweep_config *c, char **path) {
             snprintf(buf, sizeof buf, "%s", cmd);
         mup_status s = check_file(cmd, buf);
         if (!s)
-            *path = mup_xstrdup(buf);
+            *path = mup_tool_xstrdup(buf);
         return s;
     }
     const char *dirs = getenv("PATH");
@@ -185,7 +186,7 @@ mup_status mup_program_resolve(const mup_sweep_config *c, char **path) {
         snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? p : ".", cmd);
         struct stat st;
         if (stat(buf, &st) == 0 && !S_ISDIR(st.st_mode) && access(buf, X_OK) == 0) {
-            *path = mup_xstrdup(buf);
+            *path = mup_tool_xstrdup(buf);
             return MUP_OK;
         }
         p += n + (p[n] == ':');
@@ -212,7 +213,7 @@ static mup_status program_prepare(mup_executor *x, const mup_run_list *l) {
         if (!getcwd(cwd, sizeof cwd))
             return mup_error(MUP_ERR_IO, "cannot read the working directory: %s", strerror(errno));
         size_t n = strlen(cwd) + strlen(x->command) + 2;
-        char *abs = mup_xmalloc(n);
+        char *abs = mup_tool_xmalloc(n);
         snprintf(abs, n, "%s/%s", cwd, x->command);
         free(x->command);
         x->command = abs;
@@ -228,12 +229,6 @@ static double program_cost(const mup_executor *x, const mup_sweep_run *run) {
 static void program_close(mup_executor *x) { free(x->command); }
 
 /* ---- one run ---- */
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 static mup_status make_dir(const char *path) {
     if (mkdir(path, 0777) != 0 && errno != EEXIST)
@@ -252,7 +247,7 @@ static mup_status write_trial(const trial *t) {
     cJSON_AddNumberToObject(o, "base_width", run->spec.mup.base_width);
     cJSON_AddNumberToObject(o, "delta_width", mup_run_spec_delta_width(&run->spec));
     cJSON_AddItemToObject(o, "seed", mup_json_number((double)run->seed));
-    double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
+    double *values = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
     for (int d = 0; d < c->search.n_dims; d++)
         values[d] = mup_run_spec_get(&run->spec, c->search.dims[d].key);
     cJSON_AddItemToObject(o, "params", mup_params_to_json(c, values));
@@ -291,26 +286,26 @@ static char **make_env(const mup_sweep_config *c, const char *trial_file, int th
     int n = 0;
     while (environ[n])
         n++;
-    char **env = mup_xcalloc((size_t)(n + c->program.n_env + 5), sizeof *env);
+    char **env = mup_tool_xcalloc((size_t)(n + c->program.n_env + 5), sizeof *env);
     int k = 0;
     for (int i = 0; i < n; i++) {
         bool replaced = strncmp(environ[i], "MUP_TRIAL", 9) == 0 || env_sets(c, environ[i]);
         for (int v = 0; v < 2; v++)
             replaced |= strncmp(environ[i], thread_vars[v], strlen(thread_vars[v])) == 0;
         if (!replaced)
-            env[k++] = mup_xstrdup(environ[i]);
+            env[k++] = mup_tool_xstrdup(environ[i]);
     }
     for (int e = 0; e < c->program.n_env; e++)
-        env[k++] = mup_xstrdup(c->program.env[e]);
+        env[k++] = mup_tool_xstrdup(c->program.env[e]);
     for (int v = 0; v < 2; v++)
         if (!env_sets(c, thread_vars[v])) {
-            env[k] = mup_xmalloc(32);
+            env[k] = mup_tool_xmalloc(32);
             snprintf(env[k++], 32, "%s%d", thread_vars[v], threads);
         }
     size_t len = strlen(trial_file) + 16;
-    env[k] = mup_xmalloc(len);
+    env[k] = mup_tool_xmalloc(len);
     snprintf(env[k++], len, "MUP_TRIAL=%s", trial_file);
-    env[k] = mup_xmalloc(32);
+    env[k] = mup_tool_xmalloc(32);
     snprintf(env[k++], 32, "MUP_TRIAL_FD=%d", REPORT_FD);
     return env;
 }
@@ -424,14 +419,14 @@ static void take(watch *w, int k, const char *buf, size_t got, FILE *err_log) {
 /* Reads the program's report channel and stderr until it exits, times out or writes a bad line; then
  * ends its process group. */
 static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, double timeout) {
-    double t0 = now();
+    double t0 = mup_tool_now();
     struct pollfd fds[2] = {{.fd = report, .events = POLLIN}, {.fd = err, .events = POLLIN}};
     char buf[65536];
     while (!w->exited && !w->p.bad) {
         /* once both pipes are closed, the exit is a moment away: look again soon */
         int wait_ms = fds[0].fd < 0 && fds[1].fd < 0 ? 1 : POLL_MS;
         if (timeout > 0) {
-            double left = timeout - (now() - t0);
+            double left = timeout - (mup_tool_now() - t0);
             if (left <= 0) {
                 w->timed_out = true;
                 break;
@@ -460,7 +455,7 @@ static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, doub
         while (fds[k].fd >= 0 && !w->p.bad && drain(fds[k].fd, buf, sizeof buf, &got) && got > 0)
             take(w, k, buf, got, err_log);
     }
-    w->seconds = now() - t0;
+    w->seconds = mup_tool_now() - t0;
 }
 
 /* How the run ended (docs/trial-protocol.md, "Outcomes"). */
@@ -531,8 +526,8 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
     if (s) {
         snprintf(message, sizeof message, "%s", mup_error_message());
     } else {
-        char **argv = mup_xcalloc((size_t)c->program.argc + 1, sizeof *argv);
-        argv[0] = mup_xstrdup(c->program.argv[0]);
+        char **argv = mup_tool_xcalloc((size_t)c->program.argc + 1, sizeof *argv);
+        argv[0] = mup_tool_xstrdup(c->program.argv[0]);
         for (int a = 1; a < c->program.argc; a++)
             argv[a] = substitute(&t, c->program.argv[a]);
         char **env = make_env(c, trial_file, ctx->threads);

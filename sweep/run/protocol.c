@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
 
 bool mup_safe_name(const char *s) {
     size_t n = 0;
@@ -57,7 +57,7 @@ static bool word_at(const char *s, size_t i, size_t len, const char *w) {
 /* The line with NaN, Infinity and -Infinity outside strings turned into null (JSON has no such
  * numbers, but Python's json module writes them); malloc'd and NUL-terminated. */
 static char *nonfinite_to_null(const char *s, size_t len) {
-    char *out = mup_xmalloc(len * 2 + 1);
+    char *out = mup_tool_xmalloc(len * 2 + 1);
     size_t k = 0;
     bool in_string = false;
     for (size_t i = 0; i < len; i++) {
@@ -127,8 +127,8 @@ static void seen_objective(mup_protocol *p, int step, double v) {
 static void add_point(mup_protocol *p, int step, double v) {
     if (p->n_curve == p->cap_curve) {
         p->cap_curve = p->cap_curve ? 2 * p->cap_curve : 64;
-        p->curve_step = mup_xrealloc(p->curve_step, (size_t)p->cap_curve * sizeof *p->curve_step);
-        p->curve_value = mup_xrealloc(p->curve_value, (size_t)p->cap_curve * sizeof *p->curve_value);
+        p->curve_step = mup_tool_xrealloc(p->curve_step, (size_t)p->cap_curve * sizeof *p->curve_step);
+        p->curve_value = mup_tool_xrealloc(p->curve_value, (size_t)p->cap_curve * sizeof *p->curve_value);
     }
     p->curve_step[p->n_curve] = step;
     p->curve_value[p->n_curve++] = v;
@@ -212,7 +212,7 @@ bool mup_protocol_feed(mup_protocol *p, const char *bytes, size_t n) {
         }
         if (p->len == p->cap) {
             p->cap = p->cap ? 2 * p->cap : 256;
-            p->buf = mup_xrealloc(p->buf, p->cap);
+            p->buf = mup_tool_xrealloc(p->buf, p->cap);
         }
         p->buf[p->len++] = bytes[i];
     }

@@ -5,8 +5,8 @@
 #define MUP_SWEEP_RECIPE_H
 
 #include "config.h"
-#include "mup/mup.h"
 #include "spec.h"
+#include "mup/mup.h"
 
 /* The data a spec's data section names, split into training and validation. */
 typedef struct {

@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "clock.h"
 #include "sampler.h"
-#include "train/progress.h"
 
 /* How often a worker with nothing to claim looks again for runs that others hold. */
 #define POLL_NS 250000000L
@@ -62,7 +62,7 @@ static mup_status run_one(mup_sweep *S, int i) {
 }
 
 mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
-    bool *ran = mup_xcalloc((size_t)S->list->n, sizeof *ran);
+    bool *ran = mup_tool_xcalloc((size_t)S->list->n, sizeof *ran);
     mup_status s = MUP_OK;
     for (;;) {
         int pick = -1;
@@ -135,7 +135,7 @@ static void count(mup_sweep_progress *p, const mup_run_record *rec) {
 /* "12/48 runs (1 diverged) | best 0.4032 (w128-t007-s1) | ETA 1:23" */
 static void status_text(const mup_sweep *S, char *buf, size_t len) {
     const mup_sweep_progress *p = &S->progress;
-    double elapsed = mup_now() - p->t0;
+    double elapsed = mup_tool_now() - p->t0;
     char eta[32] = "?", best[96] = "none yet", bad[64] = "";
     if (p->flops_done > 0 && p->done < p->total)
         mup_format_hms(eta, sizeof eta, p->flops_left * elapsed / p->flops_done);
@@ -171,14 +171,14 @@ static void tell(mup_sweep *S, const mup_run_record *rec) {
 void mup_sweep_progress_begin(mup_sweep *S, int from, int to) {
     mup_sweep_progress *p = &S->progress;
     free(p->seen);
-    p->seen = mup_xcalloc((size_t)S->list->n, sizeof *p->seen);
+    p->seen = mup_tool_xcalloc((size_t)S->list->n, sizeof *p->seen);
     p->from = from;
     p->to = to;
     p->total = to - from;
     p->done = p->diverged = p->failed = 0;
     p->best = INFINITY;
     p->best_id[0] = '\0';
-    p->t0 = mup_now();
+    p->t0 = mup_tool_now();
     p->flops_left = p->flops_done = 0.0;
     p->line_drawn = false;
     for (int i = from; i < to; i++) {

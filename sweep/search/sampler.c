@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "mup/rng.h"
+#include "alloc.h"
 #include "sobol.h"
+#include "mup/rng.h"
 
 static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -85,7 +85,7 @@ void mup_plan_values(const mup_sweep_config *c, int trial, double *values) {
 }
 
 mup_status mup_plan_apply(const mup_sweep_config *c, int trial, mup_run_spec *out) {
-    double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
+    double *values = mup_tool_xmalloc((size_t)c->search.n_dims * sizeof *values);
     mup_plan_values(c, trial, values);
     *out = c->base;
     mup_status s = MUP_OK;
@@ -118,7 +118,7 @@ void mup_plan_print(const mup_sweep_config *c, FILE *f) {
         fprintf(f, "; target width %d x %d seed%s", c->target.width, c->target.seeds, c->target.seeds == 1 ? "" : "s");
     fprintf(f, "; objective %s; config %s\n", mup_sweep_objective(c), c->fingerprint);
     int digits = snprintf(NULL, 0, "%d", trials - 1);
-    double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
+    double *values = mup_tool_xmalloc((size_t)c->search.n_dims * sizeof *values);
     char line[4096];
     for (int t = 0; t < trials; t++) {
         mup_plan_values(c, t, values);

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
-#include "internal.h"
 #include "protocol.h"
 
 static const char *const dist_names[] = {"uniform", "loguniform", "log2uniform", "int", "choice", NULL};
@@ -138,10 +138,10 @@ static void type_key(mup_key *k, const cJSON *m) {
     if (bools == n) {
         k->type = MUP_KEY_BOOL;
     } else if (names == n) {
-        char **values = mup_xcalloc((size_t)n + 1, sizeof *values);
+        char **values = mup_tool_xcalloc((size_t)n + 1, sizeof *values);
         int i = 0;
         for (const cJSON *v = vals->child; v; v = v->next)
-            values[i++] = mup_xstrdup(v->valuestring);
+            values[i++] = mup_tool_xstrdup(v->valuestring);
         k->type = MUP_KEY_ENUM;
         k->values = (const char *const *)values;
     }
@@ -152,13 +152,13 @@ static mup_status make_program_keys(mup_sweep_config *c, const cJSON *obj) {
     if (n > MUP_PROGRAM_KEYS_MAX)
         return mup_error(MUP_ERR_INVALID, "search.space: %d keys, more than the %d a program run takes", n,
                          MUP_PROGRAM_KEYS_MAX);
-    const cJSON **sorted = mup_xcalloc((size_t)n + 1, sizeof *sorted);
+    const cJSON **sorted = mup_tool_xcalloc((size_t)n + 1, sizeof *sorted);
     int i = 0;
     for (const cJSON *m = obj->child; m; m = m->next)
         sorted[i++] = m;
     /* the keys' order, hence the plan, must not depend on the order they were written in */
     qsort(sorted, (size_t)n, sizeof *sorted, by_name);
-    c->program_keys = mup_xcalloc((size_t)n, sizeof *c->program_keys);
+    c->program_keys = mup_tool_xcalloc((size_t)n, sizeof *c->program_keys);
     mup_status s = MUP_OK;
     for (i = 0; i < n && !s; i++) {
         const char *name = sorted[i]->string;
@@ -174,7 +174,7 @@ static mup_status make_program_keys(mup_sweep_config *c, const cJSON *obj) {
         if (!s && i > 0 && strcmp(sorted[i - 1]->string, name) == 0)
             s = mup_error(MUP_ERR_INVALID, "search.space.%s: duplicate key", name);
         mup_key *k = &c->program_keys[c->n_program_keys++];
-        *k = (mup_key){.section = "", .name = mup_xstrdup(name), .range = MUP_RANGE_ANY, .doc = ""};
+        *k = (mup_key){.section = "", .name = mup_tool_xstrdup(name), .range = MUP_RANGE_ANY, .doc = ""};
         type_key(k, sorted[i]);
         k->offset = offsetof(mup_run_spec, program) + (size_t)i * sizeof(mup_program_slot);
         k->size = k->type == MUP_KEY_FLOAT ? sizeof(double) : k->type == MUP_KEY_BOOL ? sizeof(bool) : sizeof(int);
@@ -259,7 +259,7 @@ mup_status mup_search_space_read(mup_sweep_config *c, const cJSON *obj) {
         if (s)
             return s;
     }
-    c->search.dims = mup_xcalloc((size_t)n, sizeof *c->search.dims);
+    c->search.dims = mup_tool_xcalloc((size_t)n, sizeof *c->search.dims);
     for (const cJSON *m = obj->child; m; m = m->next) {
         mup_search_dim *d = &c->search.dims[c->search.n_dims++];
         for (const cJSON *p = obj->child; p != m; p = p->next)
