@@ -132,7 +132,16 @@ mup_status mup_h5_close_written(hid_t file, const char *path) {
     errno = 0;
     bool ok = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0;
     int err = errno;
+    haddr_t used = 0;
+    if (ok && H5Fget_eoa(file, &used) < 0)
+        used = 0;
     ok = H5Fclose(file) >= 0 && ok;
+    /* HDF5 trims only what it wrote past its end, not space reserved ahead (mup_h5_reserve): the file
+     * is cut to what HDF5 uses, so that a cut file is still seen as cut */
+    if (ok && used > 0 && truncate(path, (off_t)used) != 0) {
+        err = errno;
+        ok = false;
+    }
     if (ok)
         return MUP_OK;
     return mup_error(MUP_ERR_IO, "cannot write %s%s", path, write_reason(err ? err : errno));

@@ -22,8 +22,8 @@ mup_status mup_h5_open_checked(const char *path, hid_t *file);
 mup_status mup_h5_create(const char *path, hid_t *file);
 /* Reserves bytes of disk for a file just made by mup_h5_create, so that a disk without room (or a file
  * size limit) fails here, naming path and the reason, rather than inside HDF5's close: a close whose
- * flush fails leaves HDF5's copy of the file in memory for good. bytes may overshoot (the close trims
- * the file to what HDF5 used). */
+ * flush fails leaves HDF5's copy of the file in memory for good. bytes may overshoot:
+ * mup_h5_close_written cuts the file to what HDF5 used. */
 mup_status mup_h5_reserve(hid_t file, const char *path, int64_t bytes);
 /* Flushes and closes a file written through mup_h5_create: MUP_ERR_IO naming path and the system's
  * reason (ENOSPC: disk full, EFBIG: file size limit) when the last writes fail. */
