@@ -110,7 +110,6 @@ mup_status mup_search_space_read(mup_sweep_config *c, const cJSON *obj);
 cJSON *mup_search_space_to_json(const mup_sweep_config *c);
 /* The markdown tables of a search.space entry and of the distributions. */
 void mup_search_space_write_markdown(FILE *f);
-const char *mup_dist_name(mup_dist_kind d);
 /* Frees the keys a program config made from its search.space names. */
 void mup_program_keys_free(mup_sweep_config *c);
 

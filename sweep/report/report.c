@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "dist.h"
 #include "plot.h"
 #include "sampler.h"
 #include "warnings.h"
@@ -19,10 +20,6 @@ static int x_dim(const mup_sweep_config *c) {
             strcmp(c->search.dims[d].key->name, "lr") == 0)
             return d;
     return 0;
-}
-
-static bool log_axis(const mup_search_dim *d) {
-    return d->dist == MUP_DIST_LOGUNIFORM || d->dist == MUP_DIST_LOG2UNIFORM;
 }
 
 static double score(const mup_transfer *t, int trial, int w) { return t->score[trial * t->n_widths + w]; }
@@ -40,7 +37,6 @@ static int by_x(const void *a, const void *b) {
 /* One width's curve: per distinct x, the best finite score among the trials there (with one key
  * searched that is each trial; with a grid over several keys, the profile over the others). */
 static int curve(const mup_sweep_config *c, const mup_transfer *t, int w, int d, point *out) {
-    bool lg = log_axis(&c->search.dims[d]);
     double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
     int n = 0;
     for (int trial = 0; trial < t->n_trials; trial++) {
@@ -48,7 +44,7 @@ static int curve(const mup_sweep_config *c, const mup_transfer *t, int w, int d,
         if (!isfinite(s))
             continue;
         mup_plan_values(c, trial, v);
-        out[n++] = (point){lg ? log2(v[d]) : v[d], s, trial};
+        out[n++] = (point){mup_search_dim_plot_x(&c->search.dims[d], v[d]), s, trial};
     }
     free(v);
     qsort(out, (size_t)n, sizeof *out, by_x);
@@ -87,11 +83,11 @@ static double y_cap(const mup_transfer *t) {
 /* The x range is the searched range, and the y range a placeholder when no trial completed (gnuplot
  * refuses to plot nothing on an undefined range). */
 static void ranges(FILE *f, const mup_search_dim *d, const mup_transfer *t) {
-    double lo = d->low, hi = d->high;
-    if (d->dist == MUP_DIST_LOGUNIFORM) {
-        lo = log2(lo);
-        hi = log2(hi);
-    } else if (d->dist == MUP_DIST_CHOICE) {
+    double lo, hi;
+    if (mup_dist(d->dist)->ranged) {
+        lo = mup_search_dim_plot_x(d, mup_search_dim_value_low(d));
+        hi = mup_search_dim_plot_x(d, mup_search_dim_value_high(d));
+    } else {
         lo = hi = d->values[0];
         for (int i = 1; i < d->n_values; i++) {
             lo = fmin(lo, d->values[i]);
@@ -110,7 +106,7 @@ static void ranges(FILE *f, const mup_search_dim *d, const mup_transfer *t) {
 }
 
 static void x_tics(FILE *f, const mup_search_dim *d) {
-    if (d->dist != MUP_DIST_CHOICE || d->key->type == MUP_KEY_INT || d->key->type == MUP_KEY_FLOAT)
+    if (mup_dist(d->dist)->ranged || d->key->type == MUP_KEY_INT || d->key->type == MUP_KEY_FLOAT)
         return;
     fprintf(f, "set xtics (");
     for (int i = 0; i < d->n_values; i++) {
@@ -140,7 +136,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     }
     point *pts = mup_tool_xcalloc((size_t)t->n_trials + 1, sizeof *pts);
     mup_plot_comment(data, "%s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
-                     "share the value), then the trial", c->name, log_axis(dim) ? "log2 " : "", key,
+                     "share the value), then the trial", c->name, mup_dist(dim->dist)->log ? "log2 " : "", key,
                      mup_sweep_objective(c));
     mup_plot_comment(best, "the best trial of each proxy width: x, %s, width, trial", mup_sweep_objective(c));
     for (int w = 0; w < t->n_widths; w++) {
@@ -162,7 +158,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         mup_plan_values(c, t->best, v);
         fprintf(data, "\n\n# target width %d, trained with trial %d\n%.9g %.9g %d\n", c->target.width, t->best,
-                log_axis(dim) ? log2(v[d]) : v[d], target_obj, t->best);
+                mup_search_dim_plot_x(dim, v[d]), target_obj, t->best);
         free(v);
     }
     free(pts);
@@ -176,7 +172,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     mup_plot_string(gp, "%s: %s against %s at each proxy width (µTransfer)", c->name,
                     mup_sweep_objective(c), key);
     fprintf(gp, " noenhanced\nset xlabel ");
-    mup_plot_string(gp, "%s%s", log_axis(dim) ? "log2 " : "", key);
+    mup_plot_string(gp, "%s%s", mup_dist(dim->dist)->log ? "log2 " : "", key);
     fprintf(gp, " noenhanced\nset ylabel ");
     mup_plot_string(gp, "%s (mean over seeds)", mup_sweep_objective(c));
     fprintf(gp, " noenhanced\nset datafile missing 'NaN'\n");
@@ -454,7 +450,7 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, "\n## Plots\n\n![µTransfer](lr_transfer.png)\n\n`lr_transfer.png`: the mean %s of each trial "
             "against %s%s, one line per proxy width, each width's best circled%s. Under µP the lines' minima "
             "sit at the same %s: the setting found on the narrow models is the right one for the wide model.%s\n\n",
-            mup_sweep_objective(c), log_axis(&c->search.dims[d]) ? "log2 " : "",
+            mup_sweep_objective(c), mup_dist(c->search.dims[d].dist)->log ? "log2 " : "",
             mup_key_path(name, sizeof name, c->search.dims[d].key->section, c->search.dims[d].key->name),
             c->has_target ? " and the target's result as a black square" : "", c->search.dims[d].key->name,
             c->search.n_dims > 1 ? " Other keys are searched too, so a point is the best trial at that value, and "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "alloc.h"
+#include "dist.h"
 #include "sampler.h"
 
 static void add(mup_transfer_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -18,19 +19,6 @@ static void add(mup_transfer_warnings *w, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Where v sits in the dimension's range, 0 to 1, in the distribution's own scale (log for the log
- * distributions); NAN for a choice, which has no order to speak of. */
-static double position(const mup_search_dim *d, double v) {
-    switch (d->dist) {
-    case MUP_DIST_UNIFORM:
-    case MUP_DIST_INT: return (v - d->low) / (d->high - d->low);
-    case MUP_DIST_LOGUNIFORM: return log(v / d->low) / log(d->high / d->low);
-    case MUP_DIST_LOG2UNIFORM: return (log2(v) - d->low) / (d->high - d->low);
-    case MUP_DIST_CHOICE: break;
-    }
-    return NAN;
-}
-
 /* One step of the search along a dimension, in position units: the grid's, or for random and Sobol
  * search the spacing of a grid with as many points as the trials give each ranged dimension. */
 static double step(const mup_sweep_config *c, const mup_search_dim *d) {
@@ -38,7 +26,7 @@ static double step(const mup_sweep_config *c, const mup_search_dim *d) {
         return 1.0 / (d->grid - 1);
     int ranged = 0;
     for (int i = 0; i < c->search.n_dims; i++)
-        ranged += c->search.dims[i].dist != MUP_DIST_CHOICE;
+        ranged += mup_dist(c->search.dims[i].dist)->ranged;
     double points = ceil(pow(c->search.trials, 1.0 / (ranged ? ranged : 1)));
     return 1.0 / (points > 2 ? points - 1 : 1);
 }
@@ -61,7 +49,7 @@ void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_tra
     char key[128], text[64];
     for (int d = 0; d < c->search.n_dims; d++) {
         const mup_search_dim *dim = &c->search.dims[d];
-        double u = position(dim, best[d]), s = step(c, dim);
+        double u = mup_search_dim_position(dim, best[d]), s = step(c, dim);
         if (isnan(u))
             continue;
         /* on the grid's end point, or within half a step of the range's end */
@@ -75,7 +63,7 @@ void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_tra
             if (c->proxy_widths[wi] >= widest || t->best_trial[wi] < 0)
                 continue;
             mup_plan_values(c, t->best_trial[wi], other);
-            double gap = fabs(position(dim, other[d]) - u);
+            double gap = fabs(mup_search_dim_position(dim, other[d]) - u);
             if (gap > s * (1 + 1e-6)) {
                 char there[64];
                 mup_key_format(dim->key, best[d], text, sizeof text);

@@ -5,50 +5,38 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "dist.h"
 #include "sobol.h"
 #include "mup/rng.h"
 
-static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
-
 double mup_search_dim_value(const mup_search_dim *d, double u) {
-    switch (d->dist) {
-    case MUP_DIST_UNIFORM: return clamp(d->low + u * (d->high - d->low), d->low, d->high);
-    case MUP_DIST_LOGUNIFORM: {
-        double lo = log(d->low), hi = log(d->high);
-        return clamp(exp(lo + u * (hi - lo)), d->low, d->high);
-    }
-    case MUP_DIST_LOG2UNIFORM: return clamp(exp2(d->low + u * (d->high - d->low)), exp2(d->low), exp2(d->high));
-    case MUP_DIST_INT: {
-        double n = d->high - d->low + 1;
-        return d->low + fmin(floor(u * n), n - 1);
-    }
-    case MUP_DIST_CHOICE: {
+    const mup_dist_info *i = mup_dist(d->dist);
+    if (!i->ranged) {
         int k = (int)(u * d->n_values);
         return d->values[k < d->n_values ? k : d->n_values - 1];
     }
+    if (i->integer) { /* each integer an equal share of [0, 1) */
+        double n = d->high - d->low + 1;
+        return d->low + fmin(floor(u * n), n - 1);
     }
-    mup_assert_fail(__FILE__, __LINE__, "search dimension of unknown distribution %d", (int)d->dist);
+    double lo = mup_search_dim_scale_low(d), hi = mup_search_dim_scale_high(d);
+    return mup_search_dim_from_scale(d, lo + u * (hi - lo));
 }
 
-int mup_search_dim_points(const mup_search_dim *d) { return d->dist == MUP_DIST_CHOICE ? d->n_values : d->grid; }
+int mup_search_dim_points(const mup_search_dim *d) { return mup_dist(d->dist)->ranged ? d->grid : d->n_values; }
 
 double mup_search_dim_point(const mup_search_dim *d, int k) {
     int n = mup_search_dim_points(d);
     MUP_ASSERT(k >= 0 && k < n, "grid point %d of %s.%s, which has %d", k, d->key->section, d->key->name, n);
-    if (d->dist == MUP_DIST_CHOICE)
+    if (!mup_dist(d->dist)->ranged)
         return d->values[k];
-    double t = (double)k / (n - 1);
-    switch (d->dist) {
-    case MUP_DIST_UNIFORM: return k == n - 1 ? d->high : d->low + t * (d->high - d->low);
-    case MUP_DIST_LOGUNIFORM:
-        if (k == 0 || k == n - 1)
-            return k ? d->high : d->low;
-        return exp(log(d->low) + t * (log(d->high) - log(d->low)));
-    case MUP_DIST_LOG2UNIFORM: return exp2(k == n - 1 ? d->high : d->low + t * (d->high - d->low));
-    case MUP_DIST_INT: return floor(d->low + t * (d->high - d->low) + 0.5);
-    case MUP_DIST_CHOICE: break;
-    }
-    return d->values[k];
+    /* the ends exactly as given, whatever the scale's round trip does to them */
+    if (k == 0)
+        return mup_search_dim_value_low(d);
+    if (k == n - 1)
+        return mup_search_dim_value_high(d);
+    double lo = mup_search_dim_scale_low(d), hi = mup_search_dim_scale_high(d);
+    return mup_search_dim_from_scale(d, lo + (double)k / (n - 1) * (hi - lo));
 }
 
 int mup_plan_size(const mup_sweep_config *c) { return c->search.trials; }

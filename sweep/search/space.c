@@ -4,15 +4,12 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "dist.h"
 #include "protocol.h"
-
-static const char *const dist_names[] = {"uniform", "loguniform", "log2uniform", "int", "choice", NULL};
-
-const char *mup_dist_name(mup_dist_kind d) { return dist_names[d]; }
 
 #define D mup_search_dim
 static const mup_key dim_keys[] = {
-    MUP_KEY_ENUM("space", "dist", D, dist, -1, dist_names, "distribution type kind",
+    MUP_KEY_ENUM("space", "dist", D, dist, -1, mup_dist_names, "distribution type kind",
                  "the distribution (see below)"),
     MUP_KEY_FLOAT("space", "low", D, low, NAN, MUP_RANGE_ANY, "min lower",
                   "lower end: a value (uniform, loguniform), an exponent of 2 (log2uniform) or an integer "
@@ -28,14 +25,6 @@ static const mup_key dim_keys[] = {
 
 static const char *const dim_extra[] = {"values", NULL};
 
-static const char *const dist_docs[][3] = {
-    {"uniform", "`low`, `high`", "a value uniform in [low, high)"},
-    {"loguniform", "`low` > 0, `high`", "a value whose logarithm is uniform: low × (high/low)^u"},
-    {"log2uniform", "`low`, `high` (exponents)", "2^x for x uniform in [low, high): `-14..-4` is 2^-14 to 2^-4"},
-    {"int", "`low`, `high` (integers)", "an integer from low to high, both included"},
-    {"choice", "`values`: [...]", "one of the values: numbers, `true`/`false`, or names for enum keys"},
-};
-
 static const char *type_words(const mup_key *k) {
     return k->type == MUP_KEY_BOOL ? "true/false" : k->type == MUP_KEY_ENUM ? "named values" : "text";
 }
@@ -45,26 +34,27 @@ static mup_status check_fits(const mup_search_dim *d, const char *path) {
     const mup_key *k = d->key;
     if (k->type == MUP_KEY_STRING)
         return mup_error(MUP_ERR_INVALID, "%s: %s.%s is text and cannot be searched", path, k->section, k->name);
-    if (d->dist == MUP_DIST_CHOICE)
+    if (!mup_dist(d->dist)->ranged)
         return MUP_OK;
     if (!mup_key_is_numeric(k))
         return mup_error(MUP_ERR_INVALID, "%s: %s draws numbers, but %s.%s takes %s (use choice)", path,
-                         dist_names[d->dist], k->section, k->name, type_words(k));
-    if (k->type == MUP_KEY_INT && d->dist != MUP_DIST_INT)
+                         mup_dist(d->dist)->name, k->section, k->name, type_words(k));
+    if (k->type == MUP_KEY_INT && !mup_dist(d->dist)->integer)
         return mup_error(MUP_ERR_INVALID, "%s: %s draws fractions, but %s.%s is an integer (use int or choice)",
-                         path, dist_names[d->dist], k->section, k->name);
+                         path, mup_dist(d->dist)->name, k->section, k->name);
     return MUP_OK;
 }
 
 /* The ends of the distribution as values of the key must be values the key allows. */
 static mup_status check_end(const mup_search_dim *d, const char *path, const char *end, double x) {
     const mup_key *k = d->key;
-    double v = d->dist == MUP_DIST_LOG2UNIFORM ? exp2(x) : x;
+    const mup_dist_info *i = mup_dist(d->dist);
+    double v = i->bounds_in_scale ? i->from_scale(x) : x;
     if (mup_key_in_range(k, v))
         return MUP_OK;
     char allowed[128];
     mup_key_format_allowed(k, allowed, sizeof allowed);
-    if (d->dist == MUP_DIST_LOG2UNIFORM)
+    if (i->bounds_in_scale)
         return mup_error(MUP_ERR_INVALID, "%s.%s: 2^%g = %g is outside %s.%s's allowed range %s", path, end, x,
                          v, k->section, k->name, allowed);
     return mup_error(MUP_ERR_INVALID, "%s.%s: %g is outside %s.%s's allowed range %s", path, end, x,
@@ -74,12 +64,13 @@ static mup_status check_end(const mup_search_dim *d, const char *path, const cha
 static mup_status read_range(mup_search_dim *d, const cJSON *m, const char *path) {
     if (cJSON_GetObjectItemCaseSensitive(m, "values"))
         return mup_error(MUP_ERR_INVALID, "%s.values: only choice takes values (%s takes low and high)", path,
-                         dist_names[d->dist]);
+                         mup_dist(d->dist)->name);
     if (!cJSON_GetObjectItemCaseSensitive(m, "low"))
-        return mup_error(MUP_ERR_INVALID, "%s.low: missing (%s needs low and high)", path, dist_names[d->dist]);
+        return mup_error(MUP_ERR_INVALID, "%s.low: missing (%s needs low and high)", path, mup_dist(d->dist)->name);
     if (!cJSON_GetObjectItemCaseSensitive(m, "high"))
-        return mup_error(MUP_ERR_INVALID, "%s.high: missing (%s needs low and high)", path, dist_names[d->dist]);
-    if (d->dist == MUP_DIST_INT) {
+        return mup_error(MUP_ERR_INVALID, "%s.high: missing (%s needs low and high)", path, mup_dist(d->dist)->name);
+    const mup_dist_info *i = mup_dist(d->dist);
+    if (i->integer) {
         if (d->low != floor(d->low))
             return mup_error(MUP_ERR_INVALID, "%s.low: int needs an integer, got %g", path, d->low);
         if (d->high != floor(d->high))
@@ -87,12 +78,12 @@ static mup_status read_range(mup_search_dim *d, const cJSON *m, const char *path
     }
     if (!(d->low < d->high))
         return mup_error(MUP_ERR_INVALID, "%s: low (%g) must be below high (%g)", path, d->low, d->high);
-    if (d->dist == MUP_DIST_LOGUNIFORM && d->low <= 0)
-        return mup_error(MUP_ERR_INVALID, "%s.low: loguniform needs low > 0, got %g", path, d->low);
+    if (i->log && !i->bounds_in_scale && d->low <= 0)
+        return mup_error(MUP_ERR_INVALID, "%s.low: %s needs low > 0, got %g", path, i->name, d->low);
     mup_status s = check_end(d, path, "low", d->low);
     if (!s)
         s = check_end(d, path, "high", d->high);
-    if (!s && d->dist == MUP_DIST_INT && d->grid > d->high - d->low + 1)
+    if (!s && i->integer && d->grid > d->high - d->low + 1)
         return mup_error(MUP_ERR_INVALID, "%s.grid: %d distinct points do not fit in the %g integers from %g to %g",
                          path, d->grid, d->high - d->low + 1, d->low, d->high);
     return s;
@@ -236,10 +227,10 @@ static mup_status read_dim(const mup_sweep_config *c, mup_search_dim *d, const c
     s = check_fits(d, path);
     if (s)
         return s;
-    if (sampler == MUP_SAMPLER_GRID && d->dist != MUP_DIST_CHOICE && d->grid == 0)
+    if (sampler == MUP_SAMPLER_GRID && mup_dist(d->dist)->ranged && d->grid == 0)
         return mup_error(MUP_ERR_INVALID, "%s.grid: missing (the grid sampler needs each key's number of points)",
                          path);
-    return d->dist == MUP_DIST_CHOICE ? read_values(d, m, path) : read_range(d, m, path);
+    return mup_dist(d->dist)->ranged ? read_range(d, m, path) : read_values(d, m, path);
 }
 
 static int by_key(const void *a, const void *b) {
@@ -284,8 +275,8 @@ cJSON *mup_search_space_to_json(const mup_sweep_config *c) {
     for (int i = 0; i < c->search.n_dims; i++) {
         const mup_search_dim *d = &c->search.dims[i];
         cJSON *o = cJSON_AddObjectToObject(space, mup_key_path(name, sizeof name, d->key->section, d->key->name));
-        cJSON_AddStringToObject(o, "dist", dist_names[d->dist]);
-        if (d->dist == MUP_DIST_CHOICE) {
+        cJSON_AddStringToObject(o, "dist", mup_dist(d->dist)->name);
+        if (!mup_dist(d->dist)->ranged) {
             cJSON *vals = cJSON_AddArrayToObject(o, "values");
             for (int j = 0; j < d->n_values; j++)
                 cJSON_AddItemToArray(vals, mup_key_value_to_json(d->key, d->values[j]));
@@ -303,6 +294,6 @@ void mup_search_space_write_markdown(FILE *f) {
     mup_keys_write_markdown(dim_keys, N_DIM_KEYS, "space", f);
     fprintf(f, "| `values` | list | none | values of the key | choice: the values to choose from |\n");
     fprintf(f, "\nThe distributions (`u` is uniform in [0, 1)):\n\n| dist | takes | draws |\n|---|---|---|\n");
-    for (size_t i = 0; i < sizeof dist_docs / sizeof dist_docs[0]; i++)
-        fprintf(f, "| `%s` | %s | %s |\n", dist_docs[i][0], dist_docs[i][1], dist_docs[i][2]);
+    for (int k = 0; mup_dist_names[k]; k++)
+        fprintf(f, "| `%s` | %s | %s |\n", mup_dist(k)->name, mup_dist(k)->takes, mup_dist(k)->draws);
 }
