@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "pruner.h"
 #include "spec.h"
 
 typedef enum { MUP_SAMPLER_RANDOM, MUP_SAMPLER_SOBOL, MUP_SAMPLER_GRID } mup_sampler_kind;
@@ -59,6 +60,7 @@ typedef struct {
         int seed;                  /* of the sampler */
         mup_search_dim *dims;      /* ordered as the spec's key table, whatever the JSON order */
         int n_dims;
+        mup_pruner pruner;         /* search.pruner: stops unpromising proxy runs early (pruner.h) */
     } search;
     int *proxy_widths;
     int n_proxy_widths;
