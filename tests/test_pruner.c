@@ -1,9 +1,15 @@
 /* The pruners' decisions against hand-computed fixtures: the median rule with its ties, warm-up and
- * minimum of runs; ASHA's rung promotion with eta = 3, run by run as a --jobs 1 sweep meets them. */
+ * minimum of runs; ASHA's rung promotion with eta = 3, run by run as a --jobs 1 sweep meets them; the
+ * config's search.pruner and its bad keys. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "config.h"
 #include "pruner.h"
+#include "testing.h"
 
 #define STEPS 100
 
@@ -119,4 +125,56 @@ Test(pruner, asha_never_stops_at_the_end_or_between_rungs) {
     const double bad = 5.0;
     cr_assert_not(mup_pruner_should_stop(&asha, &(mup_curve){step, &bad, 1, false}, &other, 1, 10));
     cr_assert(mup_pruner_should_stop(&asha, &(mup_curve){step, &bad, 1, false}, &other, 1, 11));
+}
+
+/* ---- the config ---- */
+
+static const char *BASE =
+    "{'model': {'arch': 'mlp'}, 'train': {'steps': 40, 'eval_every': 5},"
+    " 'search': {'trials': 4, 'space': {'lr': {'dist': 'log2uniform', 'low': -10, 'high': -4}}},"
+    " 'proxy_widths': [16]}";
+
+static mup_status parse_with(const char *pruner, mup_sweep_config **c) {
+    char *text = test_json_with(BASE, "search.pruner", pruner);
+    mup_status s = mup_sweep_config_parse(text, "p.json", c);
+    free(text);
+    return s;
+}
+
+static void assert_refused(const char *pruner, const char *needle) {
+    mup_sweep_config *c;
+    cr_assert_neq(parse_with(pruner, &c), MUP_OK, "%s was accepted", pruner);
+    cr_assert(strstr(mup_error_message(), needle), "%s: \"%s\" not in: %s", pruner, needle, mup_error_message());
+    cr_assert_null(strchr(mup_error_message(), '\n'), "more than one line: %s", mup_error_message());
+}
+
+Test(pruner_config, keys_out_of_range_or_of_the_other_type_are_refused_naming_the_key) {
+    assert_refused("{'type': 'asha', 'min_resource': 5, 'reduction_factor': 1}", "search.pruner.reduction_factor");
+    assert_refused("{'type': 'asha', 'min_resource': 0}", "search.pruner.min_resource");
+    assert_refused("{'type': 'asha'}", "search.pruner.min_resource: missing");
+    assert_refused("{'type': 'asha', 'min_resource': 40}", "search.pruner.min_resource: 40 is not below train.steps");
+    assert_refused("{'type': 'asha', 'min_resource': 5, 'warmup_steps': 3}", "search.pruner.warmup_steps");
+    assert_refused("{'type': 'median', 'min_trials': 0}", "search.pruner.min_trials");
+    assert_refused("{'type': 'median', 'warmup_steps': -1}", "search.pruner.warmup_steps");
+    assert_refused("{'type': 'median', 'reduction_factor': 3}", "search.pruner.reduction_factor");
+    assert_refused("{'type': 'hyperband'}", "search.pruner.type");
+    assert_refused("{'type': 'median', 'min_trails': 3}", "search.pruner.min_trails: unknown key");
+    assert_refused("'asha'", "search.pruner: expected an object");
+}
+
+Test(pruner_config, a_pruner_reads_back_and_none_keeps_the_fingerprint_of_a_config_without_one) {
+    mup_sweep_config *c, *none, *plain;
+    cr_assert_eq(parse_with("{'type': 'asha', 'min_resource': 5}", &c), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(c->search.pruner.kind, MUP_PRUNER_ASHA);
+    cr_assert_eq(c->search.pruner.min_resource, 5);
+    cr_assert_eq(c->search.pruner.reduction_factor, 3);
+    cr_assert_eq(parse_with("{'type': 'none'}", &none), MUP_OK, "%s", mup_error_message());
+    char *text = test_json_quotes(BASE);
+    cr_assert_eq(mup_sweep_config_parse(text, "p.json", &plain), MUP_OK, "%s", mup_error_message());
+    free(text);
+    cr_assert_str_eq(none->fingerprint, plain->fingerprint);
+    cr_assert_str_neq(c->fingerprint, plain->fingerprint);
+    mup_sweep_config_free(c);
+    mup_sweep_config_free(none);
+    mup_sweep_config_free(plain);
 }

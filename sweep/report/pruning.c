@@ -11,7 +11,8 @@ void mup_pruning_count(const mup_sweep_config *c, const mup_run_list *l, const m
         if (!rec)
             continue;
         p->finished++;
-        p->reporting += rec->n_inter > 0;
+        /* a value at the last step (a built-in run's final evaluation) is no intermediate one */
+        p->reporting += rec->n_inter > 1 || (rec->n_inter == 1 && rec->inter_step[0] < rec->steps);
         if (rec->status != MUP_RUN_PRUNED)
             continue;
         p->pruned++;
