@@ -70,15 +70,20 @@ Test(trial, getters_read_the_trial_and_reports_reach_the_channel) {
                           "\"read\":[\"lr\",\"layers\",\"bias\",\"act\",\"missing\"]}\n");
 }
 
-/* The sweep answers each report line in order; should_stop waits for the answer to the latest. */
-Test(trial, should_stop_waits_for_the_answer_to_the_latest_report) {
-    int answers[2];
+/* A trial with an answer channel: a pipe whose write end the test keeps, as the sweep would. */
+static void answer_env(int answers[2]) {
     cr_assert_eq(pipe(answers), 0);
     char trial[1024];
     snprintf(trial, sizeof trial,
              "{\"protocol\": 1, \"width\": 64, \"seed\": 1, \"params\": {}, \"report_fd\": 3, \"answer_fd\": %d}",
              answers[0]);
     sweep_env(trial);
+}
+
+/* The sweep answers each report line in order; should_stop waits for the answer to the latest. */
+Test(trial, should_stop_waits_for_the_answer_to_the_latest_report) {
+    int answers[2];
+    answer_env(answers);
     mup_trial *T;
     cr_assert_eq(mup_trial_open(&T), MUP_OK, "%s", mup_error_message());
     cr_assert_not(mup_trial_should_stop(T, 0), "no report yet: nothing to answer");
@@ -105,12 +110,7 @@ Test(trial, without_an_answer_channel_or_after_the_sweep_is_gone_nothing_stops) 
     mup_trial_close(T);
     reported();
     int answers[2];
-    cr_assert_eq(pipe(answers), 0);
-    char trial[1024];
-    snprintf(trial, sizeof trial,
-             "{\"protocol\": 1, \"width\": 64, \"seed\": 1, \"params\": {}, \"report_fd\": 3, \"answer_fd\": %d}",
-             answers[0]);
-    sweep_env(trial);
+    answer_env(answers);
     cr_assert_eq(mup_trial_open(&T), MUP_OK, "%s", mup_error_message());
     cr_assert_eq(mup_trial_report(T, 1, (mup_metric[]){{"loss", 2.0}}, 1), MUP_OK);
     close(answers[1]);
