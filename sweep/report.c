@@ -241,10 +241,17 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     for (int w = 0; w < t->n_widths; w++)
         fprintf(gp, "'history.dat' using 1:%d with points pt 7 ps 0.8 title 'width %d', \\\n     ", w + 2,
                 c->proxy_widths[w]);
-    if (c->search.pruner.kind != MUP_PRUNER_NONE)
-        for (int w = 0; w < t->n_widths; w++)
-            fprintf(gp, "'history.dat' using 1:%d with points pt 6 ps 1.0 lc rgb '#909090' title 'pruned, last value "
-                    "(width %d)', \\\n     ", t->n_widths + 3 + w, c->proxy_widths[w]);
+    /* a pruned trial's last value is mostly far above the others: above a capped axis, it sits on its top */
+    double cap = y_cap(t);
+    for (int w = 0; w < t->n_widths && c->search.pruner.kind != MUP_PRUNER_NONE; w++) {
+        int col = t->n_widths + 3 + w;
+        if (isfinite(cap))
+            fprintf(gp, "'history.dat' using 1:(column(%d) > %.9g ? %.9g : column(%d))", col, cap, cap, col);
+        else
+            fprintf(gp, "'history.dat' using 1:%d", col);
+        fprintf(gp, " with points pt 6 ps 1.0 lc rgb '#909090' title 'pruned: last value (width %d)', \\\n     ",
+                c->proxy_widths[w]);
+    }
     fprintf(gp, "'history.dat' using 1:%d with steps lw 2 lc rgb 'black' title 'best so far (width %d)'\n",
             t->n_widths + 2, c->proxy_widths[sel]);
     s = mup_plot_close(gp, dir, "history.gp");
@@ -479,7 +486,8 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, "![history](history.png)\n\n`history.png`: each trial's mean %s in the order tried, at every proxy "
             "width, and the best so far at width %d%s.\n\n", mup_sweep_objective(c), c->proxy_widths[sel],
             c->search.pruner.kind != MUP_PRUNER_NONE ? "; grey circles: trials with a pruned run, at the mean of "
-                                                       "their runs' last reported values" : "");
+                                                       "their runs' last reported values (on the top edge when "
+                                                       "above the axis)" : "");
     if (curves)
         fprintf(f, "![learning curves](curves.png)\n\n`curves.png`: every proxy run's %s at its intermediate "
                 "reports against steps; pruned runs in grey.\n\n", mup_sweep_objective(c));

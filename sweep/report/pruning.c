@@ -87,7 +87,8 @@ mup_status mup_plot_curves(const char *dir, const mup_sweep_config *c, const mup
     fprintf(gp, " noenhanced\nset xlabel 'step'\nset ylabel ");
     mup_plot_string(gp, "%s", mup_sweep_objective(c));
     fprintf(gp, " noenhanced\nset datafile missing 'NaN'\nset key top right\n");
-    fprintf(gp, "plot 'curves.dat' using 1:2:3 with lines lw 1 lc rgb variable notitle, \\\n"
+    /* points too: a run pruned at its first report has one */
+    fprintf(gp, "plot 'curves.dat' using 1:2:3 with linespoints pt 7 ps 0.4 lw 1 lc rgb variable notitle, \\\n"
                 "     NaN with lines lc rgb '#1f77b4' title 'complete', \\\n"
                 "     NaN with lines lc rgb '#b0b0b0' title 'pruned', \\\n"
                 "     NaN with lines lc rgb '#d62728' title 'diverged or failed'\n");
