@@ -20,6 +20,7 @@ static const char *const pruner_names[] = {"none", "median", "asha", NULL};
 
 const char *mup_sampler_name(mup_sampler_kind s) { return sampler_names[s]; }
 const char *mup_objective_name(mup_objective o) { return objective_names[o]; }
+const char *mup_pruner_name(mup_pruner_kind k) { return pruner_names[k]; }
 const char *mup_sweep_objective(const mup_sweep_config *c) {
     return c->kind == MUP_RUN_PROGRAM ? c->objective_label : objective_names[c->objective];
 }
@@ -110,6 +111,15 @@ static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
     return s;
 }
 
+/* The pruner a search.pruner key belongs to (none: type, which every pruner has). */
+static mup_pruner_kind pruner_key_owner(const char *name) {
+    if (strcmp(name, "min_resource") == 0 || strcmp(name, "reduction_factor") == 0)
+        return MUP_PRUNER_ASHA;
+    if (strcmp(name, "warmup_steps") == 0 || strcmp(name, "min_trials") == 0)
+        return MUP_PRUNER_MEDIAN;
+    return MUP_PRUNER_NONE;
+}
+
 /* search.pruner: its type's keys only, each in range; asha needs its first rung before the last step. */
 static mup_status read_pruner(mup_sweep_config *c, const cJSON *obj) {
     if (!obj)
@@ -121,16 +131,12 @@ static mup_status read_pruner(mup_sweep_config *c, const cJSON *obj) {
     mup_status s = mup_keys_read(&scope, c, obj, "search.pruner");
     if (s)
         return s;
-    static const char *const median_only[] = {"warmup_steps", "min_trials", NULL};
-    static const char *const asha_only[] = {"min_resource", "reduction_factor", NULL};
     mup_pruner_kind kind = c->search.pruner.kind;
-    for (int k = 0; k < 2; k++) {
-        const char *const *names = k ? asha_only : median_only;
-        mup_pruner_kind owner = k ? MUP_PRUNER_ASHA : MUP_PRUNER_MEDIAN;
-        for (int i = 0; names[i]; i++)
-            if (kind != owner && cJSON_GetObjectItemCaseSensitive(obj, names[i]))
-                return mup_error(MUP_ERR_INVALID, "search.pruner.%s: a key of the %s pruner, not of %s", names[i],
-                                 pruner_names[owner], pruner_names[kind]);
+    for (const cJSON *m = obj->child; m; m = m->next) {
+        mup_pruner_kind owner = pruner_key_owner(m->string);
+        if (owner != MUP_PRUNER_NONE && owner != kind)
+            return mup_error(MUP_ERR_INVALID, "search.pruner.%s: a key of the %s pruner, not of %s", m->string,
+                             pruner_names[owner], pruner_names[kind]);
     }
     if (kind != MUP_PRUNER_ASHA)
         return MUP_OK;
@@ -439,11 +445,10 @@ static void add_keys(cJSON *obj, const mup_sweep_config *c, const char *section)
 
 static cJSON *pruner_to_json(const mup_sweep_config *c) {
     cJSON *o = cJSON_CreateObject();
-    bool asha = c->search.pruner.kind == MUP_PRUNER_ASHA;
     for (int i = 0; i < N_CONFIG_KEYS; i++) {
         const mup_key *k = &config_keys[i];
-        bool asha_key = strcmp(k->name, "min_resource") == 0 || strcmp(k->name, "reduction_factor") == 0;
-        if (strcmp(k->section, "search.pruner") == 0 && (strcmp(k->name, "type") == 0 || asha_key == asha))
+        mup_pruner_kind owner = pruner_key_owner(k->name);
+        if (strcmp(k->section, "search.pruner") == 0 && (owner == MUP_PRUNER_NONE || owner == c->search.pruner.kind))
             cJSON_AddItemToObject(o, k->name, mup_key_to_json(k, c));
     }
     return o;

@@ -97,6 +97,7 @@ const char *mup_objective_name(mup_objective o);
  * metric it maximises (the sweep minimises its negative, so every ranking reads the same). */
 const char *mup_sweep_objective(const mup_sweep_config *c);
 const char *mup_sampler_name(mup_sampler_kind s);
+const char *mup_pruner_name(mup_pruner_kind k);
 
 /* The table of the config's own keys: name and objective (section ""), search and target. */
 const mup_key *mup_sweep_config_keys(int *n);

@@ -105,10 +105,11 @@ void mup_pruning_section(FILE *f, const mup_sweep_config *c, const mup_run_list 
     mup_pruning_stats st;
     mup_pruning_count(c, l, j, &st);
     fprintf(f, "\n## Pruning\n\n");
+    fprintf(f, "Pruner `%s` (", mup_pruner_name(p->kind));
     if (p->kind == MUP_PRUNER_MEDIAN)
-        fprintf(f, "Pruner `median` (warmup_steps %d, min_trials %d). ", p->warmup_steps, p->min_trials);
+        fprintf(f, "warmup_steps %d, min_trials %d). ", p->warmup_steps, p->min_trials);
     else
-        fprintf(f, "Pruner `asha` (min_resource %d, reduction_factor %d). ", p->min_resource, p->reduction_factor);
+        fprintf(f, "min_resource %d, reduction_factor %d). ", p->min_resource, p->reduction_factor);
     if (st.finished > 0 && st.reporting == 0) {
         fprintf(f, "**Warning**: no run reported an intermediate value, so the pruner stopped nothing (%s).\n",
                 c->kind == MUP_RUN_BUILTIN ? "a built-in run reports at every train.eval_every: set it below "

@@ -4,10 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-static const char *const names[] = {"none", "median", "asha"};
-
-const char *mup_pruner_name(mup_pruner_kind k) { return names[k]; }
-
 long mup_pruner_rung_step(const mup_pruner *p, int k) {
     long s = p->min_resource;
     for (int i = 0; i < k; i++) {

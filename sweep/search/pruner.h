@@ -48,6 +48,4 @@ bool mup_pruner_should_stop(const mup_pruner *p, const mup_curve *self, const mu
 /* The step of rung k (min_resource * eta^k), or -1 beyond INT_MAX. */
 long mup_pruner_rung_step(const mup_pruner *p, int k);
 
-const char *mup_pruner_name(mup_pruner_kind k);
-
 #endif
