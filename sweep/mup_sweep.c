@@ -244,7 +244,7 @@ static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int 
 
 static void print_outcome(const options *o, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
                           const mup_transfer *t) {
-    int n[3] = {0}, missing = 0;
+    int n[4] = {0}, missing = 0;
     for (int i = 0; i < l->n; i++) {
         const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
         if (rec)
@@ -253,6 +253,8 @@ static void print_outcome(const options *o, const mup_sweep_config *c, const mup
             missing++;
     }
     printf("mup-sweep: %d runs: %d complete, %d diverged, %d failed", l->n, n[0], n[1], n[2]);
+    if (c->search.pruner.kind != MUP_PRUNER_NONE)
+        printf(", %d pruned", n[MUP_RUN_PRUNED]);
     printf(missing ? ", %d not done\n" : "\n", missing);
     if (t->best >= 0) {
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);

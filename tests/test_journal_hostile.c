@@ -350,3 +350,52 @@ Test(journal_hostile, a_failure_of_the_environment_is_retried_by_the_next_writer
     cr_assert(mup_journal_record(j, 2) && mup_journal_record(j, 3), "a reader sees both");
     mup_journal_close(j);
 }
+
+/* A record's intermediate values are checked like its curves: steps increasing whole numbers, one
+ * finite value or null each. */
+Test(journal_hostile, a_record_with_bad_intermediate_values_is_skipped) {
+    static const char *const bad[] = {"[]", "{\"step\":[4,2],\"value\":[1,2]}", "{\"step\":[2],\"value\":[1,2]}",
+                                      "{\"step\":[2.5],\"value\":[1]}", "{\"step\":[2],\"value\":[\"x\"]}",
+                                      "{\"step\":[-1],\"value\":[1]}", "{\"value\":[1]}"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char *line = replace_field(complete_record(2), "intermediate", bad[k]);
+        assert_skipped(line);
+        free(line);
+    }
+}
+
+/* Report lines (a pruner's intermediate values of runs in flight) are validated in every field; a bad
+ * one is skipped with one warning and counts for nothing. */
+Test(journal_hostile, report_lines_that_are_not_a_proxy_runs_step_and_value_are_skipped) {
+    static const char *const bad[] = {
+        "{\"type\":\"report\",\"id\":\"nope\",\"step\":1,\"value\":1}\n",
+        "{\"type\":\"report\",\"step\":1,\"value\":1}\n",
+        "{\"type\":\"report\",\"id\":\"target-w48-s0\",\"step\":1,\"value\":1}\n",
+        "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":0,\"value\":1}\n",
+        "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":1e9,\"value\":1}\n",
+        "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":2.5,\"value\":1}\n",
+        "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":1,\"value\":null}\n",
+        "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":1,\"value\":\"1\"}\n",
+        "{\"type\":\"report\",\"id\":7,\"step\":1,\"value\":1}\n"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        mup_journal *j = read_with(bad[k], strlen(bad[k]));
+        cr_assert_eq(warnings, 1, "one warning for: %s", bad[k]);
+        for (int i = 0; i < list.n_proxy; i++)
+            cr_assert_eq(mup_journal_curve(j, i).n, mup_journal_record(j, i) ? mup_journal_curve(j, i).n : 0,
+                         "%s counted", bad[k]);
+        mup_journal_close(j);
+    }
+    /* good ones count; a step not above the last starts the run's list again (the run trains again) */
+    const char *good = "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":5,\"value\":0.5}\n"
+                       "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":10,\"value\":0.25}\n"
+                       "{\"type\":\"report\",\"id\":\"w16-t001-s0\",\"step\":5,\"value\":0.75}\n";
+    mup_journal *j = read_with(good, strlen(good));
+    cr_assert_eq(warnings, 0);
+    int i = mup_run_list_find(&list, "w16-t001-s0");
+    mup_curve c = mup_journal_curve(j, i);
+    cr_assert_eq(c.n, 1);
+    cr_assert_eq(c.step[0], 5);
+    cr_assert_eq(c.value[0], 0.75);
+    cr_assert_not(c.complete);
+    mup_journal_close(j);
+}

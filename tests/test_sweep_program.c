@@ -311,6 +311,54 @@ static void assert_run(const cJSON *rec, const char *status, const char *needle)
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(rec, "objective")));
 }
 
+/* Grid 2^-10, 2^-7, 2^-4 at width 16 under asha (rungs at steps 1 and 3, eta 3). At step 1 the bowl's
+ * losses are about 11, 3.5 and 5: trial 0 is alone at the rung, trial 1 the best of two, and trial 2 not
+ * the best of three, so the sweep answers its should-stop question with true and the program stops. */
+/* That sweep with BOWL_MODE mode; the record of trial 2, which the pruner stops at step 1. */
+static void pruned_sweep(const char *mode, journal *j, const char **dir) {
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"name\": \"bowl\", \"objective\": \"loss\",\n"
+             " \"program\": {\"command\": [\"%s/tests/programs/bowl.py\"], \"env\": {\"BOWL_MODE\": \"%s\"}},\n"
+             " \"mup\": {\"base_width\": 16, \"delta_width\": 32},\n"
+             " \"search\": {\"sampler\": \"grid\", \"space\": {\"lr\": {\"dist\": \"log2uniform\", \"low\": -10,"
+             " \"high\": -4, \"grid\": 3}}, \"pruner\": {\"type\": \"asha\", \"min_resource\": 1}},\n"
+             " \"proxy_widths\": [16]}\n", env("MUP_SOURCE_DIR"), mode);
+    const char *cfg = config_text("pruned.json", text);
+    *dir = test_path(*mode ? mode : "plain");
+    cr_assert_eq(sweep("", cfg, *dir, "", NULL), 0);
+    read_journal(*dir, j);
+    cr_assert_str_eq(str(record(j, "w16-t000-s0"), "status"), "complete");
+    cr_assert_str_eq(str(record(j, "w16-t001-s0"), "status"), "complete");
+    const cJSON *pruned = record(j, "w16-t002-s0");
+    cr_assert_str_eq(str(pruned, "status"), "pruned", "%s", str(pruned, "message"));
+    cr_assert_str_eq(str(pruned, "message"), "pruned at step 1");
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(pruned, "objective")), "a pruned run keeps its last value");
+}
+
+Test(program, the_pruner_answers_should_stop_and_the_program_stops) {
+    journal j;
+    const char *dir;
+    pruned_sweep("obey", &j, &dir);
+    char path[700];
+    snprintf(path, sizeof path, "%s/runs/w16-t002-s0/stopped", dir);
+    char *stopped = slurp(path);
+    cr_assert_str_eq(stopped, "1\n", "the program was not told to stop at step 1: \"%s\"", stopped);
+    free(stopped);
+    snprintf(path, sizeof path, "%s/runs/w16-t001-s0/stopped", dir);
+    cr_assert_neq(access(path, F_OK), 0, "a run that goes on was told to stop");
+    journal_free(&j);
+}
+
+Test(program, a_program_that_never_asks_is_ended_at_its_next_report) {
+    journal j;
+    const char *dir;
+    pruned_sweep("", &j, &dir);
+    cr_assert_eq(cJSON_GetObjectItem(record(&j, "w16-t002-s0"), "steps_done")->valueint, 2,
+                 "the report after the stop is its last");
+    journal_free(&j);
+}
+
 Test(program, a_crash_fails_the_run_with_the_end_of_its_stderr) {
     cJSON *rec = one_run("crash", "", NULL);
     assert_run(rec, "failed", "exit status 3; stderr: Traceback: something broke");

@@ -70,6 +70,56 @@ Test(trial, getters_read_the_trial_and_reports_reach_the_channel) {
                           "\"read\":[\"lr\",\"layers\",\"bias\",\"act\",\"missing\"]}\n");
 }
 
+/* A trial with an answer channel: a pipe whose write end the test keeps, as the sweep would. */
+static void answer_env(int answers[2]) {
+    cr_assert_eq(pipe(answers), 0);
+    char trial[1024];
+    snprintf(trial, sizeof trial,
+             "{\"protocol\": 1, \"width\": 64, \"seed\": 1, \"params\": {}, \"report_fd\": 3, \"answer_fd\": %d}",
+             answers[0]);
+    sweep_env(trial);
+}
+
+/* The sweep answers each report line in order; should_stop waits for the answer to the latest. */
+Test(trial, should_stop_waits_for_the_answer_to_the_latest_report) {
+    int answers[2];
+    answer_env(answers);
+    mup_trial *T;
+    cr_assert_eq(mup_trial_open(&T), MUP_OK, "%s", mup_error_message());
+    cr_assert_not(mup_trial_should_stop(T, 0), "no report yet: nothing to answer");
+    cr_assert_eq(write(answers[1], "cc", 2), 2);
+    cr_assert_eq(mup_trial_report(T, 1, (mup_metric[]){{"loss", 2.0}}, 1), MUP_OK);
+    cr_assert_eq(mup_trial_report(T, 2, (mup_metric[]){{"loss", 1.9}}, 1), MUP_OK);
+    cr_assert_not(mup_trial_should_stop(T, 2));
+    cr_assert_eq(write(answers[1], "s", 1), 1);
+    cr_assert_eq(mup_trial_report(T, 3, (mup_metric[]){{"loss", 1.8}}, 1), MUP_OK);
+    cr_assert(mup_trial_should_stop(T, 3));
+    cr_assert(mup_trial_should_stop(T, 3), "a stop stays");
+    mup_trial_close(T);
+    close(answers[1]);
+    close(answers[0]);
+    reported();
+}
+
+Test(trial, without_an_answer_channel_or_after_the_sweep_is_gone_nothing_stops) {
+    sweep_env(TRIAL);
+    mup_trial *T;
+    cr_assert_eq(mup_trial_open(&T), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_trial_report(T, 1, (mup_metric[]){{"loss", 2.0}}, 1), MUP_OK);
+    cr_assert_not(mup_trial_should_stop(T, 1));
+    mup_trial_close(T);
+    reported();
+    int answers[2];
+    answer_env(answers);
+    cr_assert_eq(mup_trial_open(&T), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_trial_report(T, 1, (mup_metric[]){{"loss", 2.0}}, 1), MUP_OK);
+    close(answers[1]);
+    cr_assert_not(mup_trial_should_stop(T, 1), "the channel's end is no stop");
+    mup_trial_close(T);
+    close(answers[0]);
+    reported();
+}
+
 Test(trial, without_a_sweep_every_getter_gives_its_default) {
     unsetenv("MUP_TRIAL");
     unsetenv("MUP_TRIAL_FD");

@@ -16,9 +16,11 @@
 static const char *const sampler_names[] = {"random", "sobol", "grid", NULL};
 static const char *const objective_names[] = {"val_loss", "train_loss", "val_error", NULL};
 static const char *const direction_names[] = {"minimize", "maximize", NULL};
+static const char *const pruner_names[] = {"none", "median", "asha", NULL};
 
 const char *mup_sampler_name(mup_sampler_kind s) { return sampler_names[s]; }
 const char *mup_objective_name(mup_objective o) { return objective_names[o]; }
+const char *mup_pruner_name(mup_pruner_kind k) { return pruner_names[k]; }
 const char *mup_sweep_objective(const mup_sweep_config *c) {
     return c->kind == MUP_RUN_PROGRAM ? c->objective_label : objective_names[c->objective];
 }
@@ -49,6 +51,22 @@ static const mup_key config_keys[] = {
                 "runs of each setting at each proxy width, each with its own seed"),
     MUP_KEY_INT("search", "seed", C, search.seed, 0, MUP_RANGE_NONNEG, "random_seed sampler_seed",
                 "seed of the sampler: the same seed gives the same trials"),
+    MUP_KEY_ENUM("search.pruner", "type", C, search.pruner.kind, MUP_PRUNER_NONE, pruner_names, "pruner kind name",
+                 "stop unpromising proxy runs early: never, by the median rule, or by asynchronous successive "
+                 "halving"),
+    MUP_KEY_INT("search.pruner", "warmup_steps", C, search.pruner.warmup_steps, 0, MUP_RANGE_NONNEG,
+                "n_warmup_steps warmup",
+                "median: no run stops at a step below this (Optuna's n_warmup_steps)"),
+    MUP_KEY_INT("search.pruner", "min_trials", C, search.pruner.min_trials, 5, MUP_RANGE_FROM(1),
+                "n_startup_trials n_min_trials",
+                "median: complete runs of the width with a value at the step before any run stops there "
+                "(Optuna's n_startup_trials and n_min_trials, both)"),
+    MUP_KEY_INT("search.pruner", "min_resource", C, search.pruner.min_resource, 0, MUP_RANGE_FROM(1),
+                "min_steps r_min grace_period",
+                "asha: the step of the first rung; rungs at min_resource x reduction_factor^k"),
+    MUP_KEY_INT("search.pruner", "reduction_factor", C, search.pruner.reduction_factor, 3,
+                ((mup_key_range){2, 1000, false, false}), "eta",
+                "asha: eta; the top 1/eta of the runs at a rung go on"),
     MUP_KEY_INT("target", "width", C, target.width, 0, MUP_RANGE_FROM(1), "d_model size",
                 "width of the target model that is trained with the best setting"),
     MUP_KEY_INT("target", "seeds", C, target.seeds, 1, ((mup_key_range){1, MUP_RUNS_MAX, false, false}),
@@ -71,7 +89,7 @@ static const char *const top_extra[] = {"model", "mup", "train", "data", "search
 /* a program's objective is any metric name, read by read_program */
 static const char *const program_top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target",
                                                 "program", "objective", NULL};
-static const char *const search_extra[] = {"space", NULL};
+static const char *const search_extra[] = {"space", "pruner", NULL};
 static const char *const program_extra[] = {"command", "env", NULL};
 
 static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
@@ -93,6 +111,43 @@ static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
     return s;
 }
 
+/* The pruner a search.pruner key belongs to (none: type, which every pruner has). */
+static mup_pruner_kind pruner_key_owner(const char *name) {
+    if (strcmp(name, "min_resource") == 0 || strcmp(name, "reduction_factor") == 0)
+        return MUP_PRUNER_ASHA;
+    if (strcmp(name, "warmup_steps") == 0 || strcmp(name, "min_trials") == 0)
+        return MUP_PRUNER_MEDIAN;
+    return MUP_PRUNER_NONE;
+}
+
+/* search.pruner: its type's keys only, each in range; asha needs its first rung before the last step. */
+static mup_status read_pruner(mup_sweep_config *c, const cJSON *obj) {
+    if (!obj)
+        return MUP_OK;
+    if (!cJSON_IsObject(obj))
+        return mup_error(MUP_ERR_INVALID, "search.pruner: expected an object ({\"type\": \"median\"} or "
+                         "{\"type\": \"asha\", \"min_resource\": STEPS}), got %s", mup_json_type_name(obj));
+    mup_key_scope scope = {config_keys, N_CONFIG_KEYS, "search.pruner", NULL, {{config_keys, N_CONFIG_KEYS}}};
+    mup_status s = mup_keys_read(&scope, c, obj, "search.pruner");
+    if (s)
+        return s;
+    mup_pruner_kind kind = c->search.pruner.kind;
+    for (const cJSON *m = obj->child; m; m = m->next) {
+        mup_pruner_kind owner = pruner_key_owner(m->string);
+        if (owner != MUP_PRUNER_NONE && owner != kind)
+            return mup_error(MUP_ERR_INVALID, "search.pruner.%s: a key of the %s pruner, not of %s", m->string,
+                             pruner_names[owner], pruner_names[kind]);
+    }
+    if (kind != MUP_PRUNER_ASHA)
+        return MUP_OK;
+    if (!cJSON_GetObjectItemCaseSensitive(obj, "min_resource"))
+        return mup_error(MUP_ERR_INVALID, "search.pruner.min_resource: missing (the step of asha's first rung)");
+    if (c->kind == MUP_RUN_BUILTIN && c->search.pruner.min_resource >= c->base.train.steps)
+        return mup_error(MUP_ERR_INVALID, "search.pruner.min_resource: %d is not below train.steps (%d): no rung "
+                         "before the end of a run", c->search.pruner.min_resource, c->base.train.steps);
+    return MUP_OK;
+}
+
 static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
     if (!search)
         return mup_error(MUP_ERR_INVALID, "search: missing (the sampler, trials and space of the search)");
@@ -104,6 +159,8 @@ static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
     if (!space)
         return mup_error(MUP_ERR_INVALID, "search.space: missing (the keys to search and their distributions)");
     s = mup_search_space_read(c, space);
+    if (!s)
+        s = read_pruner(c, cJSON_GetObjectItemCaseSensitive(search, "pruner"));
     if (s)
         return s;
     bool given = cJSON_GetObjectItemCaseSensitive(search, "trials") != NULL;
@@ -386,6 +443,17 @@ static void add_keys(cJSON *obj, const mup_sweep_config *c, const char *section)
     }
 }
 
+static cJSON *pruner_to_json(const mup_sweep_config *c) {
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < N_CONFIG_KEYS; i++) {
+        const mup_key *k = &config_keys[i];
+        mup_pruner_kind owner = pruner_key_owner(k->name);
+        if (strcmp(k->section, "search.pruner") == 0 && (owner == MUP_PRUNER_NONE || owner == c->search.pruner.kind))
+            cJSON_AddItemToObject(o, k->name, mup_key_to_json(k, c));
+    }
+    return o;
+}
+
 static cJSON *program_to_json(const mup_sweep_config *c) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "command", cJSON_CreateStringArray((const char *const *)c->program.argv, c->program.argc));
@@ -416,6 +484,9 @@ cJSON *mup_sweep_config_to_json(const mup_sweep_config *c) {
     cJSON *search = cJSON_AddObjectToObject(root, "search");
     add_keys(search, c, "search");
     cJSON_AddItemToObject(search, "space", mup_search_space_to_json(c));
+    /* without a pruner the canonical text, hence the fingerprint, is what it was before pruners */
+    if (c->search.pruner.kind != MUP_PRUNER_NONE)
+        cJSON_AddItemToObject(search, "pruner", pruner_to_json(c));
     cJSON_AddItemToObject(root, "proxy_widths", cJSON_CreateIntArray(c->proxy_widths, c->n_proxy_widths));
     if (c->has_target)
         add_keys(cJSON_AddObjectToObject(root, "target"), c, "target");

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "pruner.h"
 #include "spec.h"
 
 typedef enum { MUP_SAMPLER_RANDOM, MUP_SAMPLER_SOBOL, MUP_SAMPLER_GRID } mup_sampler_kind;
@@ -59,6 +60,7 @@ typedef struct {
         int seed;                  /* of the sampler */
         mup_search_dim *dims;      /* ordered as the spec's key table, whatever the JSON order */
         int n_dims;
+        mup_pruner pruner;         /* search.pruner: stops unpromising proxy runs early (pruner.h) */
     } search;
     int *proxy_widths;
     int n_proxy_widths;
@@ -95,6 +97,7 @@ const char *mup_objective_name(mup_objective o);
  * metric it maximises (the sweep minimises its negative, so every ranking reads the same). */
 const char *mup_sweep_objective(const mup_sweep_config *c);
 const char *mup_sampler_name(mup_sampler_kind s);
+const char *mup_pruner_name(mup_pruner_kind k);
 
 /* The table of the config's own keys: name and objective (section ""), search and target. */
 const mup_key *mup_sweep_config_keys(int *n);

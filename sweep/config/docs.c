@@ -52,7 +52,14 @@ void mup_sweep_config_write_markdown(FILE *f) {
         "keys), so the first 2^m trials cover every key's range evenly; `grid` runs every combination of\n"
         "the keys' points, the last key in table order varying fastest. A point in [0, 1) becomes a value\n"
         "in the distribution's own scale.\n\n"
-        "## `target`\n\n");
+        "### `search.pruner`\n\n"
+        "Stops proxy runs early whose intermediate values (a built-in run's objective at each\n"
+        "`train.eval_every`; a program's `report` lines) trail the other runs of their width, e.g.\n"
+        "`\"pruner\": {\"type\": \"asha\", \"min_resource\": 50, \"reduction_factor\": 3}`. A stopped run is\n"
+        "journaled as `pruned`, never trained again and never transferred. Each type takes only its own keys;\n"
+        "the rules, and how they map onto Optuna's pruners, are in [sweep.md](sweep.md#pruning).\n\n");
+    mup_keys_write_markdown(keys, n, "search.pruner", f);
+    fprintf(f, "%s", "\n## `target`\n\n");
     mup_keys_write_markdown(keys, n, "target", f);
     fprintf(f, "%s", "\n## `program`\n\n"
         "With a `program` section every run is one process of your command, which reads its trial and\n"

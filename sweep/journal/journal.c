@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +12,20 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "keys.h"
 
 #define PATH_LEN 4200
 /* the byte of journal.lock that every process of a running sweep holds shared (after the claims) */
 #define SWEEP_BYTE (2L + MUP_RUNS_MAX)
 /* what closes a line cut short before the next record: never the end of a JSON value */
 #define CUT_MARK " (cut short)\n"
+
+/* One run's report lines: steps increasing. */
+typedef struct {
+    int *step;
+    double *value;
+    int n, cap;
+} report_list;
 
 struct mup_journal {
     const mup_sweep_config *c;
@@ -31,6 +41,7 @@ struct mup_journal {
     int n_records, cap_records;
     int *match;               /* per run of the list: its record, or -1 */
     int n_opened;             /* records there when a writer opened it: their environment failures run again */
+    report_list *reports;     /* per run of the list: its report lines since the latest header */
 };
 
 static void warn(const mup_journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -103,6 +114,33 @@ static void match_record(mup_journal *j, int r, int line) {
         warn(j, "%s:%d: run %s is already in the journal; the first record is kept", j->path, line, rec->id);
 }
 
+/* A report line: {"type": "report", "id": a proxy run of the list, "step": a whole number (from 1 to
+ * the run's steps for a built-in run), "value": a finite number}. A step not above the run's last
+ * report starts its list again: the run is being trained again (its worker died). */
+static void read_report(mup_journal *j, const cJSON *obj, int line) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+    int i = cJSON_IsString(id) ? mup_run_list_find(j->l, id->valuestring) : -1;
+    double step = NAN, value = NAN;
+    mup_json_get_number(cJSON_GetObjectItemCaseSensitive(obj, "step"), &step);
+    mup_json_get_number(cJSON_GetObjectItemCaseSensitive(obj, "value"), &value);
+    double max_step = i >= 0 && j->c->kind == MUP_RUN_BUILTIN ? j->l->runs[i].spec.train.steps : INT_MAX;
+    if (i < 0 || j->l->runs[i].phase != MUP_PHASE_PROXY || !(step >= (j->c->kind == MUP_RUN_BUILTIN) &&
+        step <= max_step) || step != floor(step) || !isfinite(value)) {
+        warn(j, "%s:%d: a report line that is not a proxy run's step and finite value; skipped", j->path, line);
+        return;
+    }
+    report_list *r = &j->reports[i];
+    if (r->n > 0 && step <= r->step[r->n - 1])
+        r->n = 0;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->step = mup_tool_xrealloc(r->step, (size_t)r->cap * sizeof *r->step);
+        r->value = mup_tool_xrealloc(r->value, (size_t)r->cap * sizeof *r->value);
+    }
+    r->step[r->n] = (int)step;
+    r->value[r->n++] = value;
+}
+
 static void read_line(mup_journal *j, char *text, int line) {
     if (strspn(text, " \t\r") == strlen(text))
         return;
@@ -116,6 +154,11 @@ static void read_line(mup_journal *j, char *text, int line) {
         const cJSON *fp = cJSON_GetObjectItemCaseSensitive(obj, "fingerprint");
         if (cJSON_IsString(fp))
             snprintf(j->fingerprint, sizeof j->fingerprint, "%s", fp->valuestring);
+        /* reports before a header (--force) were of another config's runs */
+        for (int i = 0; i < j->l->n; i++)
+            j->reports[i].n = 0;
+    } else if (strcmp(type->valuestring, "report") == 0) {
+        read_report(j, obj, line);
     } else if (strcmp(type->valuestring, "run") == 0) {
         if (j->n_records == j->cap_records) {
             j->cap_records = j->cap_records ? 2 * j->cap_records : 64;
@@ -234,6 +277,13 @@ const mup_run_record *mup_journal_record(const mup_journal *j, int i) {
 
 const char *mup_journal_path(const mup_journal *j) { return j->path; }
 
+mup_curve mup_journal_curve(const mup_journal *j, int i) {
+    const mup_run_record *rec = mup_journal_record(j, i);
+    if (rec)
+        return (mup_curve){rec->inter_step, rec->inter_value, rec->n_inter, rec->status == MUP_RUN_COMPLETE};
+    return (mup_curve){j->reports[i].step, j->reports[i].value, j->reports[i].n, false};
+}
+
 void mup_journal_set_quiet(mup_journal *j, bool quiet) { j->quiet = quiet; }
 
 /* ---- writing ---- */
@@ -260,7 +310,8 @@ mup_status mup_journal_check(const mup_journal *j) {
                      "nothing more could be kept", j->path);
 }
 
-static mup_status append_locked(mup_journal *j, const char *line) {
+/* sync: fsync after the write (records and headers; a report lost with the machine is made again) */
+static mup_status append_locked(mup_journal *j, const char *line, bool sync) {
     MUP_ASSERT(j->writable, "append to %s opened to read", j->path);
     /* a write to a deleted journal would succeed, and every run after it would be lost */
     mup_status gone = mup_journal_check(j);
@@ -282,17 +333,33 @@ static mup_status append_locked(mup_journal *j, const char *line) {
     snprintf(buf, len + 1, "%s%s", mark, line);
     mup_status s = write_all(j->fd, buf, len, j->path);
     free(buf);
-    if (!s && fsync(j->fd) != 0)
+    if (!s && sync && fsync(j->fd) != 0)
         s = mup_error(MUP_ERR_IO, "cannot sync %s: %s", j->path, strerror(errno));
     return s;
 }
 
 mup_status mup_journal_append(mup_journal *j, const char *line, int i) {
     mup_journal_lock(j);
-    mup_status s = append_locked(j, line);
+    mup_status s = append_locked(j, line, true);
     if (i >= 0)
         lock_range(j->fd_lock, F_UNLCK, 1L + i, false);
     mup_journal_unlock(j);
+    return s;
+}
+
+mup_status mup_journal_report(mup_journal *j, int i, int step, double value) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "report");
+    cJSON_AddStringToObject(o, "id", j->l->runs[i].id);
+    cJSON_AddNumberToObject(o, "step", step);
+    cJSON_AddItemToObject(o, "value", mup_json_number(value));
+    char *line = mup_json_line(o);
+    mup_journal_lock(j);
+    mup_status s = append_locked(j, line, false);
+    if (!s)
+        mup_journal_refresh(j);
+    mup_journal_unlock(j);
+    free(line);
     return s;
 }
 
@@ -407,7 +474,7 @@ static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force)
                          j->path, pid);
     }
     char *line = header_line(j->c);
-    s = append_locked(j, line);
+    s = append_locked(j, line, true);
     free(line);
     mup_journal_refresh(j);
     return s ? s : join(j);
@@ -420,6 +487,7 @@ mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mu
     *j = (mup_journal){.c = c, .l = l, .writable = mode != MUP_JOURNAL_READ, .fd = -1, .fd_lock = -1,
                        .warned_tail = -1};
     j->match = mup_tool_xmalloc((size_t)(l->n + 1) * sizeof *j->match);
+    j->reports = mup_tool_xcalloc((size_t)l->n + 1, sizeof *j->reports);
     for (int i = 0; i < l->n; i++)
         j->match[i] = -1;
     snprintf(j->path, sizeof j->path, "%s/journal.jsonl", dir);
@@ -462,5 +530,10 @@ void mup_journal_close(mup_journal *j) {
         mup_run_record_free(&j->records[r]);
     free(j->records);
     free(j->match);
+    for (int i = 0; i < j->l->n; i++) {
+        free(j->reports[i].step);
+        free(j->reports[i].value);
+    }
+    free(j->reports);
     free(j);
 }

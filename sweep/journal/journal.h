@@ -71,6 +71,14 @@ mup_status mup_journal_append(mup_journal *j, const char *line, int i);
  * checks it first, and a sweep's parent checks it while its workers train. */
 mup_status mup_journal_check(const mup_journal *j);
 
+/* Appends a report line of run i: its objective (as the sweep minimises it) at an intermediate step,
+ * for the pruners of other workers; then reads what others appended. Takes the lock itself. Not synced:
+ * a report lost with the machine is made again when its run is. */
+mup_status mup_journal_report(mup_journal *j, int i, int step, double value);
+/* Run i's intermediate values: its record's when it has one (complete when the record is), else its
+ * report lines since the latest header (valid until the next refresh). */
+mup_curve mup_journal_curve(const mup_journal *j, int i);
+
 /* DIR/journal.jsonl */
 const char *mup_journal_path(const mup_journal *j);
 

@@ -12,7 +12,7 @@
 #include "sampler.h"
 #include "mup/rng.h"
 
-static const char *const status_names[] = {"complete", "diverged", "failed", NULL};
+static const char *const status_names[] = {"complete", "diverged", "failed", "pruned", NULL};
 static const char *const phase_names[] = {"proxy", "target", NULL};
 static const char *const cause_names[] = {"run", "environment", NULL};
 
@@ -198,6 +198,28 @@ static double best_objective(const mup_train_result *r, mup_objective o, const d
     return best;
 }
 
+/* What mup_train's final training loss averages (loop.c). */
+#define TAIL_STEPS 20
+
+double mup_run_intermediate(const mup_train_result *r, mup_objective o, int k) {
+    if (o == MUP_OBJECTIVE_VAL_LOSS)
+        return r->eval_loss[k];
+    if (o == MUP_OBJECTIVE_VAL_ERROR)
+        return 1.0 - r->eval_acc[k];
+    int end = r->eval_step[k], n = end < TAIL_STEPS ? end : TAIL_STEPS;
+    double s = 0.0;
+    for (int i = end - n; i < end; i++)
+        s += r->train_loss[i];
+    return n ? s / n : NAN;
+}
+
+/* "intermediate": {"step": [...], "value": [...]}, n points. */
+static void add_intermediate(cJSON *root, const int *step, const double *value, int n) {
+    cJSON *o = cJSON_AddObjectToObject(root, "intermediate");
+    cJSON_AddItemToObject(o, "step", n ? cJSON_CreateIntArray(step, n) : cJSON_CreateArray());
+    cJSON_AddItemToObject(o, "value", short_numbers(value, n));
+}
+
 static void add_result(cJSON *root, const mup_sweep_config *c, const mup_train_result *r) {
     int *step = mup_tool_xcalloc(MUP_CURVE_POINTS, sizeof *step);
     double *loss = mup_tool_xcalloc(MUP_CURVE_POINTS, sizeof *loss);
@@ -218,6 +240,11 @@ static void add_result(cJSON *root, const mup_sweep_config *c, const mup_train_r
     cJSON_AddItemToObject(evals, "step", r->n_evals ? cJSON_CreateIntArray(r->eval_step, r->n_evals) : cJSON_CreateArray());
     cJSON_AddItemToObject(evals, "loss", short_numbers(r->eval_loss, r->n_evals));
     cJSON_AddItemToObject(evals, "acc", short_numbers(r->eval_acc, r->n_evals));
+    double *inter = mup_tool_xcalloc((size_t)r->n_evals + 1, sizeof *inter);
+    for (int k = 0; k < r->n_evals; k++)
+        inter[k] = mup_run_intermediate(r, c->objective, k);
+    add_intermediate(root, r->eval_step, inter, r->n_evals);
+    free(inter);
     free(step);
     free(loss);
 }
@@ -242,6 +269,18 @@ static void add_report_curve(cJSON *root, const mup_protocol *p, double sign) {
     cJSON_AddItemToObject(evals, "step", cJSON_CreateArray());
     cJSON_AddItemToObject(evals, "loss", cJSON_CreateArray());
     cJSON_AddItemToObject(evals, "acc", cJSON_CreateArray());
+    /* every report, unthinned, in increasing steps (a report at a step not above the one before is left
+     * out): what the pruners compared */
+    int *istep = mup_tool_xcalloc((size_t)n + 1, sizeof *istep), k = 0;
+    double *ivalue = mup_tool_xcalloc((size_t)n + 1, sizeof *ivalue);
+    for (int i = 0; i < n; i++)
+        if (k == 0 || p->curve_step[i] > istep[k - 1]) {
+            istep[k] = p->curve_step[i];
+            ivalue[k++] = sign * p->curve_value[i];
+        }
+    add_intermediate(root, istep, ivalue, k);
+    free(istep);
+    free(ivalue);
 }
 
 /* The searched keys that the final report's "read" list leaves out. */
@@ -263,7 +302,10 @@ static void add_report(cJSON *root, const mup_sweep_config *c, const mup_sweep_r
     const mup_protocol *p = o->report;
     double sign = p->sign; /* the sweep minimises: a maximised metric is ranked by its negative */
     bool complete = o->status == MUP_RUN_COMPLETE;
-    cJSON_AddItemToObject(root, "objective", mup_json_number_or_null(complete ? sign * p->objective_value : NAN));
+    double last = p->n_curve ? p->curve_value[p->n_curve - 1] : NAN;
+    cJSON_AddItemToObject(root, "objective", mup_json_number_or_null(complete ? sign * p->objective_value
+                                                                     : o->status == MUP_RUN_PRUNED ? sign * last
+                                                                                                   : NAN));
     cJSON_AddItemToObject(root, "best_objective", mup_json_number_or_null(sign * p->best));
     cJSON_AddItemToObject(root, "final", p->final_metrics ? cJSON_Duplicate(p->final_metrics, true) : cJSON_CreateObject());
     cJSON_AddNumberToObject(root, "steps_done", p->last_step > 0 ? p->last_step : 0);
@@ -425,6 +467,29 @@ static bool read_params(const mup_sweep_config *c, const cJSON *params, double *
     return true;
 }
 
+/* "intermediate" (absent before pruners: none): whole steps increasing from 0 (a program may report
+ * step 0), and a finite value or null for each. */
+static const char *read_intermediate(const cJSON *obj, mup_run_record *r) {
+    const cJSON *inter = cJSON_GetObjectItemCaseSensitive(obj, "intermediate");
+    if (!inter)
+        return NULL;
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(inter, "step");
+    if (!cJSON_IsObject(inter) || !cJSON_IsArray(steps))
+        return "intermediate";
+    r->n_inter = cJSON_GetArraySize(steps);
+    r->inter_step = mup_tool_xcalloc((size_t)r->n_inter + 1, sizeof *r->inter_step);
+    int i = 0, n;
+    for (const cJSON *v = steps->child; v; v = v->next, i++) {
+        double x;
+        if (!mup_json_get_number(v, &x) || x != floor(x) || x < (i ? r->inter_step[i - 1] + 1 : 0) || x > INT_MAX)
+            return "intermediate.step";
+        r->inter_step[i] = (int)x;
+    }
+    if (!(r->inter_value = get_doubles(cJSON_GetObjectItemCaseSensitive(inter, "value"), r->n_inter, &n)))
+        return "intermediate.value";
+    return NULL;
+}
+
 /* The curves of a run that trained: "curve" and "evals", their lists as long as their steps. */
 static const char *read_curves(const cJSON *obj, mup_run_record *r) {
     const cJSON *curve = cJSON_GetObjectItemCaseSensitive(obj, "curve");
@@ -442,7 +507,7 @@ static const char *read_curves(const cJSON *obj, mup_run_record *r) {
         return "evals.loss";
     if (!(r->eval_acc = get_doubles(cJSON_GetObjectItemCaseSensitive(evals, "acc"), r->n_evals, &n)))
         return "evals.acc";
-    return NULL;
+    return read_intermediate(obj, r);
 }
 
 /* The first field that is missing or wrong, or NULL. */
@@ -481,6 +546,7 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
     /* complete: a finite objective; diverged or failed: +inf, whatever was written */
     if (!get_number(obj, "objective", r->status != MUP_RUN_COMPLETE, &r->objective))
         return r->status == MUP_RUN_COMPLETE ? "objective (a complete run's is a finite number)" : "objective";
+    r->last_value = r->status == MUP_RUN_PRUNED ? r->objective : NAN;
     if (r->status != MUP_RUN_COMPLETE)
         r->objective = INFINITY;
     /* a run that trained has its result; one that failed before it trained has none */
@@ -557,5 +623,7 @@ void mup_run_record_free(mup_run_record *r) {
     free(r->eval_step);
     free(r->eval_loss);
     free(r->eval_acc);
+    free(r->inter_step);
+    free(r->inter_value);
     *r = (mup_run_record){0};
 }

@@ -25,7 +25,9 @@ typedef enum { MUP_PHASE_PROXY, MUP_PHASE_TARGET } mup_phase;
  * (I/O, memory cap, a failed assertion) stopped it. A failure is the run's own (its settings, a bug:
  * permanent) or its environment's (mup_run_failure_is_environment: retried by the next sweep that
  * opens the journal). */
-typedef enum { MUP_RUN_COMPLETE, MUP_RUN_DIVERGED, MUP_RUN_FAILED } mup_run_status;
+typedef enum { MUP_RUN_COMPLETE, MUP_RUN_DIVERGED, MUP_RUN_FAILED, MUP_RUN_PRUNED } mup_run_status;
+/* pruned: a proxy run its pruner stopped early (docs/sweep.md, "Pruning"); never run again, never
+ * transferred. */
 
 /* Whether a run that stopped with status st failed because of its environment (the memory cap, a file
  * or the machine: MUP_ERR_NOMEM, MUP_ERR_IO, MUP_ERR_FORMAT, MUP_ERR_MPI) rather than its settings. */
@@ -78,6 +80,7 @@ typedef struct {
     bool environment;        /* failed because of its environment ("cause": "environment") */
     char message[256];
     double objective;        /* +inf unless complete */
+    double last_value;       /* pruned: the objective at its last report (NAN: none) */
     double best_objective;   /* the best the objective was at any evaluation (NAN: none) */
     int steps_done, steps, threads;
     double seconds, flops;
@@ -89,6 +92,9 @@ typedef struct {
     int n_evals;
     int *eval_step;
     double *eval_loss, *eval_acc;
+    int n_inter;             /* the objective at each intermediate report (built-in: each evaluation), as */
+    int *inter_step;         /* the sweep minimises it: what the pruners compare and curves.png draws */
+    double *inter_value;
 } mup_run_record;
 
 #define MUP_CURVE_POINTS 200
@@ -109,6 +115,10 @@ typedef struct {
     double seconds;
     const char *stderr_tail;
 } mup_run_outcome;
+
+/* A built-in run's objective at its evaluation k, as the sweep minimises it: the validation loss or error
+ * there, or the mean training loss over the last min(20, step) steps before it. */
+double mup_run_intermediate(const mup_train_result *r, mup_objective o, int k);
 
 /* The journal line of a finished run, ending in a newline; malloc'd. */
 char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, const mup_run_outcome *o);

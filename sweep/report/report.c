@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "dist.h"
 #include "plot.h"
+#include "pruning.h"
 #include "sampler.h"
 #include "warnings.h"
 
@@ -190,7 +191,8 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     return s ? s : mup_plot_render(dir, "lr_transfer.gp");
 }
 
-static mup_status plot_history(const char *dir, const mup_sweep_config *c, const mup_transfer *t) {
+static mup_status plot_history(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+                               const mup_journal *j, const mup_transfer *t) {
     FILE *data, *gp;
     mup_status s = mup_plot_open(dir, "history.dat", &data);
     if (s)
@@ -200,7 +202,8 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     for (int w = 0, at = 0; w < t->n_widths && at < (int)sizeof widths; w++)
         at += snprintf(widths + at, sizeof widths - (size_t)at, "%s%d", w ? " " : "", c->proxy_widths[w]);
     mup_plot_comment(data, "trial, mean %s over seeds at each proxy width (%s; NaN: not complete or not run), best so "
-                     "far at width %d", mup_sweep_objective(c), widths, c->proxy_widths[sel]);
+                     "far at width %d, then at each width the mean of a trial with a pruned run (its last reported "
+                     "value)", mup_sweep_objective(c), widths, c->proxy_widths[sel]);
     double best = INFINITY;
     for (int trial = 0; trial < t->n_trials; trial++) {
         fprintf(data, "%d", trial);
@@ -211,7 +214,12 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
         double v = score(t, trial, sel);
         if (isfinite(v) && v < best)
             best = v;
-        fprintf(data, isfinite(best) ? " %.9g\n" : " NaN\n", best);
+        fprintf(data, isfinite(best) ? " %.9g" : " NaN", best);
+        for (int w = 0; w < t->n_widths; w++) {
+            double p = mup_pruned_trial_value(c, l, j, trial, w);
+            fprintf(data, isfinite(p) ? " %.9g" : " NaN", p);
+        }
+        fprintf(data, "\n");
     }
     s = mup_plot_close(data, dir, "history.dat");
     s = s ? s : mup_plot_open(dir, "history.gp", &gp);
@@ -229,6 +237,17 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     for (int w = 0; w < t->n_widths; w++)
         fprintf(gp, "'history.dat' using 1:%d with points pt 7 ps 0.8 title 'width %d', \\\n     ", w + 2,
                 c->proxy_widths[w]);
+    /* a pruned trial's last value is mostly far above the others: above a capped axis, it sits on its top */
+    double cap = y_cap(t);
+    for (int w = 0; w < t->n_widths && c->search.pruner.kind != MUP_PRUNER_NONE; w++) {
+        int col = t->n_widths + 3 + w;
+        if (isfinite(cap))
+            fprintf(gp, "'history.dat' using 1:(column(%d) > %.9g ? %.9g : column(%d))", col, cap, cap, col);
+        else
+            fprintf(gp, "'history.dat' using 1:%d", col);
+        fprintf(gp, " with points pt 6 ps 1.0 lc rgb '#909090' title 'pruned: last value (width %d)', \\\n     ",
+                c->proxy_widths[w]);
+    }
     fprintf(gp, "'history.dat' using 1:%d with steps lw 2 lc rgb 'black' title 'best so far (width %d)'\n",
             t->n_widths + 2, c->proxy_widths[sel]);
     s = mup_plot_close(gp, dir, "history.gp");
@@ -306,7 +325,7 @@ static void counts(const mup_run_list *l, const mup_journal *j, int from, int to
     for (int i = from; i < to; i++) {
         const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
         if (!rec) {
-            n[3]++;
+            n[4]++;
             continue;
         }
         n[rec->status]++;
@@ -316,17 +335,17 @@ static void counts(const mup_run_list *l, const mup_journal *j, int from, int to
 }
 
 static void runs_section(FILE *f, const mup_run_list *l, const mup_journal *j) {
-    fprintf(f, "\n## Runs and compute\n\n| phase | runs | complete | diverged | failed | missing | FLOPs | "
-            "seconds (sum over runs) |\n|---|---|---|---|---|---|---|---|\n");
+    fprintf(f, "\n## Runs and compute\n\n| phase | runs | complete | diverged | failed | pruned | missing | FLOPs | "
+            "seconds (sum over runs) |\n|---|---|---|---|---|---|---|---|---|\n");
     for (int phase = 0; phase < 2; phase++) {
-        int n[4] = {0};
+        int n[5] = {0};
         double flops = 0, seconds = 0;
         int from = phase ? l->n_proxy : 0, to = phase ? l->n : l->n_proxy;
         if (from == to)
             continue;
         counts(l, j, from, to, n, &flops, &seconds);
-        fprintf(f, "| %s | %d | %d | %d | %d | %d | %.3g | %.1f |\n", phase ? "target" : "proxy", to - from,
-                n[0], n[1], n[2], n[3], flops, seconds);
+        fprintf(f, "| %s | %d | %d | %d | %d | %d | %d | %.3g | %.1f |\n", phase ? "target" : "proxy", to - from,
+                n[0], n[1], n[2], n[3], n[4], flops, seconds);
     }
 }
 
@@ -410,14 +429,18 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
                             const mup_journal *j, const mup_transfer *t) {
     const char *status;
     double target = mup_target_objective(c, l, j, &status);
-    mup_status ps[2] = {plot_transfer(dir, c, t, target), MUP_OK};
-    char why[2][1024] = {"", ""};
+    mup_status ps[3] = {plot_transfer(dir, c, t, target), MUP_OK, MUP_OK};
+    char why[3][1024] = {"", "", ""};
     if (ps[0])
         snprintf(why[0], sizeof why[0], "%s", mup_error_message());
-    ps[1] = plot_history(dir, c, t);
+    ps[1] = plot_history(dir, c, l, j, t);
     if (ps[1])
         snprintf(why[1], sizeof why[1], "%s", mup_error_message());
-    for (int i = 0; i < 2; i++)
+    bool curves;
+    ps[2] = mup_plot_curves(dir, c, l, j, &curves);
+    if (ps[2])
+        snprintf(why[2], sizeof why[2], "%s", mup_error_message());
+    for (int i = 0; i < 3; i++)
         if (ps[i])
             mup_log(MUP_LOG_WARN, "%s", why[i]);
     FILE *f;
@@ -444,6 +467,7 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, "\n");
     top_table(f, c, t);
     runs_section(f, l, j);
+    mup_pruning_section(f, c, l, j);
     unread_section(f, c, l, j);
     int d = x_dim(c);
     char name[128];
@@ -456,7 +480,13 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
             c->search.n_dims > 1 ? " Other keys are searched too, so a point is the best trial at that value, and "
                                    "the lines are noisier than a one-key sweep's." : "");
     fprintf(f, "![history](history.png)\n\n`history.png`: each trial's mean %s in the order tried, at every proxy "
-            "width, and the best so far at width %d.\n\n", mup_sweep_objective(c), c->proxy_widths[sel]);
+            "width, and the best so far at width %d%s.\n\n", mup_sweep_objective(c), c->proxy_widths[sel],
+            c->search.pruner.kind != MUP_PRUNER_NONE ? "; grey circles: trials with a pruned run, at the mean of "
+                                                       "their runs' last reported values (on the top edge when "
+                                                       "above the axis)" : "");
+    if (curves)
+        fprintf(f, "![learning curves](curves.png)\n\n`curves.png`: every proxy run's %s at its intermediate "
+                "reports against steps; pruned runs in grey.\n\n", mup_sweep_objective(c));
     fprintf(f, "Each plot's gnuplot script (`.gp`) and data (`.dat`) are beside it: edit and rerun "
             "`gnuplot lr_transfer.gp` in this directory. Every run's curves are in `results.h5`, the raw records in "
             "`journal.jsonl`, the numbers above in `summary.json`.\n");

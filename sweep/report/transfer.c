@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "json.h"
+#include "pruning.h"
 #include "sampler.h"
 
 static int width_index(const mup_sweep_config *c, int width) {
@@ -132,8 +133,8 @@ static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, cons
     return o;
 }
 
-static void add_counts(cJSON *root, const mup_run_list *l, const mup_journal *j) {
-    int n[3] = {0}, missing = 0;
+static void add_counts(cJSON *root, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j) {
+    int n[4] = {0}, missing = 0;
     double flops[2] = {0}, seconds[2] = {0};
     for (int i = 0; i < l->n; i++) {
         const mup_run_record *rec = l->runs[i].has_spec ? mup_journal_record(j, i) : NULL;
@@ -151,12 +152,16 @@ static void add_counts(cJSON *root, const mup_run_list *l, const mup_journal *j)
     cJSON_AddNumberToObject(runs, "complete", n[MUP_RUN_COMPLETE]);
     cJSON_AddNumberToObject(runs, "diverged", n[MUP_RUN_DIVERGED]);
     cJSON_AddNumberToObject(runs, "failed", n[MUP_RUN_FAILED]);
+    cJSON_AddNumberToObject(runs, "pruned", n[MUP_RUN_PRUNED]);
     cJSON_AddNumberToObject(runs, "missing", missing);
     cJSON *compute = cJSON_AddObjectToObject(root, "compute");
     cJSON_AddNumberToObject(compute, "proxy_flops", flops[0]);
     cJSON_AddNumberToObject(compute, "target_flops", flops[1]);
     cJSON_AddNumberToObject(compute, "proxy_seconds", seconds[0]);
     cJSON_AddNumberToObject(compute, "target_seconds", seconds[1]);
+    mup_pruning_stats p;
+    mup_pruning_count(c, l, j, &p);
+    cJSON_AddNumberToObject(compute, "pruned_flops_saved", p.flops_saved);
 }
 
 mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
@@ -189,6 +194,6 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     cJSON_AddItemToObject(root, "target", target_json(c, l, j, chosen ? l->runs[l->n_proxy].trial : t->best));
     if (c->has_target)
         add_target_outputs(cJSON_GetObjectItemCaseSensitive(root, "target"), dir, c, l);
-    add_counts(root, l, j);
+    add_counts(root, c, l, j);
     return mup_json_save(dir, "summary.json", root);
 }

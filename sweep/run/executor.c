@@ -4,6 +4,7 @@
 #include "preflight.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,9 +34,23 @@ static mup_status target_checkpoint(const mup_executor *x, const mup_sweep_run *
     return MUP_OK;
 }
 
+typedef struct {
+    const mup_run_context *ctx;
+    mup_objective objective;
+} eval_hook;
+
+/* Each evaluation but the last is an intermediate report of the run's objective. */
+static bool on_eval(void *arg, const mup_train_result *r) {
+    const eval_hook *h = arg;
+    int k = r->n_evals - 1;
+    return h->ctx->report(h->ctx->report_arg, r->eval_step[k], mup_run_intermediate(r, h->objective, k));
+}
+
 static char *builtin_run(mup_executor *x, const mup_sweep_run *run, const mup_run_context *ctx) {
     mup_train_result r;
-    mup_train_opts opts = {.label = run->id, .check_finite = ctx->check_finite, .progress = ctx->progress};
+    eval_hook hook = {ctx, x->c->objective};
+    mup_train_opts opts = {.label = run->id, .check_finite = ctx->check_finite, .progress = ctx->progress,
+                           .on_eval = ctx->report ? on_eval : NULL, .on_eval_arg = &hook};
     char path[sizeof x->dir + MUP_RUN_ID_MAX + 32];
     mup_status st = MUP_OK;
     if (run->phase == MUP_PHASE_TARGET) {
@@ -47,10 +62,13 @@ static char *builtin_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         st = mup_run_train(&run->spec, &x->data, &opts, &r);
     else
         r = (mup_train_result){.status = st, .final_val_loss = NAN, .final_val_acc = NAN, .best_val_loss = NAN};
+    char pruned[64];
+    snprintf(pruned, sizeof pruned, "pruned at step %d", r.steps_done);
     mup_run_outcome o = {
-        .status = st == MUP_OK ? MUP_RUN_COMPLETE : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
+        .status = st == MUP_OK ? (r.stopped ? MUP_RUN_PRUNED : MUP_RUN_COMPLETE)
+                : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
         .environment = mup_run_failure_is_environment(st),
-        .message = st == MUP_OK ? "" : r.message[0] ? r.message : mup_error_message(),
+        .message = st == MUP_OK ? (r.stopped ? pruned : "") : r.message[0] ? r.message : mup_error_message(),
         .r = &r, .step_flops = mup_run_step_flops(&run->spec, &x->data), .threads = ctx->threads,
         .worker = ctx->worker};
     char *line = mup_run_record_line(x->c, run, &o);

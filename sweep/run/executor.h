@@ -19,6 +19,11 @@ typedef struct {
     bool check_finite;    /* built-in: the NaN detector */
     bool progress;        /* built-in: the training loop's own progress (a target: a bar on a terminal, else
                            * lines in a log) */
+    /* A proxy run's intermediate value (its step, and its objective as the sweep minimises it): the worker
+     * journals it and answers whether the run's pruner stops the run, which is then journaled as pruned.
+     * NULL: no pruner. */
+    bool (*report)(void *arg, int step, double value);
+    void *report_arg;
 } mup_run_context;
 
 typedef struct mup_executor mup_executor;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +33,11 @@
 extern char **environ;
 
 #define REPORT_FD 3
+/* The answer channel: one byte per report line, 'c' to go on or 's' to stop (docs/trial-protocol.md). */
+#define ANSWER_FD 4
+/* How long a program told to stop has to end before its process group is killed (a program that does
+ * not ask is killed at its next report line). */
+#define STOP_GRACE_S 10.0
 /* The end of a run's stderr kept for its record. */
 #define TAIL_BYTES 2048
 #define TAIL_LINES 5
@@ -260,6 +266,7 @@ static mup_status write_trial(const trial *t) {
     else
         cJSON_AddNullToObject(o, "checkpoint");
     cJSON_AddNumberToObject(o, "report_fd", REPORT_FD);
+    cJSON_AddNumberToObject(o, "answer_fd", ANSWER_FD);
     char *text = mup_json_line(o), tmp[RUN_PATH + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", t->trial_file);
     FILE *f = fopen(tmp, "w");
@@ -329,8 +336,8 @@ static void on_signal(int sig) {
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
-static _Noreturn void child(const char *path, char **argv, char **env, const char *cwd, int report, int err, int out,
-                            pid_t parent) {
+static _Noreturn void child(const char *path, char **argv, char **env, const char *cwd, int report, int answer,
+                            int err, int out, pid_t parent) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
@@ -340,9 +347,8 @@ static _Noreturn void child(const char *path, char **argv, char **env, const cha
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
         _exit(127);
-    if (report == REPORT_FD)
-        fcntl(REPORT_FD, F_SETFD, 0);
-    else if (dup2(report, REPORT_FD) < 0)
+    /* both above ANSWER_FD (program_run), so neither dup2 overwrites the other */
+    if (dup2(report, REPORT_FD) < 0 || dup2(answer, ANSWER_FD) < 0)
         _exit(127);
     if (cwd[0] && chdir(cwd) != 0) {
         static const char msg[] = "mup-sweep: cannot enter program.cwd\n";
@@ -403,12 +409,42 @@ typedef struct {
     int status;            /* waitpid's */
     bool timed_out, exited;
     double seconds;
+    /* the pruner's side: each report line's objective asked about, each line answered */
+    const mup_run_context *ctx;
+    int answer;            /* the sweep's end of the answer channel; -1: none */
+    int asked, answered;   /* objective points asked about, report lines answered */
+    bool pruned;
+    int pruned_step, pruned_reports;
+    double pruned_at;
 } watch;
+
+/* Asks the pruner about each new objective point, then answers each new report line: 's' once the run is
+ * stopped, else 'c'. An answer the program does not read (a full channel) is dropped. */
+static void answer(watch *w) {
+    for (; w->asked < w->p.n_curve; w->asked++)
+        if (!w->pruned && w->ctx->report &&
+            w->ctx->report(w->ctx->report_arg, w->p.curve_step[w->asked], w->p.sign * w->p.curve_value[w->asked])) {
+            w->pruned = true;
+            w->pruned_step = w->p.curve_step[w->asked];
+            w->pruned_reports = w->p.reports;
+            w->pruned_at = mup_tool_now();
+        }
+    for (; w->answered < w->p.reports; w->answered++)
+        if (w->answer >= 0)
+            (void)!send(w->answer, w->pruned ? "s" : "c", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* A run told to stop that goes on reporting, or outlives its grace, is ended. */
+static bool stop_due(const watch *w) {
+    return w->pruned && (w->p.reports > w->pruned_reports || mup_tool_now() - w->pruned_at > STOP_GRACE_S);
+}
 
 /* Bytes read from the report channel (k 0) or stderr (k 1). */
 static void take(watch *w, int k, const char *buf, size_t got, FILE *err_log) {
     if (k == 0) {
         mup_protocol_feed(&w->p, buf, got);
+        if (!w->p.bad)
+            answer(w);
         return;
     }
     tail_add(&w->err, buf, got);
@@ -422,7 +458,7 @@ static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, doub
     double t0 = mup_tool_now();
     struct pollfd fds[2] = {{.fd = report, .events = POLLIN}, {.fd = err, .events = POLLIN}};
     char buf[65536];
-    while (!w->exited && !w->p.bad) {
+    while (!w->exited && !w->p.bad && !stop_due(w)) {
         /* once both pipes are closed, the exit is a moment away: look again soon */
         int wait_ms = fds[0].fd < 0 && fds[1].fd < 0 ? 1 : POLL_MS;
         if (timeout > 0) {
@@ -463,7 +499,9 @@ static mup_run_status judge(const mup_sweep_config *c, const watch *w, const cha
     const mup_protocol *p = &w->p;
     char why[400] = "";
     mup_run_status st = MUP_RUN_FAILED;
-    if (p->bad)
+    if (w->pruned)
+        st = MUP_RUN_PRUNED, snprintf(why, sizeof why, "pruned at step %d", w->pruned_step);
+    else if (p->bad)
         snprintf(why, sizeof why, "%s", p->error);
     else if (w->timed_out)
         snprintf(why, sizeof why, "timed out after %g s (program.timeout)", c->program.timeout);
@@ -485,6 +523,8 @@ static mup_run_status judge(const mup_sweep_config *c, const watch *w, const cha
         st = MUP_RUN_COMPLETE;
     if (st == MUP_RUN_COMPLETE)
         snprintf(msg, n, "%s", "");
+    else if (st == MUP_RUN_PRUNED)
+        snprintf(msg, n, "%s", why);
     else if (*last && st == MUP_RUN_FAILED)
         snprintf(msg, n, "%s; stderr: %.120s", why, last);
     else
@@ -500,11 +540,11 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
     snprintf(trial_file, sizeof trial_file, "%.2047s/runs/%.47s/trial.json", x->dir, run->id);
     snprintf(checkpoint, sizeof checkpoint, "%.2047s/runs/%.47s/checkpoint", x->dir, run->id);
     trial t = {c, run, run_dir, run->phase == MUP_PHASE_TARGET ? checkpoint : NULL, trial_file};
-    watch w = {.status = 0};
+    watch w = {.status = 0, .ctx = ctx, .answer = -1};
     mup_protocol_init(&w.p, c->metric, c->maximize ? -1.0 : 1.0);
     char message[600] = "", tail_lines[TAIL_BYTES + 1] = "", last[TAIL_BYTES + 1] = "";
     mup_run_status status = MUP_RUN_FAILED;
-    int report[2] = {-1, -1}, err[2] = {-1, -1}, out = -1;
+    int report[2] = {-1, -1}, err[2] = {-1, -1}, answers[2] = {-1, -1}, out = -1;
     FILE *err_log = NULL;
     mup_status s = make_dir(runs);
     if (!s)
@@ -516,13 +556,27 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         snprintf(path, sizeof path, "%.2047s/runs/%.47s/stderr.log", x->dir, run->id);
         err_log = fopen(path, "we");
-        if (out < 0 || !err_log || pipe(report) != 0 || pipe(err) != 0)
+        /* the answers go over a socket: a send to a program that is gone fails instead of raising SIGPIPE */
+        if (out < 0 || !err_log || pipe(report) != 0 || pipe(err) != 0 ||
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, answers) != 0)
             s = mup_error(MUP_ERR_IO, "cannot set up the run's files and pipes in %s: %s", run_dir, strerror(errno));
     }
     for (int k = 0; k < 2 && !s; k++) {
         fcntl(report[k], F_SETFD, FD_CLOEXEC);
         fcntl(err[k], F_SETFD, FD_CLOEXEC);
     }
+    /* the child's ends above ANSWER_FD, so that its dup2s onto 3 and 4 cannot overwrite one another */
+    int *ends[2] = {&report[1], &answers[1]};
+    for (int k = 0; k < 2 && !s; k++)
+        if (*ends[k] <= ANSWER_FD) {
+            int hi = fcntl(*ends[k], F_DUPFD_CLOEXEC, ANSWER_FD + 1);
+            if (hi < 0)
+                s = mup_error(MUP_ERR_IO, "cannot set up the run's pipes: %s", strerror(errno));
+            else {
+                close(*ends[k]);
+                *ends[k] = hi;
+            }
+        }
     if (s) {
         snprintf(message, sizeof message, "%s", mup_error_message());
     } else {
@@ -540,10 +594,12 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
          * copy that cost most of a run's overhead; child() makes only system calls, then execs or exits */
         pid_t parent = getpid(), pid = vfork();
         if (pid == 0)
-            child(x->command, argv, env, c->program.cwd, report[1], err[1], out, parent);
+            child(x->command, argv, env, c->program.cwd, report[1], answers[1], err[1], out, parent);
         close(report[1]);
         close(err[1]);
-        report[1] = err[1] = -1;
+        close(answers[1]);
+        report[1] = err[1] = answers[1] = -1;
+        w.answer = answers[0];
         if (pid < 0) {
             snprintf(message, sizeof message, "cannot start the program: %s", strerror(errno));
         } else {
@@ -561,7 +617,7 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         free_list(argv);
         free_list(env);
     }
-    int fds[] = {report[0], report[1], err[0], err[1], out};
+    int fds[] = {report[0], report[1], err[0], err[1], answers[0], answers[1], out};
     for (size_t k = 0; k < sizeof fds / sizeof fds[0]; k++)
         if (fds[k] >= 0)
             close(fds[k]);

@@ -155,6 +155,7 @@ static const char *take(mup_protocol *p, const cJSON *o) {
             step->valuedouble > 2147483647.0)
             return "\"step\" is not a whole number from 0 to 2^31 - 1";
         p->last_step = (int)step->valuedouble;
+        p->reports++;
         if (has) {
             add_point(p, p->last_step, v);
             seen_objective(p, p->last_step, v);

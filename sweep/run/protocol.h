@@ -25,6 +25,7 @@ typedef struct mup_protocol {
     /* what the lines said */
     int lines;                /* complete lines read */
     int last_step;            /* of the last report; -1: none */
+    int reports;              /* report lines read (each gets an answer on the answer channel) */
     bool has_final;
     cJSON *final_metrics;     /* the final report's metrics, or NULL */
     cJSON *read;              /* the final report's "read" list, or NULL when it gave none */

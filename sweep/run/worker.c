@@ -1,5 +1,6 @@
 #include "worker.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +48,37 @@ void mup_sweep_init_worker(mup_sweep *S, int rank) {
     mup_set_abort_handler(on_assert, NULL);
 }
 
+/* A proxy run's intermediate value: journaled for the other workers, then judged by the pruner against
+ * the runs of its width as the journal has them now. */
+static bool on_report(void *arg, int step, double value) {
+    mup_sweep *S = arg;
+    const mup_sweep_run *run = &S->list->runs[current_run];
+    if (mup_journal_report(S->j, current_run, step, value) != MUP_OK) {
+        mup_log(MUP_LOG_WARN, "run %s: %s; the run goes on", run->id, mup_error_message());
+        return false;
+    }
+    mup_curve *others = mup_tool_xcalloc((size_t)S->list->n_proxy + 1, sizeof *others);
+    int n = 0;
+    for (int k = 0; k < S->list->n_proxy; k++)
+        if (k != current_run && S->list->runs[k].width == run->width)
+            others[n++] = mup_journal_curve(S->j, k);
+    mup_curve self = mup_journal_curve(S->j, current_run);
+    bool stop = mup_pruner_should_stop(&S->c->search.pruner, &self, others, n,
+                                       S->c->kind == MUP_RUN_BUILTIN ? run->spec.train.steps : INT_MAX);
+    free(others);
+    return stop;
+}
+
 static mup_status run_one(mup_sweep *S, int i) {
     const mup_sweep_run *run = &S->list->runs[i];
     /* a target run is long: it gets the training loop's own progress, a bar on a terminal (where a forked
      * worker would draw over its parent's line) or lines in a log */
     mup_run_context ctx = {.threads = S->threads, .worker = S->worker, .check_finite = S->check_finite,
                            .progress = (!S->progress.tty || !S->progress.silent) && run->phase == MUP_PHASE_TARGET};
+    if (S->c->search.pruner.kind != MUP_PRUNER_NONE && run->phase == MUP_PHASE_PROXY) {
+        ctx.report = on_report;
+        ctx.report_arg = S;
+    }
     current_run = i;
     char *line = mup_executor_run(&S->x, run, &ctx);
     mup_status s = mup_journal_append(S->j, line, i);
@@ -126,6 +152,7 @@ static void count(mup_sweep_progress *p, const mup_run_record *rec) {
     p->done++;
     p->diverged += rec->status == MUP_RUN_DIVERGED;
     p->failed += rec->status == MUP_RUN_FAILED;
+    p->pruned += rec->status == MUP_RUN_PRUNED;
     if (rec->objective < p->best) {
         p->best = rec->objective;
         snprintf(p->best_id, sizeof p->best_id, "%s", rec->id);
@@ -143,8 +170,8 @@ static void status_text(const mup_sweep *S, char *buf, size_t len) {
         snprintf(eta, sizeof eta, "0:00");
     if (isfinite(p->best))
         snprintf(best, sizeof best, "%.4f (%s)", p->best, p->best_id);
-    if (p->diverged || p->failed)
-        snprintf(bad, sizeof bad, " (%d diverged, %d failed)", p->diverged, p->failed);
+    if (p->diverged || p->failed || p->pruned)
+        snprintf(bad, sizeof bad, " (%d diverged, %d failed, %d pruned)", p->diverged, p->failed, p->pruned);
     snprintf(buf, len, "%d/%d runs%s | best %s %s | ETA %s", p->done, p->total, bad,
              mup_sweep_objective(S->c), best, eta);
 }
@@ -175,7 +202,7 @@ void mup_sweep_progress_begin(mup_sweep *S, int from, int to) {
     p->from = from;
     p->to = to;
     p->total = to - from;
-    p->done = p->diverged = p->failed = 0;
+    p->done = p->diverged = p->failed = p->pruned = 0;
     p->best = INFINITY;
     p->best_id[0] = '\0';
     p->t0 = mup_tool_now();

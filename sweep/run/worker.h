@@ -16,7 +16,7 @@ typedef struct {
     bool own_only;        /* tell only about this worker's runs (MPI ranks each tell their own) */
     bool silent;          /* tell nothing (a forked worker: its parent tells) */
     int from, to;         /* the phase's runs */
-    int total, done, diverged, failed;
+    int total, done, diverged, failed, pruned;
     bool *seen;           /* per run of the list: already told (or done before the phase began) */
     double t0, flops_left, flops_done;  /* for the ETA: compute left, and done in this phase */
     double best;

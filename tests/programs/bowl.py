@@ -2,7 +2,8 @@
 """A trainer of the trial protocol in Python's standard library: a noisy bowl in log2(lr) whose minimum
 sits at lr = 2^-6 at every width (docs/trial-protocol.md). BOWL_MODE makes it misbehave for the tests:
 crash, hang, garbage, noobj, nan, fork (leaves a child that outlives it), slow, drift (the optimum moves
-by 2^4 per doubling of the width: no µTransfer)."""
+by 2^4 per doubling of the width: no µTransfer), obey (asks the sweep after each report whether to stop,
+and when told to, leaves RUN_DIR/stopped and exits)."""
 import json, math, os, random, sys, time
 
 trial = json.load(open(os.environ["MUP_TRIAL"])) if "MUP_TRIAL" in os.environ else {"params": {}, "width": 64, "seed": 0}
@@ -12,6 +13,7 @@ lr = params.get("lr", 2 ** -6)
 read = ["lr"] + (["mult"] if "mult" in params else [])
 mult = params.get("mult", 1.0)
 mode = os.environ.get("BOWL_MODE", "")
+answers = os.fdopen(trial["answer_fd"], "rb", buffering=0) if mode == "obey" else None
 if len(sys.argv) > 1 and sys.argv[1] != "--lr=" + repr(lr):
     print("argv %s does not match lr %r" % (sys.argv[1:], lr), file=sys.stderr)
     sys.exit(3)
@@ -24,6 +26,9 @@ for step in range(1, 6):
     if mode == "nan" and step == 3:
         loss = float("nan")
     report.write(json.dumps({"type": "report", "step": step, "metrics": {"loss": loss}}) + "\n")
+    if mode == "obey" and answers.read(1) == b"s":
+        open(os.path.join(trial["run_dir"], "stopped"), "w").write("%d\n" % step)
+        sys.exit(0)
     if mode == "nan" and step == 3:
         sys.exit(1)
 if mode == "crash":

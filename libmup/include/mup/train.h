@@ -6,6 +6,7 @@
 
 #include "mup/api.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mup/data.h"
@@ -52,6 +53,8 @@ MUP_API void mup_task_free(mup_task *t);
 MUP_API mup_tensor *mup_mlp_forward_fn(mup_graph *g, const void *mlp, mup_tensor *x);
 MUP_API mup_tensor *mup_gpt_forward_fn(mup_graph *g, const void *gpt, const int32_t *ids, int B, int T);
 
+struct mup_train_result;
+
 typedef struct {
     int steps;
     int eval_every;            /* evaluate every so many steps (and always at the end); 0: at the end */
@@ -65,10 +68,16 @@ typedef struct {
     const char *resume_path;   /* continue from this checkpoint (bit-identical to not stopping) */
     const char *config_json;   /* stored in checkpoints as they are written */
     bool check_finite;         /* debug: name the op and layer of the first NaN/inf (mup_graph_check_finite) */
+    /* Asked after each evaluation but the one at the last step, with the result so far (its latest
+     * evaluation last): true stops the run there, as complete as it got (status MUP_OK, r->stopped set).
+     * mup-sweep's pruners ask here. NULL: never asked. */
+    bool (*on_eval)(void *arg, const struct mup_train_result *r);
+    void *on_eval_arg;
 } mup_train_opts;
 
-typedef struct {
+typedef struct mup_train_result {
     mup_status status;         /* MUP_OK, MUP_ERR_DIVERGED, or why it stopped (I/O) */
+    bool stopped;              /* on_eval stopped it before its last step */
     char message[256];         /* for a stop: what happened ("loss nan at step 37") */
     int steps_done;
     double first_loss;

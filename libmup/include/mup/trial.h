@@ -68,7 +68,10 @@ MUP_API const char *mup_trial_id(const mup_trial *t);
 MUP_API mup_status mup_trial_report(mup_trial *t, int step, const mup_metric *metrics, int n);
 MUP_API mup_status mup_trial_final(mup_trial *t, const mup_metric *metrics, int n);
 
-/* Whether the sweep asks this run to stop early; false until the sweep prunes runs. */
+/* Whether the sweep's pruner stops this run (docs/sweep.md, "Pruning"), judged on the reports sent so
+ * far: waits for the sweep's answer to the latest one. True once told; the program should then end
+ * promptly (exit 0; a final report is optional and the run is recorded as pruned either way). Always
+ * false without a sweep, or under a sweep without a pruner. step is the step being asked about. */
 MUP_API bool mup_trial_should_stop(mup_trial *t, int step);
 
 #endif

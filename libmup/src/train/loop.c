@@ -152,6 +152,11 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
             evaluate(x, step + 1);
             if (!isfinite(r->final_val_loss))
                 return stop(x, MUP_ERR_DIVERGED, "validation loss %g at step %d", r->final_val_loss, step + 1);
+            if (!last && o->on_eval && o->on_eval(o->on_eval_arg, r)) {
+                r->stopped = true;
+                mup_progress_update(bar, step + 1, L, r->final_val_loss, true);
+                return MUP_OK;
+            }
         }
         if (o->checkpoint_path && (last || (o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0))) {
             mup_status s = save(x, step + 1);

@@ -19,6 +19,9 @@ struct mup_trial {
     cJSON *root;            /* the trial file; NULL without a sweep */
     const cJSON *params;
     int fd;                 /* the report channel; -1 without a sweep */
+    int answer_fd;          /* the answer channel: one byte per report line; -1 without one */
+    int reports, answers;   /* report lines sent, answers read */
+    bool stop;              /* an answer said stop */
     char *read[READ_MAX];   /* keys asked for, in order */
     int n_read;
     bool final_sent;
@@ -58,7 +61,7 @@ static bool int_member(const cJSON *root, const char *name) {
 
 mup_status mup_trial_open(mup_trial **out) {
     mup_trial *t = mup_xcalloc(1, sizeof *t);
-    t->fd = -1;
+    t->fd = t->answer_fd = -1;
     *out = t;
     const char *path = getenv("MUP_TRIAL");
     if (!path || !*path)
@@ -90,6 +93,9 @@ mup_status mup_trial_open(mup_trial **out) {
         return s;
     }
     t->fd = (int)fdn;
+    /* a sweep before pruners gives no answer channel: the run is never asked to stop */
+    if (int_member(t->root, "answer_fd") && cJSON_GetObjectItemCaseSensitive(t->root, "answer_fd")->valuedouble <= 65535)
+        t->answer_fd = (int)cJSON_GetObjectItemCaseSensitive(t->root, "answer_fd")->valuedouble;
     return MUP_OK;
 }
 
@@ -232,7 +238,9 @@ mup_status mup_trial_report(mup_trial *t, int step, const mup_metric *metrics, i
         return mup_error(MUP_ERR_INVALID, "trial report: step %d is negative", step);
     if (t->final_sent)
         return mup_error(MUP_ERR_STATE, "trial report: the final report was sent already");
-    return send(t, "report", step, metrics, n);
+    mup_status s = send(t, "report", step, metrics, n);
+    t->reports += s == MUP_OK && t->fd >= 0;
+    return s;
 }
 
 mup_status mup_trial_final(mup_trial *t, const mup_metric *metrics, int n) {
@@ -242,8 +250,22 @@ mup_status mup_trial_final(mup_trial *t, const mup_metric *metrics, int n) {
     return send(t, "final", -1, metrics, n);
 }
 
+/* The sweep answers every report line, in order, once its pruner has judged it: waiting for the answers
+ * to the lines sent so far makes the verdict the one on the latest report. */
 bool mup_trial_should_stop(mup_trial *t, int step) {
-    (void)t;
     (void)step;
-    return false;
+    while (t->answer_fd >= 0 && t->answers < t->reports && !t->stop) {
+        char buf[64];
+        size_t want = (size_t)(t->reports - t->answers) < sizeof buf ? (size_t)(t->reports - t->answers) : sizeof buf;
+        ssize_t n = read(t->answer_fd, buf, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) { /* the sweep is gone: nobody to stop the run */
+            t->answer_fd = -1;
+            break;
+        }
+        t->answers += (int)n;
+        t->stop = memchr(buf, 's', (size_t)n) != NULL;
+    }
+    return t->stop;
 }
