@@ -18,14 +18,15 @@ static double builtin_cost(const mup_executor *x, const mup_sweep_run *run) {
 
 static char *builtin_run(mup_executor *x, const mup_sweep_run *run, const mup_run_context *ctx) {
     mup_train_result r;
-    mup_train_opts opts = {.label = run->id, .check_finite = ctx->check_finite, .progress = ctx->progress};
+    mup_train_opts opts = {.label = run->id, .check_finite = ctx->check_finite, .progress = ctx->progress,
+                           .dist = ctx->dist};
     mup_status st = mup_run_train(&run->spec, &x->data, &opts, &r);
     mup_run_outcome o = {
         .status = st == MUP_OK ? MUP_RUN_COMPLETE : st == MUP_ERR_DIVERGED ? MUP_RUN_DIVERGED : MUP_RUN_FAILED,
         .environment = mup_run_failure_is_environment(st),
         .message = st == MUP_OK ? "" : r.message[0] ? r.message : mup_error_message(),
         .r = &r, .step_flops = mup_run_step_flops(&run->spec, &x->data), .threads = ctx->threads,
-        .worker = ctx->worker};
+        .ranks = ctx->dist ? mup_dist_size(ctx->dist) : 1, .worker = ctx->worker};
     char *line = mup_run_record_line(x->c, run, &o);
     mup_train_result_free(&r);
     return line;

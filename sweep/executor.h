@@ -19,6 +19,7 @@ typedef struct {
     bool check_finite;    /* built-in: the NaN detector */
     bool progress;        /* built-in: the training loop's own progress (a target: a bar on a terminal, else
                            * lines in a log) */
+    mup_dist *dist;       /* built-in: every rank trains this run together, data-parallel; NULL: alone */
 } mup_run_context;
 
 typedef struct mup_executor mup_executor;
