@@ -160,6 +160,30 @@ static void curves(mup_dist *world) {
     test_run_free(&b);
 }
 
+/* What is refused, and the shares of an uneven batch. */
+static void bad_input(mup_dist *world) {
+    int lo, hi;
+    mup_dist_share(world, 2 * size + 1, &lo, &hi); /* the first rank takes the extra row */
+    check(lo == (rank ? 2 * rank + 1 : 0) && hi == 2 * rank + 3, "the shares of an uneven batch");
+    test_run r;
+    build(&r, false);
+    mup_task *one = mup_classif_task_new(r.M, mup_mlp_forward_fn, r.mlp, &r.train, &r.val, size - 1, 5);
+    mup_train_result res;
+    mup_status s = mup_train(r.M, r.opt, one, &(mup_train_opts){.steps = 2, .dist = world}, &res);
+    check(s == MUP_ERR_INVALID && strstr(res.message, "cannot be shared by"),
+          "a batch of fewer rows than ranks was not refused by name");
+    mup_train_result_free(&res);
+    mup_task_free(one);
+    test_run_free(&r);
+    char mine[16];
+    snprintf(mine, sizeof mine, "v%d", rank);
+    s = mup_dist_same(world, "version", mine);
+    check(s == MUP_ERR_INVALID && strstr(mup_error_message(), "rank 1's version (v1) differs from rank 0's (v0)"),
+          "ranks with different texts were not refused by name");
+    check(mup_dist_same(world, "version", "same") == MUP_OK, "ranks with the same text were refused");
+    printf("rank %d: refused: %s\n", rank, mup_error_message());
+}
+
 /* Checkpoint at step 12 by every rank; the rest on every rank and on rank 0 alone. */
 static void resume(mup_dist *world, const char *dir) {
     char ckpt[4096];
@@ -253,8 +277,10 @@ int main(int argc, char **argv) {
     mup_set_num_threads(1);
     mup_dist *world;
     MUP_CHECK(mup_dist_new(NULL, &world));
-    if (strcmp(mode, "curve") == 0 && argc == 2)
+    if (strcmp(mode, "curve") == 0 && argc == 2) {
+        bad_input(world);
         curves(world);
+    }
     else if (strcmp(mode, "resume") == 0 && argc == 3)
         resume(world, argv[2]);
     else if (strcmp(mode, "die") == 0 && argc == 4)
