@@ -174,6 +174,11 @@ static void bad_input(mup_dist *world) {
           "a batch of fewer rows than ranks was not refused by name");
     mup_train_result_free(&res);
     mup_task_free(one);
+    r.task->share = NULL;
+    s = mup_train(r.M, r.opt, r.task, &(mup_train_opts){.steps = 2, .dist = world}, &res);
+    check(s == MUP_ERR_INVALID && strstr(res.message, "mup_task.share is NULL"),
+          "a task without share was not refused by name");
+    mup_train_result_free(&res);
     test_run_free(&r);
     char mine[16];
     snprintf(mine, sizeof mine, "v%d", rank);
