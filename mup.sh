@@ -51,8 +51,7 @@ test)
     deps; build build -Dwerror=true
     meson test -C build --print-errorlogs
     build build-san -Dwerror=true -Db_sanitize=address,undefined -Dbuildtype=debug -Db_lundef=false
-    # the mpi suite's mpirun and Open MPI's own allocations are not the sanitizers' business
-    meson test -C build-san --print-errorlogs --timeout-multiplier 4 --no-suite cluster --no-suite mpi
+    meson test -C build-san --print-errorlogs --timeout-multiplier 4 --no-suite cluster
     ;;
 *)
     echo "usage: ./mup.sh demo|test|build|deps" >&2
