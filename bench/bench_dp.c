@@ -7,8 +7,9 @@
  * global batch, this rank's forward and weighted backward, the gradient sum, the loss's mean and the
  * Adam step, as mup_train does them; and the milliseconds per step of each part (forward and backward,
  * the sum with the loss's mean, the optimizer). With "sum": the gradient sum alone (mup_dist_sum_grads
- * of the model's slab, no training), STEPS times; the best and the median time. The MLP is the demo config's target (depth 2,
- * batch 128, 784 inputs, 10 classes); the GPT is bench_train's (2 layers, 4 heads, batch 8 of 128). */
+ * of the model's slab, no training), STEPS times; the best and the median time. The MLP is the demo
+ * config's target (depth 2, batch 128, 784 inputs, 10 classes); the GPT is bench_train's (2 layers, 4
+ * heads, batch 8 of 128). */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -233,12 +233,16 @@ static mup_tensor *dying_loss(mup_task *t, mup_graph *g) {
         raise(SIGKILL);
     return d->inner->train_loss(d->inner, g);
 }
+static mup_task *inner(mup_task *t) { return ((dying_task *)t)->inner; }
 static void dying_eval(mup_task *t, mup_model *M, double *loss, double *acc) {
-    ((dying_task *)t)->inner->evaluate(((dying_task *)t)->inner, M, loss, acc);
+    inner(t)->evaluate(inner(t), M, loss, acc);
 }
-static int dying_get(const mup_task *t, uint64_t *w) { return ((const dying_task *)t)->inner->get_state(((const dying_task *)t)->inner, w); }
-static mup_status dying_set(mup_task *t, const uint64_t *w, int n) { return ((dying_task *)t)->inner->set_state(((dying_task *)t)->inner, w, n); }
-static int dying_share(mup_task *t, const mup_dist *d) { return ((dying_task *)t)->inner->share(((dying_task *)t)->inner, d); }
+static int dying_get(const mup_task *t, uint64_t *w) {
+    const mup_task *in = ((const dying_task *)t)->inner;
+    return in->get_state(in, w);
+}
+static mup_status dying_set(mup_task *t, const uint64_t *w, int n) { return inner(t)->set_state(inner(t), w, n); }
+static int dying_share(mup_task *t, const mup_dist *d) { return inner(t)->share(inner(t), d); }
 
 static void die(mup_dist *world, const char *dir, int step) {
     char ckpt[4096];
