@@ -72,7 +72,8 @@ static int help(void) {
            "                  the op and the layer (slower)\n"
            "  --version       the version of libmup\n\n"
            "An option's value goes after it or after '=': --jobs 4 or --jobs=4.\n"
-           "MPI: %s (under mpirun every rank is a worker; rank 0 writes the report).\n\n",
+           "MPI: %s (under mpirun every rank is a worker on the proxy runs, all ranks train each target run\n"
+           "together, data-parallel, and rank 0 writes the report).\n\n",
            USAGE, mup_ranks_built_with_mpi() ? "built in" : "not built in");
     mup_cli_print_exit_codes(stdout, "runs left undone (their workers died), or a run stopped the sweep");
     return MUP_EXIT_OK;
@@ -229,14 +230,21 @@ static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int 
     int left = p->total - p->done, workers = R->size > 1 ? R->size : o->jobs < left ? o->jobs : left;
     int threads = o->jobs > 1 ? mup_sweep_pool_threads(S, workers, o->threads) : S->threads;
     const char *what = from < S->list->n_proxy ? "proxy" : "target";
+    /* the target is one wide run: under mpirun all ranks train it, data-parallel (a program's alone) */
+    bool together = R->dist && from >= S->list->n_proxy && S->c->kind != MUP_RUN_PROGRAM;
     if (R->rank == 0 && left == 0)
         fprintf(stderr, "mup-sweep: %s runs: %d, all done before\n", what, p->total);
+    else if (R->rank == 0 && together)
+        fprintf(stderr, "mup-sweep: %s runs: %d, %d done before, %d to train by all %d MPI ranks together "
+                "(data-parallel) of %d thread%s each\n", what, p->total, p->done, left, R->size, threads,
+                threads == 1 ? "" : "s");
     else if (R->rank == 0)
         fprintf(stderr, "mup-sweep: %s runs: %d, %d done before, %d to train by %d %s%s of %d thread%s\n",
                 what, p->total, p->done, left, workers,
                 R->size > 1 ? "MPI rank" : o->jobs > 1 ? "forked worker" : "worker", workers == 1 ? "" : "s",
                 threads, threads == 1 ? "" : "s");
-    mup_status s = o->jobs > 1 ? mup_sweep_pool(S, from, to, o->jobs, o->threads, wait)
+    mup_status s = together ? mup_sweep_work_together(S, from, to, R->dist)
+                 : o->jobs > 1 ? mup_sweep_pool(S, from, to, o->jobs, o->threads, wait)
                                : mup_sweep_work(S, from, to, wait);
     mup_sweep_progress_end(S);
     return s;
@@ -452,8 +460,14 @@ int main(int argc, char **argv) {
     mup_run_list l = {0};
     mup_status s = code < 0 ? mup_sweep_config_load(o.config, &c) : MUP_OK;
     s = s ? s : code < 0 ? mup_run_list_make(c, &l) : MUP_OK;
+    if (s && R.rank > 0) /* rank 0 may have loaded it: this rank says why it could not */
+        fprintf(stderr, "mup-sweep: rank %d: %s\n", R.rank, mup_error_message());
     if (s)
-        code = R.rank == 0 ? fail(s) : MUP_EXIT_FAILED;
+        code = R.rank == 0 ? fail(s) : mup_cli_exit_code(s);
+    /* every rank gets here, whatever its command line: none waits for one that stopped */
+    mup_status same = mup_ranks_same(&R, code < 0, c ? c->fingerprint : "");
+    if (same && code < 0)
+        code = R.rank == 0 ? fail(same) : MUP_EXIT_USAGE;
     if (code < 0) {
         catch_interrupt(&o, &R);
         code = o.dry_run ? (R.rank == 0 ? dry_run(&o, c, &l) : 0) : sweep(&o, c, &l, &R);

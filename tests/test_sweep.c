@@ -159,11 +159,14 @@ static void assert_each_once(const journal *j, int runs) {
         cr_assert_eq(j->r[k].count, 1, "run %s is journaled %d times", j->r[k].id, j->r[k].count);
 }
 
-static void assert_same_objectives(const journal *a, const journal *b) {
+/* The same bits, or for target runs within a relative target_rel (0: the same bits too). */
+static void assert_same_objectives(const journal *a, const journal *b, double target_rel) {
     cr_assert_eq(a->n, b->n);
-    for (int k = 0; k < a->n; k++)
-        cr_assert_eq(find(b, a->r[k].id)->objective, a->r[k].objective, "run %s: %.17g against %.17g",
-                     a->r[k].id, find(b, a->r[k].id)->objective, a->r[k].objective);
+    for (int k = 0; k < a->n; k++) {
+        double x = find(b, a->r[k].id)->objective, y = a->r[k].objective;
+        double rel = strncmp(a->r[k].id, "target", 6) == 0 ? target_rel : 0.0;
+        cr_assert(x == y || fabs(x - y) <= rel * fabs(y), "run %s: %.17g against %.17g", a->r[k].id, x, y);
+    }
 }
 
 static cJSON *summary(const char *dir) {
@@ -644,7 +647,7 @@ Test(sweep_cli, two_forked_workers_give_the_results_of_one) {
     journal one, two;
     tiny_sweep("", "one", "", &one);
     tiny_sweep("", "two", "--jobs 2", &two);
-    assert_same_objectives(&one, &two);
+    assert_same_objectives(&one, &two, 0.0);
 }
 
 Test(sweep_cli, two_mpi_ranks_give_the_results_of_one) {
@@ -662,7 +665,9 @@ Test(sweep_cli, two_mpi_ranks_give_the_results_of_one) {
     /* Open MPI's own allocations outlive MPI_Finalize: no leak report for them */
     tiny_sweep("ASAN_OPTIONS=detect_leaks=0 mpirun -n 2 --oversubscribe --allow-run-as-root", "two", "",
                &two);
-    assert_same_objectives(&one, &two);
+    /* a proxy run is one rank's, the same bits; the target is trained by both ranks together, whose
+     * gradient sums group the rows otherwise (docs/distributed.md) */
+    assert_same_objectives(&one, &two, 1e-5);
     for (int k = 0; k < two.n; k++)
         cr_assert(strstr(two.r[k].worker, " rank "), "run %s by %s", two.r[k].id, two.r[k].worker);
 }

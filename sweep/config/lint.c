@@ -2,7 +2,7 @@
 
 #include <math.h>
 
-#include "dist.h"
+#include "distribution.h"
 
 static void check_target(const mup_sweep_config *c) {
     int widest = 0;
@@ -24,7 +24,7 @@ static mup_status check_dim(const mup_sweep_config *c, const mup_search_dim *d, 
         return mup_error(MUP_ERR_INVALID, "search.space.%s.grid: %d points, but search.sampler is %s: only the grid "
                          "sampler takes points (remove grid, or set the sampler to grid)", k->name, d->grid,
                          mup_sampler_name(c->search.sampler));
-    if (mup_dist(d->dist)->bounds_in_scale && (looks_like_a_value(d->low) || looks_like_a_value(d->high)))
+    if (mup_distribution(d->dist)->bounds_in_scale && (looks_like_a_value(d->low) || looks_like_a_value(d->high)))
         mup_log(MUP_LOG_WARN, "search.space.%s: log2uniform bounds are exponents of 2 (low %g, high %g search "
                 "%g to %g); for values use loguniform, or give their exponents (low %.3g, high %.3g)", k->name, d->low, d->high,
                 exp2(d->low), exp2(d->high), log2(fabs(d->low)), log2(fabs(d->high)));

@@ -361,6 +361,7 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
                                                      : run->spec.train.steps);
     cJSON_AddNumberToObject(root, "flops", o->step_flops * done);
     cJSON_AddNumberToObject(root, "threads", o->threads);
+    cJSON_AddNumberToObject(root, "ranks", o->ranks > 1 ? o->ranks : 1);
     cJSON_AddStringToObject(root, "worker", o->worker ? o->worker : "");
     cJSON_AddItemToObject(root, "spec", mup_run_spec_json(c, &run->spec));
     return mup_json_line(root);
@@ -541,6 +542,10 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
         return "steps_done";
     if (!get_int(obj, "threads", 0, INT_MAX, &r->threads))
         return "threads";
+    /* journals before 2026-12 have no ranks: one process trained every run */
+    r->ranks = 1;
+    if (cJSON_HasObjectItem(obj, "ranks") && !get_int(obj, "ranks", 1, INT_MAX, &r->ranks))
+        return "ranks";
     if (!get_number(obj, "flops", false, &r->flops) || r->flops < 0)
         return "flops";
     /* complete: a finite objective; diverged or failed: +inf, whatever was written */

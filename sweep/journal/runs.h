@@ -83,6 +83,7 @@ typedef struct {
     double last_value;       /* pruned: the objective at its last report (NAN: none) */
     double best_objective;   /* the best the objective was at any evaluation (NAN: none) */
     int steps_done, steps, threads;
+    int ranks;               /* MPI ranks that trained it together (1: one process) */
     double seconds, flops;
     char worker[96];
     char unread[256];        /* a program run's searched keys it never read, ", "-separated */
@@ -109,6 +110,7 @@ typedef struct {
     const mup_train_result *r;   /* NULL for a run that never produced a result */
     double step_flops;           /* mup_run_step_flops of the run */
     int threads;
+    int ranks;                   /* MPI ranks that trained it together; 0 or 1: one process */
     const char *worker;          /* "host:pid" */
     /* a program run (program.c): what it reported, its wall time and the end of its stderr */
     const struct mup_protocol *report;

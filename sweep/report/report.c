@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "dist.h"
+#include "distribution.h"
 #include "plot.h"
 #include "pruning.h"
 #include "sampler.h"
@@ -85,7 +85,7 @@ static double y_cap(const mup_transfer *t) {
  * refuses to plot nothing on an undefined range). */
 static void ranges(FILE *f, const mup_search_dim *d, const mup_transfer *t) {
     double lo, hi;
-    if (mup_dist(d->dist)->ranged) {
+    if (mup_distribution(d->dist)->ranged) {
         lo = mup_search_dim_plot_x(d, mup_search_dim_value_low(d));
         hi = mup_search_dim_plot_x(d, mup_search_dim_value_high(d));
     } else {
@@ -107,7 +107,7 @@ static void ranges(FILE *f, const mup_search_dim *d, const mup_transfer *t) {
 }
 
 static void x_tics(FILE *f, const mup_search_dim *d) {
-    if (mup_dist(d->dist)->ranged || d->key->type == MUP_KEY_INT || d->key->type == MUP_KEY_FLOAT)
+    if (mup_distribution(d->dist)->ranged || d->key->type == MUP_KEY_INT || d->key->type == MUP_KEY_FLOAT)
         return;
     fprintf(f, "set xtics (");
     for (int i = 0; i < d->n_values; i++) {
@@ -137,7 +137,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     }
     point *pts = mup_tool_xcalloc((size_t)t->n_trials + 1, sizeof *pts);
     mup_plot_comment(data, "%s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
-                     "share the value), then the trial", c->name, mup_dist(dim->dist)->log ? "log2 " : "", key,
+                     "share the value), then the trial", c->name, mup_distribution(dim->dist)->log ? "log2 " : "", key,
                      mup_sweep_objective(c));
     mup_plot_comment(best, "the best trial of each proxy width: x, %s, width, trial", mup_sweep_objective(c));
     for (int w = 0; w < t->n_widths; w++) {
@@ -173,7 +173,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     mup_plot_string(gp, "%s: %s against %s at each proxy width (µTransfer)", c->name,
                     mup_sweep_objective(c), key);
     fprintf(gp, " noenhanced\nset xlabel ");
-    mup_plot_string(gp, "%s%s", mup_dist(dim->dist)->log ? "log2 " : "", key);
+    mup_plot_string(gp, "%s%s", mup_distribution(dim->dist)->log ? "log2 " : "", key);
     fprintf(gp, " noenhanced\nset ylabel ");
     mup_plot_string(gp, "%s (mean over seeds)", mup_sweep_objective(c));
     fprintf(gp, " noenhanced\nset datafile missing 'NaN'\n");
@@ -474,7 +474,7 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, "\n## Plots\n\n![µTransfer](lr_transfer.png)\n\n`lr_transfer.png`: the mean %s of each trial "
             "against %s%s, one line per proxy width, each width's best circled%s. Under µP the lines' minima "
             "sit at the same %s: the setting found on the narrow models is the right one for the wide model.%s\n\n",
-            mup_sweep_objective(c), mup_dist(c->search.dims[d].dist)->log ? "log2 " : "",
+            mup_sweep_objective(c), mup_distribution(c->search.dims[d].dist)->log ? "log2 " : "",
             mup_key_path(name, sizeof name, c->search.dims[d].key->section, c->search.dims[d].key->name),
             c->has_target ? " and the target's result as a black square" : "", c->search.dims[d].key->name,
             c->search.n_dims > 1 ? " Other keys are searched too, so a point is the best trial at that value, and "

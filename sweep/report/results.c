@@ -36,6 +36,7 @@ static mup_status run_group(hid_t runs, const mup_sweep_config *c, const mup_run
     s = s ? s : mup_tool_h5_attr_f64(g, "seconds", rec->seconds);
     s = s ? s : mup_tool_h5_attr_f64(g, "flops", rec->flops);
     s = s ? s : mup_tool_h5_attr_i64(g, "threads", rec->threads);
+    s = s ? s : mup_tool_h5_attr_i64(g, "ranks", rec->ranks);
     s = s ? s : mup_tool_h5_attr_str(g, "worker", rec->worker);
     s = s ? s : mup_tool_h5_attr_str(g, "params", params_text);
     s = s ? s : mup_tool_h5_attr_str(g, "spec", rec->spec_text);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "alloc.h"
-#include "dist.h"
+#include "distribution.h"
 #include "sampler.h"
 
 static void add(mup_transfer_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -26,7 +26,7 @@ static double step(const mup_sweep_config *c, const mup_search_dim *d) {
         return 1.0 / (d->grid - 1);
     int ranged = 0;
     for (int i = 0; i < c->search.n_dims; i++)
-        ranged += mup_dist(c->search.dims[i].dist)->ranged;
+        ranged += mup_distribution(c->search.dims[i].dist)->ranged;
     double points = ceil(pow(c->search.trials, 1.0 / (ranged ? ranged : 1)));
     return 1.0 / (points > 2 ? points - 1 : 1);
 }

@@ -50,7 +50,7 @@ static char *builtin_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
     mup_train_result r;
     eval_hook hook = {ctx, x->c->objective};
     mup_train_opts opts = {.label = run->id, .check_finite = ctx->check_finite, .progress = ctx->progress,
-                           .on_eval = ctx->report ? on_eval : NULL, .on_eval_arg = &hook};
+                           .on_eval = ctx->report ? on_eval : NULL, .on_eval_arg = &hook, .dist = ctx->dist};
     char path[sizeof x->dir + MUP_RUN_ID_MAX + 32];
     mup_status st = MUP_OK;
     if (run->phase == MUP_PHASE_TARGET) {
@@ -70,7 +70,7 @@ static char *builtin_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         .environment = mup_run_failure_is_environment(st),
         .message = st == MUP_OK ? (r.stopped ? pruned : "") : r.message[0] ? r.message : mup_error_message(),
         .r = &r, .step_flops = mup_run_step_flops(&run->spec, &x->data), .threads = ctx->threads,
-        .worker = ctx->worker};
+        .ranks = ctx->dist ? mup_dist_size(ctx->dist) : 1, .worker = ctx->worker};
     char *line = mup_run_record_line(x->c, run, &o);
     mup_train_result_free(&r);
     return line;

@@ -24,6 +24,7 @@ typedef struct {
      * NULL: no pruner. */
     bool (*report)(void *arg, int step, double value);
     void *report_arg;
+    mup_dist *dist;       /* built-in: every rank trains this run together, data-parallel; NULL: alone */
 } mup_run_context;
 
 typedef struct mup_executor mup_executor;

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "mup/error.h"
+
 #ifdef MUP_HAVE_MPI
 #include <mpi.h>
 
@@ -36,6 +38,9 @@ void mup_ranks_start(mup_ranks *r, int *argc, char ***argv) {
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, r->rank, MPI_INFO_NULL, &node);
     MPI_Comm_size(node, &r->local_size);
     MPI_Comm_free(&node);
+    /* it fails only where MPI itself does (its default handler then aborts every rank) */
+    if (r->size > 1 && mup_dist_new(NULL, &r->dist) != MUP_OK)
+        r->dist = NULL;
 #else
     (void)argc;
     (void)argv;
@@ -54,7 +59,18 @@ bool mup_ranks_agree(const mup_ranks *r, bool ok) {
     return ok;
 }
 
+mup_status mup_ranks_same(const mup_ranks *r, bool ok, const char *fingerprint) {
+    if (!r->dist)
+        return MUP_OK;
+    if (!mup_dist_all(r->dist, ok))
+        return mup_error(MUP_ERR_INVALID, "a rank stopped before the sweep began (its message says why)");
+    mup_status s = mup_dist_same(r->dist, "libmup version", MUP_VERSION);
+    return s ? s : mup_dist_same(r->dist, "config (the fingerprint of its canonical JSON)", fingerprint);
+}
+
 void mup_ranks_finish(mup_ranks *r) {
+    mup_dist_free(r->dist);
+    r->dist = NULL;
 #ifdef MUP_HAVE_MPI
     if (r->on)
         MPI_Finalize();

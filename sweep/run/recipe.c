@@ -459,30 +459,34 @@ mup_task *mup_run_task_new(const mup_run_spec *s, const mup_run_model *m, const 
                            s->model.block_size, s->train.eval_batches, s->seed);
 }
 
-mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train_opts *opts, mup_train_result *r) {
-    *r = (mup_train_result){0};
+/* The model and task of a run, after the checks that can refuse it. */
+static mup_status set_up(const mup_run_spec *s, mup_run_data *d, const mup_optim_opts *oo, mup_run_model *m,
+                         mup_task **task) {
     mup_status st = mup_run_memory_check(s, NULL);
     st = st ? st : mup_run_data_load(d, s);
+    st = st ? st : mup_run_model_build(m, s, d);
+    st = st ? st : mup_optim_opts_check(oo);
+    if (st == MUP_OK && !(*task = mup_run_task_new(s, m, d)))
+        st = MUP_ERR_INVALID; /* data that cannot fill a batch, e.g. a corpus shorter than a block */
+    return st;
+}
+
+mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train_opts *opts, mup_train_result *r) {
+    *r = (mup_train_result){0};
     mup_run_model m = {0};
-    st = st ? st : mup_run_model_build(&m, s, d);
-    if (st != MUP_OK) {
-        snprintf(r->message, sizeof r->message, "%s", mup_error_message());
-        r->status = st;
-        return st;
-    }
+    mup_task *task = NULL;
     mup_optim_opts oo = mup_run_optim_opts(s);
-    st = mup_optim_opts_check(&oo);
+    mup_status st = set_up(s, d, &oo, &m, &task);
+    /* ranks training together agree once, so that none waits in a step for one that could not start */
+    mup_dist *D = opts ? opts->dist : NULL;
+    if (D && !mup_dist_all(D, st == MUP_OK) && st == MUP_OK)
+        st = mup_error(MUP_ERR_MPI, "another rank could not set up this run (its message says why)");
     if (st != MUP_OK) {
-        mup_run_model_free(&m);
-        r->status = st;
-        return st;
-    }
-    mup_task *task = mup_run_task_new(s, &m, d);
-    if (!task) { /* data that cannot fill a batch, e.g. a corpus shorter than a block */
         snprintf(r->message, sizeof r->message, "%s", mup_error_message());
-        r->status = MUP_ERR_INVALID; /* what the task constructors return NULL for */
+        r->status = st;
+        mup_task_free(task);
         mup_run_model_free(&m);
-        return r->status;
+        return st;
     }
     /* The arena sized at the estimate before the first step: grown in the step instead, its overflow
      * blocks can reach twice or more what the step uses (332 MiB for 122 MiB at head_dim 1, block 512). */

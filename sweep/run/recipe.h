@@ -77,7 +77,8 @@ mup_task *mup_run_task_new(const mup_run_spec *s, const mup_run_model *m, const 
 /* Builds, trains and frees: the whole run; mup_run_memory_check runs before the data is loaded and
  * again, with its sizes, before the model is built, and the step arena is sized at the estimate before
  * the first step (grown inside a step, its overflow blocks can hold twice what the step uses). opts may add a log or progress (steps and eval_every come
- * from the spec). A diverged run returns MUP_ERR_DIVERGED with its result filled in. */
+ * from the spec), or the ranks to train across (opts->dist: every rank calls this, and a rank that cannot
+ * set the run up fails it on every rank). A diverged run returns MUP_ERR_DIVERGED with its result filled in. */
 mup_status mup_run_train(const mup_run_spec *s, mup_run_data *d, const mup_train_opts *opts, mup_train_result *r);
 
 /* The value a sweep minimises; +inf for a run that did not complete. */

@@ -69,42 +69,53 @@ static bool on_report(void *arg, int step, double value) {
     return stop;
 }
 
-static mup_status run_one(mup_sweep *S, int i) {
+/* Trains run i (with D: together with the other ranks) and journals it (with D: rank 0 alone). */
+static mup_status run_one(mup_sweep *S, int i, mup_dist *D) {
     const mup_sweep_run *run = &S->list->runs[i];
+    bool lead = !D || mup_dist_rank(D) == 0;
     /* a target run is long: it gets the training loop's own progress, a bar on a terminal (where a forked
      * worker would draw over its parent's line) or lines in a log */
     mup_run_context ctx = {.threads = S->threads, .worker = S->worker, .check_finite = S->check_finite,
-                           .progress = (!S->progress.tty || !S->progress.silent) && run->phase == MUP_PHASE_TARGET};
+                           .progress = (!S->progress.tty || !S->progress.silent) && run->phase == MUP_PHASE_TARGET,
+                           .dist = D};
     if (S->c->search.pruner.kind != MUP_PRUNER_NONE && run->phase == MUP_PHASE_PROXY) {
         ctx.report = on_report;
         ctx.report_arg = S;
     }
-    current_run = i;
+    current_run = lead ? i : -1;
     char *line = mup_executor_run(&S->x, run, &ctx);
-    mup_status s = mup_journal_append(S->j, line, i);
+    mup_status s = lead ? mup_journal_append(S->j, line, i) : MUP_OK;
     current_run = -1;
     free(line);
     return s;
+}
+
+/* Claims the first free run of [from, to): its index, or -1 (then *held says whether another process
+ * holds one that is not done). */
+static int claim_next(mup_sweep *S, int from, int to, bool *held) {
+    int pick = -1;
+    *held = false;
+    mup_journal_lock(S->j);
+    mup_journal_refresh(S->j);
+    for (int i = from; i < to && pick < 0; i++) {
+        if (mup_journal_record(S->j, i))
+            continue;
+        if (mup_journal_claim(S->j, i))
+            pick = i;
+        else
+            *held = true;
+    }
+    mup_journal_unlock(S->j);
+    mup_sweep_progress_poll(S);
+    return pick;
 }
 
 mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
     bool *ran = mup_tool_xcalloc((size_t)S->list->n, sizeof *ran);
     mup_status s = MUP_OK;
     for (;;) {
-        int pick = -1;
-        bool held = false;
-        mup_journal_lock(S->j);
-        mup_journal_refresh(S->j);
-        for (int i = from; i < to && pick < 0; i++) {
-            if (mup_journal_record(S->j, i))
-                continue;
-            if (mup_journal_claim(S->j, i))
-                pick = i;
-            else
-                held = true;
-        }
-        mup_journal_unlock(S->j);
-        mup_sweep_progress_poll(S);
+        bool held;
+        int pick = claim_next(S, from, to, &held);
         if (pick < 0 && (!held || !wait))
             break;
         if (pick < 0) {
@@ -118,9 +129,45 @@ mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
             break;
         }
         ran[pick] = true;
-        s = run_one(S, pick);
+        s = run_one(S, pick, NULL);
         if (s)
             break;
+    }
+    free(ran);
+    return s;
+}
+
+/* What rank 0 tells the others at each turn of mup_sweep_work_together, besides a run's index. */
+enum { TOGETHER_DONE = -1, TOGETHER_WAIT = -2, TOGETHER_STOP = -3 };
+
+mup_status mup_sweep_work_together(mup_sweep *S, int from, int to, mup_dist *D) {
+    bool lead = mup_dist_rank(D) == 0;
+    bool *ran = mup_tool_xcalloc((size_t)S->list->n, sizeof *ran);
+    mup_status s = MUP_OK;
+    for (;;) {
+        double turn = TOGETHER_DONE;
+        if (lead && s != MUP_OK) {
+            turn = TOGETHER_STOP;
+        } else if (lead) {
+            bool held;
+            turn = claim_next(S, from, to, &held);
+            if (turn < 0 && held)
+                turn = TOGETHER_WAIT;
+            else if (turn >= 0 && ran[(int)turn]) {
+                s = mup_error(MUP_ERR_FORMAT, "run %s was journaled but its record does not read back from %s; "
+                              "stopping", S->list->runs[(int)turn].id, mup_journal_path(S->j));
+                turn = TOGETHER_STOP;
+            }
+        }
+        mup_dist_broadcast(D, &turn, 1);
+        if (turn == TOGETHER_DONE || turn == TOGETHER_STOP)
+            break;
+        if (turn == TOGETHER_WAIT) {
+            nanosleep(&(struct timespec){0, POLL_NS}, NULL);
+            continue;
+        }
+        ran[(int)turn] = true;
+        s = run_one(S, (int)turn, D); /* an error stops the ranks at the next turn */
     }
     free(ran);
     return s;

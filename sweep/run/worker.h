@@ -45,6 +45,12 @@ void mup_sweep_init_worker(mup_sweep *S, int rank);
  * journal's (a run's own failure is a record, not an error). */
 mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait);
 
+/* Trains [from, to) with every rank of D on each run in turn, data-parallel: rank 0 claims a run from
+ * the journal and tells the others which, all train it together (mup_train_opts.dist) and rank 0
+ * journals its record. Waits, like mup_sweep_work with wait, for runs that other processes hold.
+ * Collective; the errors are rank 0's (the other ranks return MUP_OK and stop with it). */
+mup_status mup_sweep_work_together(mup_sweep *S, int from, int to, mup_dist *D);
+
 /* Trains [from, to) with up to jobs forked workers (pool.c) of threads OpenMP threads each (0: the
  * cores shared out), while this process tells the progress from the journal. This process must not
  * have run OpenMP with more than one thread: libgomp's threads do not survive fork, and a child's

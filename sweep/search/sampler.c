@@ -5,12 +5,12 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "dist.h"
+#include "distribution.h"
 #include "sobol.h"
 #include "mup/rng.h"
 
 double mup_search_dim_value(const mup_search_dim *d, double u) {
-    const mup_dist_info *i = mup_dist(d->dist);
+    const mup_distribution_info *i = mup_distribution(d->dist);
     if (!i->ranged) {
         int k = (int)(u * d->n_values);
         return d->values[k < d->n_values ? k : d->n_values - 1];
@@ -23,12 +23,12 @@ double mup_search_dim_value(const mup_search_dim *d, double u) {
     return mup_search_dim_from_scale(d, lo + u * (hi - lo));
 }
 
-int mup_search_dim_points(const mup_search_dim *d) { return mup_dist(d->dist)->ranged ? d->grid : d->n_values; }
+int mup_search_dim_points(const mup_search_dim *d) { return mup_distribution(d->dist)->ranged ? d->grid : d->n_values; }
 
 double mup_search_dim_point(const mup_search_dim *d, int k) {
     int n = mup_search_dim_points(d);
     MUP_ASSERT(k >= 0 && k < n, "grid point %d of %s.%s, which has %d", k, d->key->section, d->key->name, n);
-    if (!mup_dist(d->dist)->ranged)
+    if (!mup_distribution(d->dist)->ranged)
         return d->values[k];
     /* the ends exactly as given, whatever the scale's round trip does to them */
     if (k == 0)

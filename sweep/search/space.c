@@ -4,12 +4,12 @@
 
 #include "alloc.h"
 #include "config.h"
-#include "dist.h"
+#include "distribution.h"
 #include "protocol.h"
 
 #define D mup_search_dim
 static const mup_key dim_keys[] = {
-    MUP_KEY_ENUM("space", "dist", D, dist, -1, mup_dist_names, "distribution type kind",
+    MUP_KEY_ENUM("space", "dist", D, dist, -1, mup_distribution_names, "distribution type kind",
                  "the distribution (see below)"),
     MUP_KEY_FLOAT("space", "low", D, low, NAN, MUP_RANGE_ANY, "min lower",
                   "lower end: a value (uniform, loguniform), an exponent of 2 (log2uniform) or an integer "
@@ -34,21 +34,21 @@ static mup_status check_fits(const mup_search_dim *d, const char *path) {
     const mup_key *k = d->key;
     if (k->type == MUP_KEY_STRING)
         return mup_error(MUP_ERR_INVALID, "%s: %s.%s is text and cannot be searched", path, k->section, k->name);
-    if (!mup_dist(d->dist)->ranged)
+    if (!mup_distribution(d->dist)->ranged)
         return MUP_OK;
     if (!mup_key_is_numeric(k))
         return mup_error(MUP_ERR_INVALID, "%s: %s draws numbers, but %s.%s takes %s (use choice)", path,
-                         mup_dist(d->dist)->name, k->section, k->name, type_words(k));
-    if (k->type == MUP_KEY_INT && !mup_dist(d->dist)->integer)
+                         mup_distribution(d->dist)->name, k->section, k->name, type_words(k));
+    if (k->type == MUP_KEY_INT && !mup_distribution(d->dist)->integer)
         return mup_error(MUP_ERR_INVALID, "%s: %s draws fractions, but %s.%s is an integer (use int or choice)",
-                         path, mup_dist(d->dist)->name, k->section, k->name);
+                         path, mup_distribution(d->dist)->name, k->section, k->name);
     return MUP_OK;
 }
 
 /* The ends of the distribution as values of the key must be values the key allows. */
 static mup_status check_end(const mup_search_dim *d, const char *path, const char *end, double x) {
     const mup_key *k = d->key;
-    const mup_dist_info *i = mup_dist(d->dist);
+    const mup_distribution_info *i = mup_distribution(d->dist);
     double v = i->bounds_in_scale ? i->from_scale(x) : x;
     if (mup_key_in_range(k, v))
         return MUP_OK;
@@ -64,12 +64,12 @@ static mup_status check_end(const mup_search_dim *d, const char *path, const cha
 static mup_status read_range(mup_search_dim *d, const cJSON *m, const char *path) {
     if (cJSON_GetObjectItemCaseSensitive(m, "values"))
         return mup_error(MUP_ERR_INVALID, "%s.values: only choice takes values (%s takes low and high)", path,
-                         mup_dist(d->dist)->name);
+                         mup_distribution(d->dist)->name);
     if (!cJSON_GetObjectItemCaseSensitive(m, "low"))
-        return mup_error(MUP_ERR_INVALID, "%s.low: missing (%s needs low and high)", path, mup_dist(d->dist)->name);
+        return mup_error(MUP_ERR_INVALID, "%s.low: missing (%s needs low and high)", path, mup_distribution(d->dist)->name);
     if (!cJSON_GetObjectItemCaseSensitive(m, "high"))
-        return mup_error(MUP_ERR_INVALID, "%s.high: missing (%s needs low and high)", path, mup_dist(d->dist)->name);
-    const mup_dist_info *i = mup_dist(d->dist);
+        return mup_error(MUP_ERR_INVALID, "%s.high: missing (%s needs low and high)", path, mup_distribution(d->dist)->name);
+    const mup_distribution_info *i = mup_distribution(d->dist);
     if (i->integer) {
         if (d->low != floor(d->low))
             return mup_error(MUP_ERR_INVALID, "%s.low: int needs an integer, got %g", path, d->low);
@@ -227,10 +227,10 @@ static mup_status read_dim(const mup_sweep_config *c, mup_search_dim *d, const c
     s = check_fits(d, path);
     if (s)
         return s;
-    if (sampler == MUP_SAMPLER_GRID && mup_dist(d->dist)->ranged && d->grid == 0)
+    if (sampler == MUP_SAMPLER_GRID && mup_distribution(d->dist)->ranged && d->grid == 0)
         return mup_error(MUP_ERR_INVALID, "%s.grid: missing (the grid sampler needs each key's number of points)",
                          path);
-    return mup_dist(d->dist)->ranged ? read_range(d, m, path) : read_values(d, m, path);
+    return mup_distribution(d->dist)->ranged ? read_range(d, m, path) : read_values(d, m, path);
 }
 
 static int by_key(const void *a, const void *b) {
@@ -275,8 +275,8 @@ cJSON *mup_search_space_to_json(const mup_sweep_config *c) {
     for (int i = 0; i < c->search.n_dims; i++) {
         const mup_search_dim *d = &c->search.dims[i];
         cJSON *o = cJSON_AddObjectToObject(space, mup_key_path(name, sizeof name, d->key->section, d->key->name));
-        cJSON_AddStringToObject(o, "dist", mup_dist(d->dist)->name);
-        if (!mup_dist(d->dist)->ranged) {
+        cJSON_AddStringToObject(o, "dist", mup_distribution(d->dist)->name);
+        if (!mup_distribution(d->dist)->ranged) {
             cJSON *vals = cJSON_AddArrayToObject(o, "values");
             for (int j = 0; j < d->n_values; j++)
                 cJSON_AddItemToArray(vals, mup_key_value_to_json(d->key, d->values[j]));
@@ -294,6 +294,6 @@ void mup_search_space_write_markdown(FILE *f) {
     mup_keys_write_markdown(dim_keys, N_DIM_KEYS, "space", f);
     fprintf(f, "| `values` | list | none | values of the key | choice: the values to choose from |\n");
     fprintf(f, "\nThe distributions (`u` is uniform in [0, 1)):\n\n| dist | takes | draws |\n|---|---|---|\n");
-    for (int k = 0; mup_dist_names[k]; k++)
-        fprintf(f, "| `%s` | %s | %s |\n", mup_dist(k)->name, mup_dist(k)->takes, mup_dist(k)->draws);
+    for (int k = 0; mup_distribution_names[k]; k++)
+        fprintf(f, "| `%s` | %s | %s |\n", mup_distribution(k)->name, mup_distribution(k)->takes, mup_distribution(k)->draws);
 }

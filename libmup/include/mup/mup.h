@@ -6,6 +6,7 @@
 #include "mup/checkpoint.h"
 #include "mup/coord.h"
 #include "mup/data.h"
+#include "mup/dist.h"
 #include "mup/error.h"
 #include "mup/graph.h"
 #include "mup/init.h"

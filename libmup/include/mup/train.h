@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "mup/data.h"
+#include "mup/dist.h"
 #include "mup/model.h"
 #include "mup/optim.h"
 
@@ -28,6 +29,10 @@ struct mup_task {
     int (*get_state)(const mup_task *t, uint64_t *words);
     mup_status (*set_state)(mup_task *t, const uint64_t *words, int n);
     void (*free)(mup_task *t);
+    /* Data-parallel training (mup_train_opts.dist): from now on train_loss still draws the whole batch,
+     * so that the data order depends on the seed and the step alone, but builds the mean loss of this
+     * rank's rows (mup_dist_share); returns the global batch's rows. NULL: the task cannot. */
+    int (*share)(mup_task *t, const mup_dist *d);
 };
 
 #define MUP_TASK_STATE_WORDS 8
@@ -73,6 +78,10 @@ typedef struct {
      * mup-sweep's pruners ask here. NULL: never asked. */
     bool (*on_eval)(void *arg, const struct mup_train_result *r);
     void *on_eval_arg;
+    mup_dist *dist;            /* train data-parallel across its ranks (mup/dist.h); NULL: this process
+                                * alone. Every rank calls mup_train with the same options; rank 0 alone
+                                * evaluates (the numbers are broadcast), logs, shows progress and writes
+                                * checkpoints, and every rank reads the checkpoint it resumes from. */
 } mup_train_opts;
 
 typedef struct mup_train_result {

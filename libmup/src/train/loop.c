@@ -19,6 +19,9 @@ typedef struct {
     const mup_train_opts *o;
     mup_train_result *r;
     FILE *log;
+    mup_dist *dist;       /* NULL: one process */
+    int global;           /* data-parallel: the global batch's rows */
+    bool lead;            /* rank 0, or the only process: evaluates, logs, shows progress, saves */
 } run;
 
 static mup_status stop(run *x, mup_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -33,8 +36,13 @@ static mup_status stop(run *x, mup_status s, const char *fmt, ...) {
 
 static void evaluate(run *x, int step) {
     mup_train_result *r = x->r;
-    double loss, acc;
-    x->task->evaluate(x->task, x->M, &loss, &acc);
+    double v[2] = {NAN, NAN};
+    /* the other ranks wait for rank 0's numbers, so that every rank decides alike on them */
+    if (x->lead)
+        x->task->evaluate(x->task, x->M, &v[0], &v[1]);
+    if (x->dist)
+        mup_dist_broadcast(x->dist, v, 2);
+    double loss = v[0], acc = v[1];
     r->eval_step[r->n_evals] = step;
     r->eval_loss[r->n_evals] = loss;
     r->eval_acc[r->n_evals] = acc;
@@ -122,10 +130,11 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
     for (int step = start; step < o->steps; step++) {
         mup_graph *g = mup_graph_begin(x->M);
         mup_tensor *loss = x->task->train_loss(x->task, g);
-        double L = loss->data[0];
+        const char *bad = mup_graph_nonfinite(g);
+        /* every rank's loss is the global batch's: all ranks stop together; a NaN anywhere is one everywhere */
+        double L = x->dist ? mup_dist_mean(x->dist, bad ? NAN : loss->data[0], x->global) : loss->data[0];
         if (step == 0)
             r->first_loss = L;
-        const char *bad = mup_graph_nonfinite(g);
         /* written so that a NaN first loss fails the comparison rather than switching the check off */
         if (bad || !isfinite(L) || !(L <= factor * r->first_loss)) {
             mup_graph_end(g);
@@ -134,10 +143,24 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
             return stop(x, MUP_ERR_DIVERGED, isfinite(L) ? "loss %g at step %d exceeds %g x the first loss %g"
                                                          : "loss %g at step %d", L, step, factor, r->first_loss);
         }
-        mup_backward(g, loss);
-        if ((bad = mup_graph_nonfinite(g))) {
+        if (x->dist)
+            mup_backward_seed(g, loss, &(float){(float)mup_dist_weight(x->dist, x->global)});
+        else
+            mup_backward(g, loss);
+        bad = mup_graph_nonfinite(g);
+        /* the detector is per rank: with it on, the ranks agree before the sum that every rank must enter */
+        bool elsewhere = x->dist && o->check_finite && !mup_dist_all(x->dist, !bad);
+        if (bad || elsewhere) {
             mup_graph_end(g);
-            return stop(x, MUP_ERR_DIVERGED, "at step %d, %s", step, bad);
+            return bad ? stop(x, MUP_ERR_DIVERGED, "at step %d, %s", step, bad)
+                       : stop(x, MUP_ERR_DIVERGED, "at step %d, a non-finite gradient on another rank", step);
+        }
+        if (x->dist) {
+            mup_status s = mup_dist_sum_grads(x->dist, x->M);
+            if (s != MUP_OK) {
+                mup_graph_end(g);
+                return stop(x, s, "%s", mup_error_message());
+            }
         }
         mup_optim_step(x->opt);
         mup_graph_end(g);
@@ -159,9 +182,13 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
             }
         }
         if (o->checkpoint_path && (last || (o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0))) {
-            mup_status s = save(x, step + 1);
-            if (s != MUP_OK)
-                return stop(x, s, "%s", mup_error_message());
+            /* written once; every rank holds the same state, and the checkpoint none of its own */
+            mup_status s = x->lead ? save(x, step + 1) : MUP_OK;
+            bool saved = x->dist ? mup_dist_all(x->dist, s == MUP_OK) : s == MUP_OK;
+            if (!saved)
+                return s ? stop(x, s, "%s", mup_error_message())
+                         : stop(x, MUP_ERR_IO, "rank 0 could not write the checkpoint %s at step %d (its message says "
+                                "why)", o->checkpoint_path, step + 1);
         }
         mup_progress_update(bar, step + 1, L, r->n_evals ? r->final_val_loss : NAN, last);
     }
@@ -177,18 +204,28 @@ mup_status mup_train(mup_model *M, mup_optim *opt, mup_task *task, const mup_tra
     r->eval_step = mup_xcalloc((size_t)max_evals, sizeof *r->eval_step);
     r->eval_loss = mup_xcalloc((size_t)max_evals, sizeof *r->eval_loss);
     r->eval_acc = mup_xcalloc((size_t)max_evals, sizeof *r->eval_acc);
-    run x = {.M = M, .opt = opt, .task = task, .o = o, .r = r};
+    run x = {.M = M, .opt = opt, .task = task, .o = o, .r = r, .dist = o->dist,
+             .lead = !o->dist || mup_dist_rank(o->dist) == 0};
     int start = 0;
     mup_status s = MUP_OK;
-    if (o->resume_path)
+    if (x.dist && !task->share)
+        s = stop(&x, MUP_ERR_INVALID, "mup_train: data-parallel training needs a task that can share its batches "
+                 "(mup_task.share is NULL)");
+    else if (x.dist && (x.global = task->share(task, x.dist)) < mup_dist_size(x.dist))
+        s = stop(&x, MUP_ERR_INVALID, "mup_train: a batch of %d rows cannot be shared by %d ranks (each needs one "
+                 "row at least)", x.global, mup_dist_size(x.dist));
+    if (s == MUP_OK && o->resume_path) /* every rank reads the checkpoint */
         s = resume(&x, &start);
     r->steps_done = start;
-    if (s == MUP_OK && o->log_path && !(x.log = fopen(o->log_path, start ? "a" : "w")))
+    if (s == MUP_OK && x.lead && o->log_path && !(x.log = fopen(o->log_path, start ? "a" : "w")))
         s = stop(&x, MUP_ERR_IO, "cannot open the log %s: %s", o->log_path, strerror(errno));
+    /* a rank that cannot start stops every rank before the first collective of a step */
+    if (x.dist && !mup_dist_all(x.dist, s == MUP_OK) && s == MUP_OK)
+        s = stop(&x, MUP_ERR_STATE, "another rank could not start this run (its message says why)");
     mup_graph_check_finite(mup_model_graph(M), o->check_finite);
     if (s == MUP_OK) {
         mup_progress bar;
-        mup_progress_start(&bar, o->progress, o->label, o->steps);
+        mup_progress_start(&bar, o->progress && x.lead, o->label, o->steps);
         s = loop(&x, start, &bar);
         mup_progress_finish(&bar);
     }

@@ -17,6 +17,7 @@ typedef struct {
     const void *net;
     const mup_classif_data *train, *val;
     int batch;
+    int lo, hi;           /* this rank's rows of each batch (all of them without mup_train_opts.dist) */
     mup_batcher batcher;
     float *x;
     int32_t *y;
@@ -25,8 +26,14 @@ typedef struct {
 static mup_tensor *classif_loss(mup_task *t, mup_graph *g) {
     classif_task *c = (classif_task *)t;
     mup_batcher_next(&c->batcher, c->train, c->x, c->y);
-    mup_tensor *x = mup_graph_wrap(g, c->x, 2, (int[]){c->batch, c->train->dim});
-    return mup_cross_entropy(g, c->forward(g, c->net, x), c->y);
+    mup_tensor *x = mup_graph_wrap(g, c->x + (size_t)c->lo * c->train->dim, 2, (int[]){c->hi - c->lo, c->train->dim});
+    return mup_cross_entropy(g, c->forward(g, c->net, x), c->y + c->lo);
+}
+
+static int classif_share(mup_task *t, const mup_dist *d) {
+    classif_task *c = (classif_task *)t;
+    mup_dist_share(d, c->batch, &c->lo, &c->hi);
+    return c->batch;
 }
 
 static void classif_eval(mup_task *t, mup_model *M, double *loss, double *accuracy) {
@@ -86,9 +93,10 @@ mup_task *mup_classif_task_new(mup_model *M, mup_classif_forward_fn forward, con
         return NULL;
     }
     classif_task *c = mup_xcalloc(1, sizeof *c);
-    *c = (classif_task){.base = {classif_loss, classif_eval, classif_get_state, classif_set_state, classif_free},
+    *c = (classif_task){.base = {classif_loss, classif_eval, classif_get_state, classif_set_state, classif_free,
+                                 classif_share},
                         .M = M, .forward = forward, .net = net, .train = train, .val = val,
-                        .batch = batch};
+                        .batch = batch, .lo = 0, .hi = batch};
     mup_batcher_init(&c->batcher, train->n, batch, seed);
     int rows = batch > EVAL_ROWS ? batch : EVAL_ROWS;
     c->x = mup_xmalloc((size_t)rows * (size_t)train->dim * sizeof *c->x);
@@ -103,6 +111,7 @@ typedef struct {
     const void *net;
     const mup_text_data *train, *val;
     int B, T, eval_batches;
+    int lo, hi;           /* this rank's sequences of each batch */
     mup_rng rng;
     int32_t *x, *y;
 } lm_task;
@@ -110,7 +119,14 @@ typedef struct {
 static mup_tensor *lm_loss(mup_task *t, mup_graph *g) {
     lm_task *c = (lm_task *)t;
     mup_text_batch(c->train, &c->rng, c->B, c->T, c->x, c->y);
-    return mup_cross_entropy(g, c->forward(g, c->net, c->x, c->B, c->T), c->y);
+    size_t at = (size_t)c->lo * c->T;
+    return mup_cross_entropy(g, c->forward(g, c->net, c->x + at, c->hi - c->lo, c->T), c->y + at);
+}
+
+static int lm_share(mup_task *t, const mup_dist *d) {
+    lm_task *c = (lm_task *)t;
+    mup_dist_share(d, c->B, &c->lo, &c->hi);
+    return c->B;
 }
 
 static void lm_eval(mup_task *t, mup_model *M, double *loss, double *accuracy) {
@@ -164,8 +180,9 @@ mup_task *mup_lm_task_new(mup_model *M, mup_lm_forward_fn forward, const void *n
         return NULL;
     }
     lm_task *c = mup_xcalloc(1, sizeof *c);
-    *c = (lm_task){.base = {lm_loss, lm_eval, lm_get_state, lm_set_state, lm_free}, .M = M, .forward = forward,
-                   .net = net, .train = train, .val = val, .B = B, .T = T, .eval_batches = eval_batches,
+    *c = (lm_task){.base = {lm_loss, lm_eval, lm_get_state, lm_set_state, lm_free, lm_share}, .M = M,
+                   .forward = forward, .net = net, .train = train, .val = val, .B = B, .T = T,
+                   .eval_batches = eval_batches, .lo = 0, .hi = B,
                    .rng = mup_rng_stream(seed, 0x746578u)};
     c->x = mup_xmalloc((size_t)B * T * sizeof *c->x);
     c->y = mup_xmalloc((size_t)B * T * sizeof *c->y);

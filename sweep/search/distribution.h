@@ -3,8 +3,8 @@
  * int), its natural log (loguniform) or its log2 (log2uniform, whose low and high are given in the
  * scale already, as exponents of 2). The samplers draw, the grid spaces its points, the report places
  * a value and the warnings judge its distance to an edge, all in that scale and all through here. */
-#ifndef MUP_SWEEP_DIST_H
-#define MUP_SWEEP_DIST_H
+#ifndef MUP_SWEEP_DISTRIBUTION_H
+#define MUP_SWEEP_DISTRIBUTION_H
 
 #include <stdbool.h>
 
@@ -19,11 +19,11 @@ typedef struct {
     double (*to_scale)(double v);
     double (*from_scale)(double x);
     const char *takes, *draws; /* for docs/sweep-config.md */
-} mup_dist_info;
+} mup_distribution_info;
 
-const mup_dist_info *mup_dist(mup_dist_kind k);
+const mup_distribution_info *mup_distribution(mup_dist_kind k);
 /* The distributions' names in enum order, NULL-terminated (the config's enum key). */
-extern const char *const mup_dist_names[];
+extern const char *const mup_distribution_names[];
 
 /* A ranged dimension's ends in its scale, and as values. */
 double mup_search_dim_scale_low(const mup_search_dim *d);
