@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "mup/rng.h"
 #include "sobol.h"
+#include "tpe.h"
 
 static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -53,12 +54,104 @@ double mup_search_dim_point(const mup_search_dim *d, int k) {
 
 int mup_plan_size(const mup_sweep_config *c) { return c->search.trials; }
 
+int mup_plan_fixed(const mup_sweep_config *c) {
+    if (c->search.sampler != MUP_SAMPLER_TPE || c->search.tpe.n_startup >= c->search.trials)
+        return c->search.trials;
+    return c->search.tpe.n_startup;
+}
+
+bool mup_search_dim_holds(const mup_search_dim *d, double v) {
+    if (!isfinite(v))
+        return false;
+    switch (d->dist) {
+    case MUP_DIST_UNIFORM:
+    case MUP_DIST_LOGUNIFORM: return v >= d->low && v <= d->high;
+    case MUP_DIST_LOG2UNIFORM: return v >= exp2(d->low) && v <= exp2(d->high);
+    case MUP_DIST_INT: return v >= d->low && v <= d->high && v == floor(v);
+    case MUP_DIST_CHOICE:
+        for (int k = 0; k < d->n_values; k++)
+            if (d->values[k] == v)
+                return true;
+        return false;
+    }
+    return false;
+}
+
+/* A dimension as TPE sees it: its range in its own scale, or a choice's number of values. */
+static mup_tpe_dim tpe_dim(const mup_search_dim *d) {
+    switch (d->dist) {
+    case MUP_DIST_LOGUNIFORM: return (mup_tpe_dim){.low = log(d->low), .high = log(d->high)};
+    case MUP_DIST_INT: return (mup_tpe_dim){.low = d->low, .high = d->high, .integer = true};
+    case MUP_DIST_CHOICE: return (mup_tpe_dim){.n_choices = d->n_values};
+    case MUP_DIST_UNIFORM:
+    case MUP_DIST_LOG2UNIFORM: break;
+    }
+    return (mup_tpe_dim){.low = d->low, .high = d->high};
+}
+
+/* A value in the dimension's own scale (a choice: the index of the nearest value), and back. */
+static double to_tpe(const mup_search_dim *d, double v) {
+    switch (d->dist) {
+    case MUP_DIST_LOGUNIFORM: return log(v);
+    case MUP_DIST_LOG2UNIFORM: return log2(v);
+    case MUP_DIST_CHOICE: {
+        int best = 0;
+        for (int k = 1; k < d->n_values; k++)
+            if (fabs(d->values[k] - v) < fabs(d->values[best] - v))
+                best = k;
+        return best;
+    }
+    case MUP_DIST_UNIFORM:
+    case MUP_DIST_INT: break;
+    }
+    return v;
+}
+
+static double from_tpe(const mup_search_dim *d, double x) {
+    switch (d->dist) {
+    case MUP_DIST_UNIFORM: return clamp(x, d->low, d->high);
+    case MUP_DIST_LOGUNIFORM: return clamp(exp(x), d->low, d->high);
+    case MUP_DIST_LOG2UNIFORM: return clamp(exp2(x), exp2(d->low), exp2(d->high));
+    case MUP_DIST_INT: return clamp(floor(x + 0.5), d->low, d->high);
+    case MUP_DIST_CHOICE: break;
+    }
+    return d->values[(int)x];
+}
+
+/* TPE's draws come from streams of their own, apart from the random draws of the same seed. */
+#define TPE_STREAMS 0x7be0000000000000ULL
+
+mup_status mup_plan_draw(const mup_sweep_config *c, int trial, const double *values, const double *objective, int n,
+                         double *out) {
+    int K = c->search.n_dims;
+    MUP_ASSERT(c->search.sampler == MUP_SAMPLER_TPE && trial >= mup_plan_fixed(c) && trial < c->search.trials,
+               "trial %d is not one the %s sampler draws", trial, mup_sampler_name(c->search.sampler));
+    mup_tpe_dim *dims = mup_xcalloc((size_t)K + 1, sizeof *dims);
+    double *x = mup_xcalloc((size_t)n * K + 1, sizeof *x), *drawn = mup_xcalloc((size_t)K + 1, sizeof *drawn);
+    for (int d = 0; d < K; d++) {
+        dims[d] = tpe_dim(&c->search.dims[d]);
+        for (int i = 0; i < n; i++)
+            x[(size_t)i * K + d] = to_tpe(&c->search.dims[d], values[(size_t)i * K + d]);
+    }
+    mup_rng r = mup_rng_stream((uint64_t)c->search.seed, TPE_STREAMS + (uint64_t)trial);
+    mup_tpe_opts o = {.gamma = c->search.tpe.gamma, .n_candidates = c->search.tpe.n_candidates};
+    mup_status s = mup_tpe_suggest(dims, K, x, objective, n, &o, &r, drawn);
+    for (int d = 0; d < K && !s; d++)
+        out[d] = from_tpe(&c->search.dims[d], drawn[d]);
+    free(dims);
+    free(x);
+    free(drawn);
+    return s;
+}
+
 void mup_plan_values(const mup_sweep_config *c, int trial, double *values) {
-    MUP_ASSERT(trial >= 0 && trial < c->search.trials, "trial %d of a plan of %d", trial, c->search.trials);
+    MUP_ASSERT(trial >= 0 && trial < mup_plan_fixed(c), "trial %d of a plan of %d whose first %d the config fixes",
+               trial, c->search.trials, mup_plan_fixed(c));
     const mup_search_dim *dims = c->search.dims;
     int n = c->search.n_dims;
     switch (c->search.sampler) {
-    case MUP_SAMPLER_RANDOM: {
+    case MUP_SAMPLER_RANDOM:
+    case MUP_SAMPLER_TPE: {
         mup_rng r = mup_rng_stream((uint64_t)c->search.seed, (uint64_t)trial);
         for (int d = 0; d < n; d++)
             values[d] = mup_search_dim_value(&dims[d], mup_rng_uniform(&r));
@@ -120,10 +213,13 @@ void mup_plan_print(const mup_sweep_config *c, FILE *f) {
     int digits = snprintf(NULL, 0, "%d", trials - 1);
     double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
     char line[4096];
-    for (int t = 0; t < trials; t++) {
+    for (int t = 0; t < mup_plan_fixed(c); t++) {
         mup_plan_values(c, t, values);
         mup_plan_format(c, values, line, sizeof line);
         fprintf(f, "%*d  %s\n", digits, t, line);
     }
+    if (mup_plan_fixed(c) < trials)
+        fprintf(f, "%*d  ... %d: drawn by TPE as the sweep goes, each from the trials finished before it\n", digits,
+                mup_plan_fixed(c), trials - 1);
     free(values);
 }

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "sampler.h"
+#include "transfer.h"
 #include "train/progress.h"
 
 /* How often a worker with nothing to claim looks again for runs that others hold. */
@@ -61,6 +62,33 @@ static mup_status run_one(mup_sweep *S, int i) {
     return s;
 }
 
+/* A trial that TPE draws: from the trials finished now, scored as the transfer scores them (the widest
+ * proxy's mean over seeds; +inf for one that diverged or failed, which makes it bad). Trials still
+ * running are left out. Under the journal lock, which keeps the draws of a sweep in trial order. */
+static mup_status draw_trial(mup_sweep *S, int trial) {
+    const mup_sweep_config *c = S->c;
+    int K = c->search.n_dims, n = 0;
+    mup_transfer t;
+    mup_transfer_compute(&t, c, S->list, S->j);
+    double *x = mup_xcalloc((size_t)trial * K + 1, sizeof *x), *y = mup_xcalloc((size_t)trial + 1, sizeof *y);
+    double *drawn = mup_xcalloc((size_t)K + 1, sizeof *drawn);
+    for (int k = 0; k < trial; k++) {
+        double score = t.score[k * t.n_widths + t.select_width];
+        if (isnan(score))
+            continue;
+        mup_transfer_trial_values(&t, k, x + (size_t)n * K);
+        y[n++] = score;
+    }
+    mup_status s = mup_plan_draw(c, trial, x, y, n, drawn);
+    if (!s)
+        s = mup_journal_draw(S->j, trial, drawn);
+    free(x);
+    free(y);
+    free(drawn);
+    mup_transfer_free(&t);
+    return s;
+}
+
 mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
     bool *ran = mup_xcalloc((size_t)S->list->n, sizeof *ran);
     mup_status s = MUP_OK;
@@ -77,7 +105,11 @@ mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
             else
                 held = true;
         }
+        if (pick >= 0 && !S->list->runs[pick].has_spec)
+            s = draw_trial(S, S->list->runs[pick].trial);
         mup_journal_unlock(S->j);
+        if (s)
+            break;
         mup_sweep_progress_poll(S);
         if (pick < 0 && (!held || !wait))
             break;
