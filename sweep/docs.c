@@ -50,9 +50,20 @@ void mup_sweep_config_write_markdown(FILE *f) {
     fprintf(f, "%s", "\nSamplers: `random` draws each key of trial i independently from a stream of the seed and i;\n"
         "`sobol` takes point i of an Owen-scrambled Sobol sequence (Joe-Kuo direction numbers, up to 21\n"
         "keys), so the first 2^m trials cover every key's range evenly; `grid` runs every combination of\n"
-        "the keys' points, the last key in table order varying fastest. A point in [0, 1) becomes a value\n"
-        "in the distribution's own scale.\n\n"
-        "## `target`\n\n");
+        "the keys' points, the last key in table order varying fastest; `tpe` draws its first\n"
+        "`n_startup_trials` trials as `random` does, then each trial from the results of the trials finished\n"
+        "when it starts (below). A point in [0, 1) becomes a value in the distribution's own scale.\n\n"
+        "### `search.tpe`\n\n"
+        "The Tree-structured Parzen Estimator (Bergstra et al., 2011) as Optuna's `TPESampler` runs it by\n"
+        "default, each key on its own: the finished trials (scored by the widest proxy's mean over seeds; a\n"
+        "diverged or failed trial is bad) are split into the best `ceil(gamma x n)` (at most 25) and the\n"
+        "rest; per key, a mixture of Gaussians truncated to the range (log scale for the log\n"
+        "distributions) around each group's values plus a prior over the whole range makes l(x) and g(x);\n"
+        "of `n_candidates` values drawn from l, the one with the largest l(x)/g(x) is the trial's. Trials\n"
+        "still running when a trial is drawn are left out. Each draw is journaled, so a resumed sweep\n"
+        "continues with the same trials ([sweep.md](sweep.md#samplers)). Allowed only with `\"sampler\": \"tpe\"`.\n\n");
+    mup_keys_write_markdown(keys, n, "search.tpe", f);
+    fprintf(f, "%s", "\n## `target`\n\n");
     mup_keys_write_markdown(keys, n, "target", f);
     fprintf(f, "%s", "\n## `program`\n\n"
         "With a `program` section every run is one process of your command, which reads its trial and\n"
