@@ -430,9 +430,12 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
         return s;
     int sel = t->select_width;
     fprintf(f, "# Sweep report: %s\n\n", c->name);
-    fprintf(f, "Config fingerprint `%s`; %s sampler, %d trials × %d seed%s at proxy width%s", c->fingerprint,
-            mup_sampler_name(c->search.sampler), t->n_trials, c->search.seeds, c->search.seeds == 1 ? "" : "s",
-            t->n_widths == 1 ? "" : "s");
+    fprintf(f, "Config fingerprint `%s`; %s sampler", c->fingerprint, mup_sampler_name(c->search.sampler));
+    if (c->search.sampler == MUP_SAMPLER_TPE)
+        fprintf(f, " (the first %d trials random, then each drawn from the finished ones; gamma %g, %d candidates)",
+                mup_plan_fixed(c), c->search.tpe.gamma, c->search.tpe.n_candidates);
+    fprintf(f, ", %d trials × %d seed%s at proxy width%s", t->n_trials, c->search.seeds,
+            c->search.seeds == 1 ? "" : "s", t->n_widths == 1 ? "" : "s");
     for (int w = 0; w < t->n_widths; w++)
         fprintf(f, "%s%d", w ? ", " : " ", c->proxy_widths[w]);
     fprintf(f, "; objective `%s` (lower is better)", mup_sweep_objective(c));

@@ -138,6 +138,10 @@ mup_status mup_run_list_set_trial(mup_run_list *l, const mup_sweep_config *c, in
     return st;
 }
 
+bool mup_run_list_trial_drawn(const mup_run_list *l, const mup_sweep_config *c, int trial) {
+    return l->runs[trial * trial_runs(c)].has_spec;
+}
+
 bool mup_run_list_trial_values(const mup_run_list *l, const mup_sweep_config *c, int trial, double *values) {
     const mup_sweep_run *r = &l->runs[trial * trial_runs(c)];
     for (int d = 0; d < c->search.n_dims; d++)

@@ -61,6 +61,8 @@ uint64_t mup_sweep_seed(const mup_sweep_config *c, int trial, int seed_index);
 mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l);
 /* Gives the runs of a trial drawn as the sweep goes (mup_plan_draw) its values. */
 mup_status mup_run_list_set_trial(mup_run_list *l, const mup_sweep_config *c, int trial, const double *values);
+/* Whether a trial's runs have their values: false only for a TPE trial not drawn yet. */
+bool mup_run_list_trial_drawn(const mup_run_list *l, const mup_sweep_config *c, int trial);
 /* A trial's values (as its runs have them); false, and NANs, for a trial not drawn yet. */
 bool mup_run_list_trial_values(const mup_run_list *l, const mup_sweep_config *c, int trial, double *values);
 /* Gives the target runs trial's values; trial -1 takes their specs away again. */

@@ -134,7 +134,8 @@ Test(sweep_tpe, the_same_seed_gives_the_same_trials_and_another_seed_others) {
     char report[600];
     snprintf(report, sizeof report, "%s/report.md", test_path("a"));
     char *md = test_read_file(report, NULL);
-    cr_assert(md && strstr(md, "tpe sampler"), "the report does not name the sampler");
+    cr_assert(md && strstr(md, "tpe sampler (the first 3 trials random, then each drawn from the finished ones; "
+                               "gamma 0.1, 24 candidates), 12 trials"), "the report does not name the sampler");
     free(md);
     free_log(&a);
     free_log(&b);
