@@ -152,7 +152,13 @@ void mup_format_hms(char *buf, size_t len, double seconds) {
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-static double run_flops(const mup_sweep *S, int i) { return mup_executor_cost(&S->x, &S->list->runs[i]); }
+/* A proxy run of a trial TPE has not drawn yet has the base settings at its width for spec: the cost
+ * of those stands in for its own. */
+static double run_flops(const mup_sweep *S, int i) {
+    mup_sweep_run run = S->list->runs[i];
+    run.has_spec |= run.phase == MUP_PHASE_PROXY;
+    return mup_executor_cost(&S->x, &run);
+}
 
 static void count(mup_sweep_progress *p, const mup_run_record *rec) {
     p->done++;
