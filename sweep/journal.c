@@ -121,8 +121,9 @@ static void read_draw(mup_journal *j, const cJSON *obj, int line) {
     if (!fits)
         warn(j, "%s:%d: the draw of trial %d does not fit the search space; skipped, the trial will be drawn again",
              j->path, line, k);
-    else if (!mup_run_list_trial_values(j->l, c, k, had))
-        MUP_CHECK(mup_run_list_set_trial(j->l, c, k, values));
+    else if (!mup_run_list_trial_values(j->l, c, k, had) && mup_run_list_set_trial(j->l, c, k, values))
+        warn(j, "%s:%d: the draw of trial %d: %s; skipped, the trial will be drawn again", j->path, line, k,
+             mup_error_message());
     free(values);
 }
 

@@ -120,19 +120,10 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
 
 static int trial_runs(const mup_sweep_config *c) { return c->n_proxy_widths * c->search.seeds; }
 
-/* The base spec with the searched keys set to values. */
-static mup_status spec_with(const mup_sweep_config *c, const double *values, mup_run_spec *out) {
-    *out = c->base;
-    mup_status s = MUP_OK;
-    for (int d = 0; d < c->search.n_dims && !s; d++)
-        s = mup_run_spec_set(out, c->search.dims[d].key, values[d]);
-    return s;
-}
-
 mup_status mup_run_list_set_trial(mup_run_list *l, const mup_sweep_config *c, int trial, const double *values) {
     MUP_ASSERT(trial >= 0 && trial < mup_plan_size(c), "trial %d of %d", trial, mup_plan_size(c));
     mup_run_spec spec;
-    mup_status st = spec_with(c, values, &spec);
+    mup_status st = mup_plan_spec(c, values, &spec);
     for (int i = trial * trial_runs(c); i < (trial + 1) * trial_runs(c) && !st; i++)
         set_spec(c, &l->runs[i], &spec);
     return st;
@@ -156,7 +147,7 @@ mup_status mup_run_list_set_target(mup_run_list *l, const mup_sweep_config *c, i
         double *values = mup_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
         MUP_ASSERT(mup_run_list_trial_values(l, c, trial, values), "trial %d is transferred but was never drawn",
                    trial);
-        st = spec_with(c, values, &spec);
+        st = mup_plan_spec(c, values, &spec);
         free(values);
     }
     for (int i = l->n_proxy; i < l->n && !st; i++) {

@@ -177,13 +177,18 @@ void mup_plan_values(const mup_sweep_config *c, int trial, double *values) {
     }
 }
 
-mup_status mup_plan_apply(const mup_sweep_config *c, int trial, mup_run_spec *out) {
-    double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
-    mup_plan_values(c, trial, values);
+mup_status mup_plan_spec(const mup_sweep_config *c, const double *values, mup_run_spec *out) {
     *out = c->base;
     mup_status s = MUP_OK;
     for (int d = 0; d < c->search.n_dims && !s; d++)
         s = mup_run_spec_set(out, c->search.dims[d].key, values[d]);
+    return s;
+}
+
+mup_status mup_plan_apply(const mup_sweep_config *c, int trial, mup_run_spec *out) {
+    double *values = mup_xmalloc((size_t)c->search.n_dims * sizeof *values);
+    mup_plan_values(c, trial, values);
+    mup_status s = mup_plan_spec(c, values, out);
     free(values);
     return s;
 }

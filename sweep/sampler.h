@@ -38,7 +38,9 @@ void mup_plan_values(const mup_sweep_config *c, int trial, double *values);
 mup_status mup_plan_draw(const mup_sweep_config *c, int trial, const double *values, const double *objective, int n,
                          double *out);
 
-/* The base spec with trial i's values set (width and seed left for the caller). */
+/* The base spec with the searched keys set to values (width and seed left for the caller). */
+mup_status mup_plan_spec(const mup_sweep_config *c, const double *values, mup_run_spec *out);
+/* The base spec with trial i's values set; i < mup_plan_fixed(c). */
 mup_status mup_plan_apply(const mup_sweep_config *c, int trial, mup_run_spec *out);
 
 /* "train.lr=0.000122 mup.output_mult=2.5 model.activation=gelu": trial values as text. */
