@@ -174,7 +174,9 @@ static char *tpe_with(const char *key, const char *value) {
 }
 
 Test(sweep_config, tpe_settings_out_of_range_or_misplaced_name_their_key) {
-    mup_sweep_config *c = parse_ok(tpe_with(NULL, NULL));
+    char *defaults = tpe_with(NULL, NULL);
+    mup_sweep_config *c = parse_ok(defaults);
+    free(defaults);
     cr_assert_eq(c->search.sampler, MUP_SAMPLER_TPE);
     cr_assert_eq(c->search.tpe.n_startup, 10);
     cr_assert_eq(c->search.tpe.gamma, 0.1);
@@ -193,7 +195,11 @@ Test(sweep_config, tpe_settings_out_of_range_or_misplaced_name_their_key) {
 }
 
 Test(sweep_config, tpe_settings_are_in_the_canonical_json_of_a_tpe_config_only) {
-    mup_sweep_config *tpe = parse_ok(tpe_with("gamma", "0.25")), *random = parse_ok(q(BASE));
+    char *tpe_text = tpe_with("gamma", "0.25"), *random_text = q(BASE), *other_text = tpe_with("gamma", "0.3");
+    mup_sweep_config *tpe = parse_ok(tpe_text), *random = parse_ok(random_text), *other = parse_ok(other_text);
+    free(tpe_text);
+    free(random_text);
+    free(other_text);
     cJSON *a = mup_sweep_config_to_json(tpe), *b = mup_sweep_config_to_json(random);
     const cJSON *gamma = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "search"), "tpe"), "gamma");
     double g = 0;
@@ -201,7 +207,6 @@ Test(sweep_config, tpe_settings_are_in_the_canonical_json_of_a_tpe_config_only) 
     cr_assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "search"), "tpe"));
     cJSON_Delete(a);
     cJSON_Delete(b);
-    mup_sweep_config *other = parse_ok(tpe_with("gamma", "0.3"));
     cr_assert_str_neq(tpe->fingerprint, other->fingerprint);
     mup_sweep_config_free(other);
     mup_sweep_config_free(tpe);
