@@ -267,7 +267,7 @@ static void print_outcome(const options *o, const mup_sweep_config *c, const mup
     if (t->best >= 0) {
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         char text[4096];
-        mup_plan_values(c, t->best, v);
+        mup_transfer_trial_values(t, t->best, v);
         mup_plan_format(c, v, text, sizeof text);
         free(v);
         printf("mup-sweep: best at width %d: trial %d (%s), %s %.4f\n", c->proxy_widths[t->select_width], t->best,

@@ -155,11 +155,62 @@ Test(sweep_config, enum_values_not_allowed_list_the_allowed) {
                    "model.activation: \"sigmoid\" is not allowed (allowed: relu, tanh, gelu)");
     expect_invalid(with("model.activation", "'gelus'"), "model.activation: \"gelus\" is not allowed (did you mean \"gelu\"?");
     expect_invalid(with("train.optimizer", "'lion'"), "train.optimizer: \"lion\" is not allowed (allowed: sgd, adam, adamw)");
-    expect_invalid(with("search.sampler", "'bayes'"), "search.sampler: \"bayes\" is not allowed (allowed: random, sobol, grid)");
+    expect_invalid(with("search.sampler", "'bayes'"), "search.sampler: \"bayes\" is not allowed (allowed: random, sobol, grid, tpe)");
     expect_invalid(with("objective", "'accuracy'"), "objective: \"accuracy\" is not allowed (allowed: val_loss, train_loss, val_error)");
     expect_invalid(with("search.space.lr.dist", "'normal'"),
                    "search.space.lr.dist: \"normal\" is not allowed (allowed: uniform, loguniform, log2uniform, int, choice)");
     expect_invalid(with("search.space.lr.dist", NULL), "search.space.lr.dist: missing");
+}
+
+/* BASE under the tpe sampler, with search.tpe.<key> set to value (NULL: tpe settings left out). */
+static char *tpe_with(const char *key, const char *value) {
+    char *tpe = with("search.sampler", "'tpe'"), path[64];
+    if (!key)
+        return tpe;
+    snprintf(path, sizeof path, "search.tpe.%s", key);
+    char *text = test_json_with(tpe, path, value);
+    free(tpe);
+    return text;
+}
+
+Test(sweep_config, tpe_settings_out_of_range_or_misplaced_name_their_key) {
+    char *defaults = tpe_with(NULL, NULL);
+    mup_sweep_config *c = parse_ok(defaults);
+    free(defaults);
+    cr_assert_eq(c->search.sampler, MUP_SAMPLER_TPE);
+    cr_assert_eq(c->search.tpe.n_startup, 10);
+    cr_assert_eq(c->search.tpe.gamma, 0.1);
+    cr_assert_eq(c->search.tpe.n_candidates, 24);
+    mup_sweep_config_free(c);
+    expect_invalid(tpe_with("gamma", "0"), "search.tpe.gamma: 0 is out of range (allowed: (0, 1])");
+    expect_invalid(tpe_with("gamma", "1.5"), "search.tpe.gamma: 1.5 is out of range (allowed: (0, 1])");
+    expect_invalid(tpe_with("n_startup_trials", "0"), "search.tpe.n_startup_trials: 0 is out of range");
+    expect_invalid(tpe_with("n_candidates", "0"), "search.tpe.n_candidates: 0 is out of range");
+    expect_invalid(tpe_with("n_candidates", "2.5"), "search.tpe.n_candidates: ");
+    expect_invalid(tpe_with("gama", "0.2"), "search.tpe.gama: unknown key (did you mean \"gamma\"?)");
+    expect_invalid(with("search.tpe.gamma", "0.2"), "search.tpe: the random sampler takes no tpe settings");
+    char *text = tpe_with(NULL, NULL), *list = test_json_with(text, "search.tpe", "[1]");
+    expect_invalid(list, "search.tpe: expected an object, got a list");
+    free(text);
+}
+
+Test(sweep_config, tpe_settings_are_in_the_canonical_json_of_a_tpe_config_only) {
+    char *tpe_text = tpe_with("gamma", "0.25"), *random_text = q(BASE), *other_text = tpe_with("gamma", "0.3");
+    mup_sweep_config *tpe = parse_ok(tpe_text), *random = parse_ok(random_text), *other = parse_ok(other_text);
+    free(tpe_text);
+    free(random_text);
+    free(other_text);
+    cJSON *a = mup_sweep_config_to_json(tpe), *b = mup_sweep_config_to_json(random);
+    const cJSON *gamma = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "search"), "tpe"), "gamma");
+    double g = 0;
+    cr_assert(mup_json_get_number(gamma, &g) && g == 0.25, "search.tpe.gamma is %g in the canonical JSON", g);
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "search"), "tpe"));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cr_assert_str_neq(tpe->fingerprint, other->fingerprint);
+    mup_sweep_config_free(other);
+    mup_sweep_config_free(tpe);
+    mup_sweep_config_free(random);
 }
 
 Test(sweep_config, values_outside_their_range) {

@@ -13,7 +13,7 @@
 #include "sampler.h"
 #include "sobol.h"
 
-static const char *const sampler_names[] = {"random", "sobol", "grid", NULL};
+static const char *const sampler_names[] = {"random", "sobol", "grid", "tpe", NULL};
 static const char *const objective_names[] = {"val_loss", "train_loss", "val_error", NULL};
 static const char *const direction_names[] = {"minimize", "maximize", NULL};
 static const char *const pruner_names[] = {"none", "median", "asha", NULL};
@@ -41,7 +41,8 @@ static const mup_key config_keys[] = {
                  "objectives are minimised"),
     MUP_KEY_ENUM("search", "sampler", C, search.sampler, MUP_SAMPLER_RANDOM, sampler_names,
                  "method strategy algorithm",
-                 "independent random draws, a scrambled Sobol sequence (better spread), or the full grid"),
+                 "independent random draws, a scrambled Sobol sequence (better spread), the full grid, or the "
+                 "Tree-structured Parzen Estimator (each trial drawn from the finished ones' results)"),
     MUP_KEY_INT("search", "trials", C, search.trials, 0, ((mup_key_range){1, MAX_TRIALS, false, false}),
                 "n_trials num_trials samples",
                 "settings to try; needed by random and sobol (a power of two suits sobol); grid computes it "
@@ -67,6 +68,16 @@ static const mup_key config_keys[] = {
     MUP_KEY_INT("search.pruner", "reduction_factor", C, search.pruner.reduction_factor, 3,
                 ((mup_key_range){2, 1000, false, false}), "eta",
                 "asha: eta; the top 1/eta of the runs at a rung go on"),
+    MUP_KEY_INT("search.tpe", "n_startup_trials", C, search.tpe.n_startup, 10,
+                ((mup_key_range){1, MAX_TRIALS, false, false}), "n_startup startup_trials n_initial",
+                "trials drawn at random (as the random sampler draws them) before TPE models the results"),
+    MUP_KEY_FLOAT("search.tpe", "gamma", C, search.tpe.gamma, 0.1, ((mup_key_range){0, 1, true, false}),
+                  "quantile good_fraction",
+                  "the good group: the best ceil(gamma x finished trials), at most 25 (Optuna's default rule)"),
+    MUP_KEY_INT("search.tpe", "n_candidates", C, search.tpe.n_candidates, 24,
+                ((mup_key_range){1, 100000, false, false}), "n_ei_candidates candidates",
+                "values drawn from the good trials' density per key; the one most likelier under it than under "
+                "the bad trials' wins"),
     MUP_KEY_INT("target", "width", C, target.width, 0, MUP_RANGE_FROM(1), "d_model size",
                 "width of the target model that is trained with the best setting"),
     MUP_KEY_INT("target", "seeds", C, target.seeds, 1, ((mup_key_range){1, MUP_RUNS_MAX, false, false}),
@@ -89,7 +100,7 @@ static const char *const top_extra[] = {"model", "mup", "train", "data", "search
 /* a program's objective is any metric name, read by read_program */
 static const char *const program_top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target",
                                                 "program", "objective", NULL};
-static const char *const search_extra[] = {"space", "pruner", NULL};
+static const char *const search_extra[] = {"space", "pruner", "tpe", NULL};
 static const char *const program_extra[] = {"command", "env", NULL};
 
 static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
@@ -155,6 +166,14 @@ static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
     mup_status s = mup_keys_read(&scope, c, search, "search");
     if (s)
         return s;
+    const cJSON *tpe = cJSON_GetObjectItemCaseSensitive(search, "tpe");
+    if (tpe && c->search.sampler != MUP_SAMPLER_TPE)
+        return mup_error(MUP_ERR_INVALID, "search.tpe: the %s sampler takes no tpe settings (set search.sampler to "
+                         "tpe, or remove search.tpe)", sampler_names[c->search.sampler]);
+    mup_key_scope tpe_scope = {config_keys, N_CONFIG_KEYS, "search.tpe", NULL, {{config_keys, N_CONFIG_KEYS}}};
+    s = tpe ? mup_keys_read(&tpe_scope, c, tpe, "search.tpe") : MUP_OK;
+    if (s)
+        return s;
     const cJSON *space = cJSON_GetObjectItemCaseSensitive(search, "space");
     if (!space)
         return mup_error(MUP_ERR_INVALID, "search.space: missing (the keys to search and their distributions)");
@@ -171,6 +190,9 @@ static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
         if (c->search.sampler == MUP_SAMPLER_SOBOL && c->search.n_dims > MUP_SOBOL_MAX_DIMS)
             return mup_error(MUP_ERR_INVALID, "search.space: the sobol sampler takes at most %d keys, got %d",
                              MUP_SOBOL_MAX_DIMS, c->search.n_dims);
+        if (c->search.sampler == MUP_SAMPLER_TPE && c->search.tpe.n_startup >= c->search.trials)
+            mup_log(MUP_LOG_WARN, "search.tpe.n_startup_trials: %d of the %d trials are random: TPE draws none",
+                    c->search.tpe.n_startup, c->search.trials);
         if (c->search.sampler == MUP_SAMPLER_SOBOL && (c->search.trials & (c->search.trials - 1)))
             mup_log(MUP_LOG_WARN, "search.trials: %d is not a power of two, where Sobol points are balanced",
                     c->search.trials);
@@ -227,9 +249,9 @@ static mup_status check_trial(const mup_sweep_config *c, int trial, int width) {
     return mup_error_context(s, "search: trial %d (%s): ", trial, assigned);
 }
 
-/* Every run the sweep will make must be one the trainer accepts. */
+/* Every run the sweep will make must be one the trainer accepts (TPE's draws: when drawn). */
 static mup_status check_runs(const mup_sweep_config *c) {
-    for (int t = 0; t < c->search.trials; t++) {
+    for (int t = 0; t < mup_plan_fixed(c); t++) {
         for (int i = 0; i < c->n_proxy_widths; i++) {
             mup_status s = check_trial(c, t, c->proxy_widths[i]);
             if (s)
@@ -483,6 +505,8 @@ cJSON *mup_sweep_config_to_json(const mup_sweep_config *c) {
     cJSON_Delete(spec);
     cJSON *search = cJSON_AddObjectToObject(root, "search");
     add_keys(search, c, "search");
+    if (c->search.sampler == MUP_SAMPLER_TPE) /* absent otherwise: other samplers' fingerprints stay as they were */
+        add_keys(cJSON_AddObjectToObject(search, "tpe"), c, "search.tpe");
     cJSON_AddItemToObject(search, "space", mup_search_space_to_json(c));
     /* without a pruner the canonical text, hence the fingerprint, is what it was before pruners */
     if (c->search.pruner.kind != MUP_PRUNER_NONE)

@@ -13,7 +13,7 @@
 #include "pruner.h"
 #include "spec.h"
 
-typedef enum { MUP_SAMPLER_RANDOM, MUP_SAMPLER_SOBOL, MUP_SAMPLER_GRID } mup_sampler_kind;
+typedef enum { MUP_SAMPLER_RANDOM, MUP_SAMPLER_SOBOL, MUP_SAMPLER_GRID, MUP_SAMPLER_TPE } mup_sampler_kind;
 
 /* What the sweep minimises, per run. */
 typedef enum { MUP_OBJECTIVE_VAL_LOSS, MUP_OBJECTIVE_TRAIN_LOSS, MUP_OBJECTIVE_VAL_ERROR } mup_objective;
@@ -61,6 +61,11 @@ typedef struct {
         mup_search_dim *dims;      /* ordered as the spec's key table, whatever the JSON order */
         int n_dims;
         mup_pruner pruner;         /* search.pruner: stops unpromising proxy runs early (pruner.h) */
+        struct {
+            int n_startup;         /* trials drawn at random before the model takes over */
+            double gamma;          /* the good fraction of the finished trials (tpe.h) */
+            int n_candidates;      /* draws from l(x) ranked per key */
+        } tpe;                     /* search.tpe: the tpe sampler only */
     } search;
     int *proxy_widths;
     int n_proxy_widths;

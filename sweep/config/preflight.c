@@ -53,6 +53,8 @@ mup_status mup_sweep_check_memory(const mup_sweep_config *c, mup_run_list *l, co
             return mup_error_context(s, "proxy run %s: ", r->id);
     }
     for (int t = 0; c->has_target && t < c->search.trials && !s; t++) {
+        if (!mup_run_list_trial_drawn(l, c, t))
+            continue;
         s = mup_run_list_set_target(l, c, t);
         s = s ? s : mup_run_memory_check(&l->runs[l->n_proxy].spec, d);
         if (s)

@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "keys.h"
+#include "sampler.h"
 
 #define PATH_LEN 4200
 /* the byte of journal.lock that every process of a running sweep holds shared (after the claims) */
@@ -29,7 +30,7 @@ typedef struct {
 
 struct mup_journal {
     const mup_sweep_config *c;
-    const mup_run_list *l;
+    mup_run_list *l;
     bool writable, quiet;
     int fd, fd_lock;          /* fd_lock -1: no lock file (a read-only copy of a sweep) */
     char path[PATH_LEN], lock_path[PATH_LEN];
@@ -141,6 +142,29 @@ static void read_report(mup_journal *j, const cJSON *obj, int line) {
     r->value[r->n++] = value;
 }
 
+/* A trial's draw: its runs get their spec, unless an earlier draw gave them one. */
+static void read_draw(mup_journal *j, const cJSON *obj, int line) {
+    const mup_sweep_config *c = j->c;
+    const cJSON *trial = cJSON_GetObjectItemCaseSensitive(obj, "trial");
+    int k = cJSON_IsNumber(trial) && trial->valuedouble == (int)trial->valuedouble ? (int)trial->valuedouble : -1;
+    if (k < mup_plan_fixed(c) || k >= mup_plan_size(c)) {
+        warn(j, "%s:%d: the draw of a trial the config does not draw (%s) skipped", j->path, line,
+             mup_sampler_name(c->search.sampler));
+        return;
+    }
+    double *values = mup_tool_xcalloc(2 * ((size_t)c->search.n_dims + 1), sizeof *values), *had = values + c->search.n_dims + 1;
+    bool fits = mup_params_from_json(c, cJSON_GetObjectItemCaseSensitive(obj, "params"), values);
+    for (int d = 0; d < c->search.n_dims && fits; d++)
+        fits = mup_search_dim_holds(&c->search.dims[d], values[d]);
+    if (!fits)
+        warn(j, "%s:%d: the draw of trial %d does not fit the search space; skipped, the trial will be drawn again",
+             j->path, line, k);
+    else if (!mup_run_list_trial_values(j->l, c, k, had) && mup_run_list_set_trial(j->l, c, k, values))
+        warn(j, "%s:%d: the draw of trial %d: %s; skipped, the trial will be drawn again", j->path, line, k,
+             mup_error_message());
+    free(values);
+}
+
 static void read_line(mup_journal *j, char *text, int line) {
     if (strspn(text, " \t\r") == strlen(text))
         return;
@@ -168,6 +192,8 @@ static void read_line(mup_journal *j, char *text, int line) {
             match_record(j, j->n_records++, line);
         else
             warn(j, "%s:%d: %s; skipped", j->path, line, mup_error_message());
+    } else if (strcmp(type->valuestring, "trial") == 0) {
+        read_draw(j, obj, line);
     } else {
         warn(j, "%s:%d: unknown line type \"%s\" skipped", j->path, line, type->valuestring);
     }
@@ -338,6 +364,24 @@ static mup_status append_locked(mup_journal *j, const char *line, bool sync) {
     return s;
 }
 
+mup_status mup_journal_draw(mup_journal *j, int trial, const double *values) {
+    cJSON *draw = cJSON_CreateObject();
+    cJSON_AddStringToObject(draw, "type", "trial");
+    cJSON_AddNumberToObject(draw, "trial", trial);
+    cJSON_AddItemToObject(draw, "params", mup_params_to_json(j->c, values));
+    char *line = mup_json_line(draw);
+    mup_status s = append_locked(j, line, true);
+    free(line);
+    if (s)
+        return s;
+    /* read back like every other process reads it, so that all take the same values */
+    mup_journal_refresh(j);
+    double *got = mup_tool_xcalloc((size_t)j->c->search.n_dims + 1, sizeof *got);
+    bool drawn = mup_run_list_trial_values(j->l, j->c, trial, got);
+    free(got);
+    return drawn ? MUP_OK : mup_error(MUP_ERR_FORMAT, "the draw of trial %d does not read back from %s", trial, j->path);
+}
+
 mup_status mup_journal_append(mup_journal *j, const char *line, int i) {
     mup_journal_lock(j);
     mup_status s = append_locked(j, line, true);
@@ -480,7 +524,7 @@ static mup_status open_locked(mup_journal *j, mup_journal_mode mode, bool force)
     return s ? s : join(j);
 }
 
-mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, mup_run_list *l,
                             mup_journal_mode mode, bool force, mup_journal **out) {
     *out = NULL;
     mup_journal *j = mup_tool_xcalloc(1, sizeof *j);

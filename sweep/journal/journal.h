@@ -1,8 +1,11 @@
 /* The sweep's journal: DIR/journal.jsonl, append-only JSON lines.
  *
  * Line 1 is a header: {"type": "header", "fingerprint": ..., "config": {canonical config}}. Every
- * other line is one finished run (runs.h), written by one write() and an fsync() while holding the
- * journal lock, so a kill at any moment loses at most the runs in flight. Reading tolerates a line
+ * other line is one finished run (runs.h), or the draw of a trial that the tpe sampler draws as the
+ * sweep goes ({"type": "trial", "trial": k, "params": {...}}: written when its first run is claimed,
+ * before it trains, and read back by every process, which gives the trial's runs their spec; the first
+ * draw of a trial that fits the search space counts, so a resumed sweep never draws a started trial
+ * anew). Each is written by one write() and an fsync() while holding the journal lock, so a kill at any moment loses at most the runs in flight. Reading tolerates a line
  * cut short by a kill or a full disk (or any line that is not one JSON object alone, a NUL byte
  * included): it is skipped with a warning and its run is done again; the next append closes a cut
  * line with " (cut short)" and a newline, so that a whole record that lost only its newline never
@@ -43,9 +46,9 @@ typedef enum {
 } mup_journal_mode;
 
 /* Opens DIR's journal for the config and run list (the list is borrowed and must outlive the
- * journal). Refuses a directory it cannot write (except to read), a file that is not a sweep journal,
+ * journal; the trials drawn in the journal get their specs in it). Refuses a directory it cannot write (except to read), a file that is not a sweep journal,
  * and a journal of another config unless force, which (when writing) appends a header for this one. */
-mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
+mup_status mup_journal_open(const char *dir, const mup_sweep_config *c, mup_run_list *l,
                             mup_journal_mode mode, bool force, mup_journal **out);
 void mup_journal_close(mup_journal *j);
 
@@ -64,6 +67,9 @@ void mup_journal_rematch(mup_journal *j);
 const mup_run_record *mup_journal_record(const mup_journal *j, int i);
 /* Claims run i for this process; false when another process holds it. Under the journal lock. */
 bool mup_journal_claim(mup_journal *j, int i);
+/* Journals trial's draw (values in c->search.dims order) and gives its runs their spec. Under the
+ * journal lock. */
+mup_status mup_journal_draw(mup_journal *j, int trial, const double *values);
 /* Appends one record line and releases the claim on run i (-1: none). Takes the lock itself. */
 mup_status mup_journal_append(mup_journal *j, const char *line, int i);
 

@@ -81,13 +81,16 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
                          "more than the %d one sweep may have", (long long)trials * W * S + targets, MUP_RUNS_MAX);
     *l = (mup_run_list){.n = trials * W * S + targets, .n_proxy = trials * W * S};
     l->runs = mup_tool_xcalloc((size_t)l->n, sizeof *l->runs);
-    mup_run_spec spec;
+    mup_run_spec spec = c->base;
     for (int t = 0; t < trials; t++) {
-        mup_status st = mup_plan_apply(c, t, &spec);
+        bool fixed = t < mup_plan_fixed(c);
+        mup_status st = fixed ? mup_plan_apply(c, t, &spec) : MUP_OK;
         if (st) {
             mup_run_list_free(l);
             return st;
         }
+        if (!fixed)
+            spec = c->base;
         for (int w = 0; w < W; w++) {
             for (int s = 0; s < S; s++) {
                 mup_sweep_run *r = &l->runs[(t * W + w) * S + s];
@@ -96,7 +99,13 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
                                      .seed = mup_sweep_seed(c, t, s)};
                 /* ids sort in trial order: three digits, or six for the largest plans */
                 snprintf(r->id, sizeof r->id, trials <= 1000 ? "w%d-t%03d-s%d" : "w%d-t%06d-s%d", r->width, t, s);
-                set_spec(c, r, &spec);
+                if (fixed) {
+                    set_spec(c, r, &spec);
+                } else { /* the base's cost and memory stand in until the trial is drawn */
+                    r->spec = spec;
+                    r->spec.width = r->width;
+                    r->spec.seed = r->seed;
+                }
             }
         }
     }
@@ -109,9 +118,38 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
     return MUP_OK;
 }
 
+static int trial_runs(const mup_sweep_config *c) { return c->n_proxy_widths * c->search.seeds; }
+
+mup_status mup_run_list_set_trial(mup_run_list *l, const mup_sweep_config *c, int trial, const double *values) {
+    MUP_ASSERT(trial >= 0 && trial < mup_plan_size(c), "trial %d of %d", trial, mup_plan_size(c));
+    mup_run_spec spec;
+    mup_status st = mup_plan_spec(c, values, &spec);
+    for (int i = trial * trial_runs(c); i < (trial + 1) * trial_runs(c) && !st; i++)
+        set_spec(c, &l->runs[i], &spec);
+    return st;
+}
+
+bool mup_run_list_trial_drawn(const mup_run_list *l, const mup_sweep_config *c, int trial) {
+    return l->runs[trial * trial_runs(c)].has_spec;
+}
+
+bool mup_run_list_trial_values(const mup_run_list *l, const mup_sweep_config *c, int trial, double *values) {
+    const mup_sweep_run *r = &l->runs[trial * trial_runs(c)];
+    for (int d = 0; d < c->search.n_dims; d++)
+        values[d] = r->has_spec ? mup_run_spec_get(&r->spec, c->search.dims[d].key) : NAN;
+    return r->has_spec;
+}
+
 mup_status mup_run_list_set_target(mup_run_list *l, const mup_sweep_config *c, int trial) {
     mup_run_spec spec;
-    mup_status st = trial >= 0 ? mup_plan_apply(c, trial, &spec) : MUP_OK;
+    mup_status st = MUP_OK;
+    if (trial >= 0) {
+        double *values = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
+        MUP_ASSERT(mup_run_list_trial_values(l, c, trial, values), "trial %d is transferred but was never drawn",
+                   trial);
+        st = mup_plan_spec(c, values, &spec);
+        free(values);
+    }
     for (int i = l->n_proxy; i < l->n && !st; i++) {
         mup_sweep_run *r = &l->runs[i];
         r->trial = trial;
@@ -455,7 +493,7 @@ static int *get_steps(const cJSON *list, int steps, int *n) {
 }
 
 /* The searched keys' values, each a number or a choice's name. */
-static bool read_params(const mup_sweep_config *c, const cJSON *params, double *out) {
+bool mup_params_from_json(const mup_sweep_config *c, const cJSON *params, double *out) {
     char path[128];
     if (!cJSON_IsObject(params))
         return false;
@@ -524,7 +562,7 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
         return "seed (an integer in [0, 2^53])";
     r->seed = (uint64_t)seed;
     r->params = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *r->params);
-    if (!read_params(c, cJSON_GetObjectItemCaseSensitive(obj, "params"), r->params))
+    if (!mup_params_from_json(c, cJSON_GetObjectItemCaseSensitive(obj, "params"), r->params))
         return "params";
     if (!get_string(obj, "message", r->message, sizeof r->message))
         return "message";
@@ -576,7 +614,7 @@ static mup_status spec_from_json(const mup_sweep_config *c, const cJSON *spec, m
     cJSON *program = cJSON_DetachItemFromObjectCaseSensitive(copy, "program");
     mup_status st = mup_run_spec_from_json(s, copy);
     double *values = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
-    read_params(c, program, values);
+    mup_params_from_json(c, program, values);
     for (int d = 0; d < c->search.n_dims && !st; d++)
         if (isfinite(values[d]))
             (void)mup_run_spec_set(s, c->search.dims[d].key, values[d]);

@@ -5,7 +5,8 @@
  * ("w128-t007-s1", "target-w1024-s0") and its seed are the same in every process, rank and resumed
  * sweep. A run's seed comes from (search.seed, trial, seed index) alone, so the same trial has the
  * same seeds at every width. The target runs get their spec once the best trial is known
- * (mup_run_list_set_target).
+ * (mup_run_list_set_target), and the runs of a trial that TPE draws as the sweep goes once it is drawn
+ * (mup_run_list_set_trial; until then they have the base spec, has_spec false).
  *
  * A record is what the journal keeps of a finished run: one JSON line (mup_run_record_line), read
  * back by mup_run_record_parse. */
@@ -43,7 +44,7 @@ typedef struct {
     int trial;           /* a target's: the transferred trial, -1 until chosen */
     int seed_index;
     uint64_t seed;
-    bool has_spec;       /* false for targets until the best trial is known */
+    bool has_spec;       /* false for targets until the best trial is known, and for undrawn trials */
     mup_run_spec spec;
     char *spec_text;     /* the spec as compact JSON: what a journal record must match */
 } mup_sweep_run;
@@ -60,6 +61,12 @@ uint64_t mup_sweep_seed(const mup_sweep_config *c, int trial, int seed_index);
 
 /* The runs of the config; refuses more than MUP_RUNS_MAX. */
 mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l);
+/* Gives the runs of a trial drawn as the sweep goes (mup_plan_draw) its values. */
+mup_status mup_run_list_set_trial(mup_run_list *l, const mup_sweep_config *c, int trial, const double *values);
+/* Whether a trial's runs have their values: false only for a TPE trial not drawn yet. */
+bool mup_run_list_trial_drawn(const mup_run_list *l, const mup_sweep_config *c, int trial);
+/* A trial's values (as its runs have them); false, and NANs, for a trial not drawn yet. */
+bool mup_run_list_trial_values(const mup_run_list *l, const mup_sweep_config *c, int trial, double *values);
 /* Gives the target runs trial's values; trial -1 takes their specs away again. */
 mup_status mup_run_list_set_target(mup_run_list *l, const mup_sweep_config *c, int trial);
 void mup_run_list_free(mup_run_list *l);
@@ -134,6 +141,9 @@ cJSON *mup_run_spec_json(const mup_sweep_config *c, const mup_run_spec *s);
 
 /* "train.lr": 0.0039, ... for the searched keys (enum values by name). */
 cJSON *mup_params_to_json(const mup_sweep_config *c, const double *values);
+/* Reads such an object back into values (c->search.dims order); false unless every key has a number or
+ * a choice's name. */
+bool mup_params_from_json(const mup_sweep_config *c, const cJSON *params, double *values);
 /* obj as one compact line ending in a newline (malloc'd); obj is deleted. */
 char *mup_json_line(cJSON *obj);
 /* A finite number, or null. */

@@ -44,7 +44,7 @@ static int curve(const mup_sweep_config *c, const mup_transfer *t, int w, int d,
         double s = score(t, trial, w);
         if (!isfinite(s))
             continue;
-        mup_plan_values(c, trial, v);
+        mup_transfer_trial_values(t, trial, v);
         out[n++] = (point){mup_search_dim_plot_x(&c->search.dims[d], v[d]), s, trial};
     }
     free(v);
@@ -157,7 +157,7 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     bool have_target = isfinite(target_obj) && t->best >= 0;
     if (have_target) {
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
-        mup_plan_values(c, t->best, v);
+        mup_transfer_trial_values(t, t->best, v);
         fprintf(data, "\n\n# target width %d, trained with trial %d\n%.9g %.9g %d\n", c->target.width, t->best,
                 mup_search_dim_plot_x(dim, v[d]), target_obj, t->best);
         free(v);
@@ -265,9 +265,9 @@ static void cell(FILE *f, double v, bool recorded) {
         fprintf(f, " | not complete");
 }
 
-static void params_cells(FILE *f, const mup_sweep_config *c, int trial) {
+static void params_cells(FILE *f, const mup_sweep_config *c, const mup_transfer *t, int trial) {
     double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
-    mup_plan_values(c, trial, v);
+    mup_transfer_trial_values(t, trial, v);
     for (int d = 0; d < c->search.n_dims; d++) {
         char text[64];
         mup_key_format(c->search.dims[d].key, v[d], text, sizeof text);
@@ -312,7 +312,7 @@ static void top_table(FILE *f, const mup_sweep_config *c, const mup_transfer *t)
     for (int r = 0; r < n; r++) {
         int trial = order[r].trial;
         fprintf(f, "| %d | %d", r + 1, trial);
-        params_cells(f, c, trial);
+        params_cells(f, c, t, trial);
         for (int w = 0; w < t->n_widths; w++)
             cell(f, score(t, trial, w), !isnan(score(t, trial, w)));
         fprintf(f, " |\n");
@@ -383,7 +383,7 @@ static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_lis
     } else {
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         char text[4096];
-        mup_plan_values(c, t->best, v);
+        mup_transfer_trial_values(t, t->best, v);
         mup_plan_format(c, v, text, sizeof text);
         free(v);
         fprintf(f, "Best setting: trial %d, `%s`, with mean %s %.4f at width %d (the widest proxy, which picks "
@@ -401,7 +401,7 @@ static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_lis
         fprintf(f, "| %d | %s", c->proxy_widths[w], b >= 0 ? "" : "none");
         if (b >= 0) {
             fprintf(f, "%d", b);
-            params_cells(f, c, b);
+            params_cells(f, c, t, b);
             fprintf(f, " | %.4f |\n", score(t, b, w));
         } else {
             for (int d = 0; d <= c->search.n_dims; d++)
@@ -449,9 +449,12 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
         return s;
     int sel = t->select_width;
     fprintf(f, "# Sweep report: %s\n\n", c->name);
-    fprintf(f, "Config fingerprint `%s`; %s sampler, %d trials × %d seed%s at proxy width%s", c->fingerprint,
-            mup_sampler_name(c->search.sampler), t->n_trials, c->search.seeds, c->search.seeds == 1 ? "" : "s",
-            t->n_widths == 1 ? "" : "s");
+    fprintf(f, "Config fingerprint `%s`; %s sampler", c->fingerprint, mup_sampler_name(c->search.sampler));
+    if (c->search.sampler == MUP_SAMPLER_TPE)
+        fprintf(f, " (the first %d trials random, then each drawn from the finished ones; gamma %g, %d candidates)",
+                mup_plan_fixed(c), c->search.tpe.gamma, c->search.tpe.n_candidates);
+    fprintf(f, ", %d trials × %d seed%s at proxy width%s", t->n_trials, c->search.seeds,
+            c->search.seeds == 1 ? "" : "s", t->n_widths == 1 ? "" : "s");
     for (int w = 0; w < t->n_widths; w++)
         fprintf(f, "%s%d", w ? ", " : " ", c->proxy_widths[w]);
     fprintf(f, "; objective `%s` (lower is better)", mup_sweep_objective(c));

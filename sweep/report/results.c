@@ -54,7 +54,7 @@ static mup_status tables(hid_t f, const mup_sweep_config *c, const mup_transfer 
     int T = t->n_trials, K = c->search.n_dims, W = t->n_widths;
     double *params = mup_tool_xcalloc((size_t)T * K + 1, sizeof *params);
     for (int trial = 0; trial < T; trial++)
-        mup_plan_values(c, trial, params + (size_t)trial * K);
+        mup_transfer_trial_values(t, trial, params + (size_t)trial * K);
     cJSON *keys = cJSON_CreateArray();
     char path[128];
     for (int d = 0; d < K; d++)

@@ -19,7 +19,10 @@ static int width_index(const mup_sweep_config *c, int width) {
 
 void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j) {
     int T = mup_plan_size(c), W = c->n_proxy_widths;
-    *t = (mup_transfer){.n_trials = T, .n_widths = W, .best = -1};
+    *t = (mup_transfer){.n_trials = T, .n_widths = W, .best = -1, .n_dims = c->search.n_dims};
+    t->values = mup_tool_xcalloc((size_t)T * t->n_dims + 1, sizeof *t->values);
+    for (int trial = 0; trial < T; trial++)
+        mup_run_list_trial_values(l, c, trial, t->values + (size_t)trial * t->n_dims);
     t->score = mup_tool_xcalloc((size_t)T * W, sizeof *t->score);
     int *seen = mup_tool_xcalloc((size_t)T * W, sizeof *seen);
     for (int i = 0; i < l->n_proxy; i++) {
@@ -57,7 +60,12 @@ void mup_transfer_choose(mup_transfer *t, const mup_sweep_config *c, mup_run_lis
     mup_journal_rematch(j);
 }
 
+void mup_transfer_trial_values(const mup_transfer *t, int trial, double *values) {
+    memcpy(values, t->values + (size_t)trial * t->n_dims, (size_t)t->n_dims * sizeof *values);
+}
+
 void mup_transfer_free(mup_transfer *t) {
+    free(t->values);
     free(t->score);
     free(t->best_trial);
     *t = (mup_transfer){0};
@@ -83,11 +91,11 @@ double mup_target_objective(const mup_sweep_config *c, const mup_run_list *l, co
     return sum / (l->n - l->n_proxy);
 }
 
-static cJSON *trial_params(const mup_sweep_config *c, int trial) {
+static cJSON *trial_params(const mup_sweep_config *c, const mup_transfer *t, int trial) {
     if (trial < 0)
         return cJSON_CreateNull();
     double *v = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *v);
-    mup_plan_values(c, trial, v);
+    mup_transfer_trial_values(t, trial, v);
     cJSON *o = mup_params_to_json(c, v);
     free(v);
     return o;
@@ -113,7 +121,8 @@ bool mup_target_checkpoint(const char *dir, const mup_sweep_config *c, const mup
     return access(path, F_OK) == 0;
 }
 
-static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial) {
+static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
+                         const mup_transfer *t, int trial) {
     if (!c->has_target)
         return cJSON_CreateNull();
     const char *status;
@@ -122,7 +131,7 @@ static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, cons
     cJSON_AddNumberToObject(o, "width", c->target.width);
     cJSON_AddNumberToObject(o, "seeds", c->target.seeds);
     cJSON_AddNumberToObject(o, "trial", trial);
-    cJSON_AddItemToObject(o, "params", trial_params(c, trial));
+    cJSON_AddItemToObject(o, "params", trial_params(c, t, trial));
     cJSON_AddItemToObject(o, "final_objective", mup_json_number_or_null(obj));
     cJSON *each = cJSON_AddArrayToObject(o, "objectives");
     for (int i = l->n_proxy; i < l->n; i++) {
@@ -175,7 +184,7 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
         cJSON *best = cJSON_AddObjectToObject(root, "best");
         cJSON_AddNumberToObject(best, "width", c->proxy_widths[t->select_width]);
         cJSON_AddNumberToObject(best, "trial", t->best);
-        cJSON_AddItemToObject(best, "params", trial_params(c, t->best));
+        cJSON_AddItemToObject(best, "params", trial_params(c, t, t->best));
         cJSON_AddItemToObject(best, "objective", mup_json_number(t->score[t->best * t->n_widths + t->select_width]));
     } else {
         cJSON_AddNullToObject(root, "best");
@@ -186,12 +195,12 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
         int b = t->best_trial[w];
         cJSON_AddNumberToObject(o, "width", c->proxy_widths[w]);
         cJSON_AddNumberToObject(o, "best_trial", b);
-        cJSON_AddItemToObject(o, "best_params", trial_params(c, b));
+        cJSON_AddItemToObject(o, "best_params", trial_params(c, t, b));
         cJSON_AddItemToObject(o, "best_objective", mup_json_number_or_null(b >= 0 ? t->score[b * t->n_widths + w] : NAN));
         cJSON_AddItemToArray(per, o);
     }
     bool chosen = l->n > l->n_proxy && l->runs[l->n_proxy].has_spec;
-    cJSON_AddItemToObject(root, "target", target_json(c, l, j, chosen ? l->runs[l->n_proxy].trial : t->best));
+    cJSON_AddItemToObject(root, "target", target_json(c, l, j, t, chosen ? l->runs[l->n_proxy].trial : t->best));
     if (c->has_target)
         add_target_outputs(cJSON_GetObjectItemCaseSensitive(root, "target"), dir, c, l);
     add_counts(root, c, l, j);

@@ -19,6 +19,8 @@ typedef struct {
     int *best_trial;    /* per width; -1: no trial has a finite score */
     int select_width;   /* index of the widest proxy width */
     int best;           /* the transferred trial, -1: none */
+    int n_dims;
+    double *values;     /* [trial * n_dims + d]: each trial's values, NAN for a trial TPE has not drawn */
 } mup_transfer;
 
 void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j);
@@ -26,6 +28,8 @@ void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_
  * records then match): what a sweep rebuilds from its journal before the target phase or a report. */
 void mup_transfer_choose(mup_transfer *t, const mup_sweep_config *c, mup_run_list *l, mup_journal *j);
 void mup_transfer_free(mup_transfer *t);
+/* A trial's values, c->search.dims order (NANs for a trial not drawn yet). */
+void mup_transfer_trial_values(const mup_transfer *t, int trial, double *values);
 
 /* The target's outcome over its seeds: the mean objective (+inf unless all complete), and a status
  * name: complete, diverged or failed (the first seed that was not complete), missing (a seed without a

@@ -45,7 +45,7 @@ void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_tra
         return;
     double *best = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *best);
     double *other = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *other);
-    mup_plan_values(c, t->best, best);
+    mup_transfer_trial_values(t, t->best, best);
     char key[128], text[64];
     for (int d = 0; d < c->search.n_dims; d++) {
         const mup_search_dim *dim = &c->search.dims[d];
@@ -62,7 +62,7 @@ void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_tra
         for (int wi = 0; wi < t->n_widths; wi++) {
             if (c->proxy_widths[wi] >= widest || t->best_trial[wi] < 0)
                 continue;
-            mup_plan_values(c, t->best_trial[wi], other);
+            mup_transfer_trial_values(t, t->best_trial[wi], other);
             double gap = fabs(mup_search_dim_position(dim, other[d]) - u);
             if (gap > s * (1 + 1e-6)) {
                 char there[64];

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "sampler.h"
+#include "transfer.h"
 
 /* How often a worker with nothing to claim looks again for runs that others hold. */
 #define POLL_NS 250000000L
@@ -90,9 +91,37 @@ static mup_status run_one(mup_sweep *S, int i, mup_dist *D) {
     return s;
 }
 
-/* Claims the first free run of [from, to): its index, or -1 (then *held says whether another process
- * holds one that is not done). */
-static int claim_next(mup_sweep *S, int from, int to, bool *held) {
+/* A trial that TPE draws: from the trials finished now, scored as the transfer scores them (the widest
+ * proxy's mean over seeds; +inf for one that diverged or failed, which makes it bad). Trials still
+ * running are left out. Under the journal lock, which keeps the draws of a sweep in trial order. */
+static mup_status draw_trial(mup_sweep *S, int trial) {
+    const mup_sweep_config *c = S->c;
+    int K = c->search.n_dims, n = 0;
+    mup_transfer t;
+    mup_transfer_compute(&t, c, S->list, S->j);
+    double *x = mup_tool_xcalloc((size_t)trial * K + 1, sizeof *x), *y = mup_tool_xcalloc((size_t)trial + 1, sizeof *y);
+    double *drawn = mup_tool_xcalloc((size_t)K + 1, sizeof *drawn);
+    for (int k = 0; k < trial; k++) {
+        double score = t.score[k * t.n_widths + t.select_width];
+        if (isnan(score))
+            continue;
+        mup_transfer_trial_values(&t, k, x + (size_t)n * K);
+        y[n++] = score;
+    }
+    mup_status s = mup_plan_draw(c, trial, x, y, n, drawn);
+    if (!s)
+        s = mup_journal_draw(S->j, trial, drawn);
+    free(x);
+    free(y);
+    free(drawn);
+    mup_transfer_free(&t);
+    return s;
+}
+
+/* Claims the first free run of [from, to), and draws its trial when the sampler has not yet: the run's
+ * index, or -1 (then *held says whether another process holds one that is not done, and *st is a
+ * draw that failed). */
+static int claim_next(mup_sweep *S, int from, int to, bool *held, mup_status *st) {
     int pick = -1;
     *held = false;
     mup_journal_lock(S->j);
@@ -105,9 +134,11 @@ static int claim_next(mup_sweep *S, int from, int to, bool *held) {
         else
             *held = true;
     }
+    if (pick >= 0 && !S->list->runs[pick].has_spec)
+        *st = draw_trial(S, S->list->runs[pick].trial);
     mup_journal_unlock(S->j);
     mup_sweep_progress_poll(S);
-    return pick;
+    return *st ? -1 : pick;
 }
 
 mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
@@ -115,7 +146,9 @@ mup_status mup_sweep_work(mup_sweep *S, int from, int to, bool wait) {
     mup_status s = MUP_OK;
     for (;;) {
         bool held;
-        int pick = claim_next(S, from, to, &held);
+        int pick = claim_next(S, from, to, &held, &s);
+        if (s)
+            break;
         if (pick < 0 && (!held || !wait))
             break;
         if (pick < 0) {
@@ -150,8 +183,10 @@ mup_status mup_sweep_work_together(mup_sweep *S, int from, int to, mup_dist *D) 
             turn = TOGETHER_STOP;
         } else if (lead) {
             bool held;
-            turn = claim_next(S, from, to, &held);
-            if (turn < 0 && held)
+            turn = claim_next(S, from, to, &held, &s);
+            if (s != MUP_OK)
+                turn = TOGETHER_STOP;
+            else if (turn < 0 && held)
                 turn = TOGETHER_WAIT;
             else if (turn >= 0 && ran[(int)turn]) {
                 s = mup_error(MUP_ERR_FORMAT, "run %s was journaled but its record does not read back from %s; "
@@ -193,7 +228,13 @@ void mup_format_hms(char *buf, size_t len, double seconds) {
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-static double run_flops(const mup_sweep *S, int i) { return mup_executor_cost(&S->x, &S->list->runs[i]); }
+/* A proxy run of a trial TPE has not drawn yet has the base settings at its width for spec: the cost
+ * of those stands in for its own. */
+static double run_flops(const mup_sweep *S, int i) {
+    mup_sweep_run run = S->list->runs[i];
+    run.has_spec |= run.phase == MUP_PHASE_PROXY;
+    return mup_executor_cost(&S->x, &run);
+}
 
 static void count(mup_sweep_progress *p, const mup_run_record *rec) {
     p->done++;

@@ -31,6 +31,8 @@ for step in range(1, 6):
         sys.exit(0)
     if mode == "nan" and step == 3:
         sys.exit(1)
+    if mode == "deaf":  # never asks; a pause between reports, so the sweep reads them one at a time
+        time.sleep(0.3)
 if mode == "crash":
     print("Traceback: something broke", file=sys.stderr)
     sys.exit(3)
