@@ -146,6 +146,19 @@ def lr_transfer(out, results):
 def tuning_cost(out, results):
     dest = os.path.join(results, "tuning-cost")
     os.makedirs(dest, exist_ok=True)
+    if not os.path.isdir(os.path.join(out, "direct-2048")):
+        # `experiments/run tuning-strategies`: the strategies only, beside the committed direct search
+        with open(os.path.join(dest, "result.json")) as f:
+            points = json.load(f)
+        strategies = strategy_points(out)
+        points["strategies"] = strategies
+        points["targets"] = tuning_targets(points["direct"], strategies)
+        with open(os.path.join(dest, "result.json"), "w") as f:
+            json.dump(points, f, indent=2)
+            f.write("\n")
+        strategies_plot(dest, strategies)
+        print(json.dumps(points["targets"], indent=2))
+        return
     direct = sorted((r for r in runs(os.path.join(out, "direct-2048")) if r["phase"] == "proxy"),
                     key=lambda r: r["trial"])
     points = {"direct": [], "proxy": []}
@@ -198,8 +211,10 @@ def tuning_cost(out, results):
 # ---- experiment 2, continued: strategies at the proxy width over several sweep seeds ----
 
 STRATEGIES = ("random", "random+asha", "tpe", "tpe+asha")
-# ASHA decides at the runs' evaluations: the strategies that prune evaluate every this many steps
-PRUNE_EVAL_EVERY = 25
+# ASHA decides at the runs' evaluations, at rungs 50 and 150 of the 250 steps (a first rung at 25, where
+# the warm-up ends, pruned the best trial of proxy-128-64: see experiments/tuning-cost/asha-128-64.json)
+PRUNER = {"type": "asha", "min_resource": 50, "reduction_factor": 3}
+PRUNE_EVAL_EVERY = 50
 
 
 def tuning_config(base, strategy, seed, out):
@@ -217,7 +232,7 @@ def tuning_config(base, strategy, seed, out):
     c["name"] = f"{c['name']}-{strategy}-seed{seed}"
     c["search"]["seed"] = int(seed)
     if strategy.endswith("+asha"):
-        c["search"]["pruner"] = "asha"
+        c["search"]["pruner"] = dict(PRUNER)
         c["train"]["eval_every"] = PRUNE_EVAL_EVERY
     text = json.dumps(c, indent=2) + "\n"
     try:
