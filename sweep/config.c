@@ -108,6 +108,16 @@ static mup_status read_proxies(mup_sweep_config *c, const cJSON *root) {
     return read_sizes(depths, "proxy_depths", &c->proxy_depths, &c->n_proxy_depths);
 }
 
+/* proxy_depths and target.depth set the depth key of each run: a search over that key would be overwritten. */
+static mup_status check_depth_not_searched(const mup_sweep_config *c) {
+    const mup_key *k = mup_spec_depth_key(&c->base);
+    for (int d = 0; d < c->search.n_dims; d++)
+        if (c->search.dims[d].key == k && (c->n_proxy_depths > 0 || c->target.depth > 0))
+            return mup_error(MUP_ERR_INVALID, "%s: %s.%s is searched (search.space), and the sweep sets it: remove one "
+                             "of the two", c->n_proxy_depths > 0 ? "proxy_depths" : "target.depth", k->section, k->name);
+    return MUP_OK;
+}
+
 int mup_proxy_count(const mup_sweep_config *c) {
     return c->n_proxy_widths * (c->n_proxy_depths > 0 ? c->n_proxy_depths : 1);
 }
@@ -154,10 +164,6 @@ const char *mup_target_label(const mup_sweep_config *c, char *buf, size_t n) {
     return size_label(c->target.width, c->target.depth, buf, n);
 }
 
-void mup_run_spec_set_depth(mup_run_spec *s, int depth) {
-    if (depth > 0)
-        mup_run_spec_set(s, mup_spec_depth_key(s), depth);
-}
 
 static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
     if (!search)
@@ -374,6 +380,8 @@ static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
         s = read_proxies(c, root);
     if (!s)
         s = read_target(c, cJSON_GetObjectItemCaseSensitive(root, "target"));
+    if (!s && c->kind == MUP_RUN_BUILTIN)
+        s = check_depth_not_searched(c);
     if (!s && c->kind == MUP_RUN_PROGRAM)
         s = program_check(c);
     else if (!s)

@@ -108,8 +108,6 @@ int mup_proxy_select(const mup_sweep_config *c);
 const char *mup_proxy_label(const mup_sweep_config *c, int p, char *buf, size_t n);
 const char *mup_target_label(const mup_sweep_config *c, char *buf, size_t n);
 #define MUP_PROXY_LABEL_MAX 48
-/* Gives a run spec its depth (model.depth or model.n_layer); depth 0 leaves the spec's. */
-void mup_run_spec_set_depth(mup_run_spec *s, int depth);
 
 const char *mup_objective_name(mup_objective o);
 /* What the sweep minimises, as the reports name it: "val_loss", a program's metric, or "-acc" for a

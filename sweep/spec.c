@@ -220,6 +220,11 @@ const mup_key *mup_spec_depth_key(const mup_run_spec *s) {
     return mup_spec_key_find("model", s->model.arch == MUP_ARCH_GPT ? "n_layer" : "depth");
 }
 
+void mup_run_spec_set_depth(mup_run_spec *s, int depth) {
+    if (depth > 0)
+        MUP_CHECK(mup_run_spec_set(s, mup_spec_depth_key(s), depth));
+}
+
 int mup_run_spec_blocks(const mup_run_spec *s) {
     if (s->model.arch == MUP_ARCH_GPT)
         return s->model.n_layer;

@@ -109,6 +109,8 @@ mup_status mup_run_spec_check(const mup_run_spec *s);
 mup_depth_opts mup_run_spec_depth_opts(const mup_run_spec *s);
 /* The depth a run varies: model.depth for the MLP, model.n_layer for the GPT. */
 const mup_key *mup_spec_depth_key(const mup_run_spec *s);
+/* Gives s the depth (model.depth or model.n_layer, at least 1); 0 leaves s's. */
+void mup_run_spec_set_depth(mup_run_spec *s, int depth);
 /* The residual blocks of s's model: the GPT's layers, the residual MLP's hidden layers after fc1. */
 int mup_run_spec_blocks(const mup_run_spec *s);
 
