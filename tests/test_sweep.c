@@ -477,6 +477,31 @@ Test(sweep_cli, proxy_depths_run_every_width_at_every_depth_and_record_the_depth
     assert_each_once(&j, 5);
 }
 
+/* tests/sweep_before_depth/ holds a config and the journal mup-sweep wrote for it before the depth keys
+ * existed: the config keeps its fingerprint and every run its spec, so the sweep resumes with nothing
+ * left to do and the journal stays as it was. */
+Test(sweep_cli, a_journal_from_before_the_depth_keys_resumes_with_nothing_to_do) {
+    const char *src = getenv("MUP_SOURCE_DIR");
+    cr_assert(src && *src, "MUP_SOURCE_DIR is not set (run through meson test)");
+    char from[600], dir[600], journal_path[700], args[2048];
+    snprintf(dir, sizeof dir, "%s", test_path("before-depth"));
+    cr_assert_eq(mkdir(dir, 0777), 0);
+    snprintf(from, sizeof from, "%s/tests/sweep_before_depth/journal.jsonl", src);
+    char *before = slurp(from);
+    cr_assert(strstr(before, "\"fingerprint\":\"25ac7afc03eecbdc\""), "the fixture's header changed");
+    snprintf(journal_path, sizeof journal_path, "%s/journal.jsonl", dir);
+    FILE *f = fopen(journal_path, "w");
+    cr_assert(f);
+    fputs(before, f);
+    fclose(f);
+    snprintf(args, sizeof args, "'%s/tests/sweep_before_depth/config.json' --out '%s' --resume --threads 1", src, dir);
+    cr_assert_eq(sweep(args), 0);
+    char *after = slurp(journal_path);
+    cr_assert_str_eq(after, before, "the resumed sweep trained or appended something");
+    free(before);
+    free(after);
+}
+
 /* stderr is a file here, as under Slurm: a line says the data is loading, each finished run has a line
  * with its settings, and the target run tells its progress by lines */
 Test(sweep_cli, a_log_file_gets_the_loading_each_run_with_its_settings_and_the_targets_progress) {
