@@ -47,13 +47,14 @@ def render(directory, script):
 
 # ---- experiment 1: the optimal learning rate against width, µP and SP ----
 
-def lr_table(sweep_dir):
-    """{width: {log2 lr: (mean objective over seeds, seeds)}}; inf when any seed did not complete."""
+def lr_table(sweep_dir, axis="width"):
+    """{width (or depth): {log2 lr: (mean objective over seeds, seeds)}}; inf when any seed did not
+    complete."""
     cells = defaultdict(list)
     for r in runs(sweep_dir):
-        if r["phase"] != "proxy":
+        if r["phase"] != "proxy" or type(r.get(axis)) is not int:
             continue
-        cells[(r["width"], round(math.log2(r["params"]["train.lr"]), 6))].append(objective(r))
+        cells[(r[axis], round(math.log2(r["params"]["train.lr"]), 6))].append(objective(r))
     table = defaultdict(dict)
     for (w, x), vals in cells.items():
         table[w][x] = (sum(vals) / len(vals) if all(map(math.isfinite, vals)) else math.inf, len(vals))
@@ -218,19 +219,6 @@ DEPTH_SETTINGS = (("off", "plain µP (depth scaling off)"), ("alpha05", "Depth-�
                   ("alpha1", "CompleteP (α = 1)"), ("alpha1-eps", "CompleteP (α = 1), ε scaling"))
 
 
-def depth_table(sweep_dir):
-    """{depth: {log2 lr: (mean objective over seeds, seeds)}}; inf when any seed did not complete."""
-    cells = defaultdict(list)
-    for r in runs(sweep_dir):
-        if r["phase"] != "proxy" or type(r.get("depth")) is not int:
-            continue
-        cells[(r["depth"], round(math.log2(r["params"]["train.lr"]), 6))].append(objective(r))
-    table = defaultdict(dict)
-    for (d, x), vals in cells.items():
-        table[d][x] = (sum(vals) / len(vals) if all(map(math.isfinite, vals)) else math.inf, len(vals))
-    return table
-
-
 def fitted_argmin(row):
     """The minimum of the least-squares parabola through every finite point of a depth's curve: each
     trial has seeds of its own, so single points carry trial-to-trial noise that a grid argmin follows
@@ -258,7 +246,7 @@ def depth(out, results):
         sweep = os.path.join(out, name)
         if not os.path.exists(os.path.join(sweep, "journal.jsonl")):
             continue
-        table = depth_table(sweep)
+        table = lr_table(sweep, "depth")
         best = argmins(table)
         depths = sorted(table)
         fitted = {d: round(fitted_argmin(table[d]), 2) for d in depths}
