@@ -128,15 +128,6 @@ mup_proxy mup_proxy_at(const mup_sweep_config *c, int p) {
     return (mup_proxy){c->proxy_widths[p / D], c->n_proxy_depths > 0 ? c->proxy_depths[p % D] : 0};
 }
 
-int mup_proxy_find(const mup_sweep_config *c, int width, int depth) {
-    for (int p = 0; p < mup_proxy_count(c); p++) {
-        mup_proxy x = mup_proxy_at(c, p);
-        if (x.width == width && x.depth == depth)
-            return p;
-    }
-    return -1;
-}
-
 int mup_proxy_select(const mup_sweep_config *c) {
     int best = 0;
     for (int p = 1; p < mup_proxy_count(c); p++) {
@@ -163,7 +154,6 @@ const char *mup_proxy_label(const mup_sweep_config *c, int p, char *buf, size_t 
 const char *mup_target_label(const mup_sweep_config *c, char *buf, size_t n) {
     return size_label(c->target.width, c->target.depth, buf, n);
 }
-
 
 static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
     if (!search)

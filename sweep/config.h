@@ -100,8 +100,6 @@ typedef struct {
 } mup_proxy;
 int mup_proxy_count(const mup_sweep_config *c);
 mup_proxy mup_proxy_at(const mup_sweep_config *c, int p);
-/* The index of the proxy of this width and depth, or -1. */
-int mup_proxy_find(const mup_sweep_config *c, int width, int depth);
 /* The proxy that picks the setting: the widest, and among those the deepest (the closest to the target). */
 int mup_proxy_select(const mup_sweep_config *c);
 /* "128", or "128, depth 4" when the sweep sets the depth: what follows "width" in tables and plots. */

@@ -680,7 +680,6 @@ Test(sweep_config, proxy_depths_make_width_by_depth_proxies) {
     cr_assert_eq(mup_proxy_at(c, 5).width, 128);
     cr_assert_eq(mup_proxy_at(c, 5).depth, 8);
     cr_assert_eq(mup_proxy_select(c), 5, "the widest, then the deepest proxy picks");
-    cr_assert_eq(mup_proxy_find(c, 128, 4), 4);
     char label[MUP_PROXY_LABEL_MAX];
     cr_assert_str_eq(mup_proxy_label(c, 1, label, sizeof label), "64, depth 4");
     cr_assert_str_eq(mup_target_label(c, label, sizeof label), "1024, depth 16");
