@@ -602,6 +602,13 @@ Test(run_spec, print_lists_every_key) {
 
 /* ---- depth ---- */
 
+/* parse_ok for text that is freed here. */
+static mup_sweep_config *parse_owned(char *text) {
+    mup_sweep_config *c = parse_ok(text);
+    free(text);
+    return c;
+}
+
 /* BASE as a residual MLP (depth 4: three blocks), with extra edits of mup. */
 static char *residual_with(const char *path, const char *value) {
     char *a = with("model.residual", "true"), *b = test_json_with(a, "model.depth", "4");
@@ -624,7 +631,7 @@ Test(sweep_config, depth_keys_default_off_and_read) {
     cr_assert_eq(c->target.depth, 0);
     mup_sweep_config_free(c);
 
-    c = parse_ok(residual_with("mup", "{'depth_alpha': 1, 'base_depth': 3, 'eps_scaling': true}"));
+    c = parse_owned(residual_with("mup", "{'depth_alpha': 1, 'base_depth': 3, 'eps_scaling': true}"));
     d = mup_run_spec_depth_opts(&c->base);
     cr_assert(d.on);
     cr_assert_eq(d.alpha, 1.0);
@@ -633,11 +640,11 @@ Test(sweep_config, depth_keys_default_off_and_read) {
     cr_assert_eq(mup_run_spec_blocks(&c->base), 3);
     mup_sweep_config_free(c);
     /* null is off, as absent is */
-    c = parse_ok(residual_with("mup.depth_alpha", "null"));
+    c = parse_owned(residual_with("mup.depth_alpha", "null"));
     cr_assert_not(mup_run_spec_depth_opts(&c->base).on);
     mup_sweep_config_free(c);
     /* eps scaling alone scales with width only: allowed without depth scaling or blocks */
-    c = parse_ok(with("mup.eps_scaling", "true"));
+    c = parse_owned(with("mup.eps_scaling", "true"));
     cr_assert(mup_run_spec_depth_opts(&c->base).eps_scaling);
     mup_sweep_config_free(c);
 }
@@ -671,7 +678,7 @@ Test(sweep_config, depth_keys_bad_input_names_the_key) {
 
 Test(sweep_config, proxy_depths_make_width_by_depth_proxies) {
     char *a = with("proxy_widths", "[64, 128]"), *b = test_json_with(a, "proxy_depths", "[2, 4, 8]");
-    mup_sweep_config *c = parse_ok(test_json_with(b, "target.depth", "16"));
+    mup_sweep_config *c = parse_owned(test_json_with(b, "target.depth", "16"));
     free(a);
     free(b);
     cr_assert_eq(mup_proxy_count(c), 6);
