@@ -8,6 +8,7 @@
                                          (a strategy's config: BASE with search.seed SEED, and for
                                           STRATEGY random+asha or tpe+asha the asha pruner -> OUT)
     analyze.py coord RESULTS             (RESULTS/coord/<model>/verdict.json -> RESULTS/coord/result.json)
+    analyze.py depth OUT RESULTS         (OUT/<setting>/journal.jsonl -> RESULTS/depth/)
 
 Only the standard library: the journals are JSON lines (docs/sweep.md), the plots are gnuplot's.
 """
@@ -50,13 +51,14 @@ def render(directory, script):
 
 # ---- experiment 1: the optimal learning rate against width, µP and SP ----
 
-def lr_table(sweep_dir):
-    """{width: {log2 lr: (mean objective over seeds, seeds)}}; inf when any seed did not complete."""
+def lr_table(sweep_dir, axis="width"):
+    """{width (or depth): {log2 lr: (mean objective over seeds, seeds)}}; inf when any seed did not
+    complete."""
     cells = defaultdict(list)
     for r in runs(sweep_dir):
-        if r["phase"] != "proxy":
+        if r["phase"] != "proxy" or type(r.get(axis)) is not int:
             continue
-        cells[(r["width"], round(math.log2(r["params"]["train.lr"]), 6))].append(objective(r))
+        cells[(r[axis], round(math.log2(r["params"]["train.lr"]), 6))].append(objective(r))
     table = defaultdict(dict)
     for (w, x), vals in cells.items():
         table[w][x] = (sum(vals) / len(vals) if all(map(math.isfinite, vals)) else math.inf, len(vals))
@@ -383,10 +385,118 @@ def coord(results):
     print(json.dumps(summary, indent=2))
 
 
+# ---- experiment 4: the optimal learning rate against depth, plain µP against depth scaling ----
+
+DEPTH_SETTINGS = (("off", "plain µP (depth scaling off)"), ("alpha05", "Depth-µP (α = 0.5)"),
+                  ("alpha1", "CompleteP (α = 1)"), ("alpha1-eps", "CompleteP (α = 1), ε scaling"))
+
+
+def fitted_argmin(row):
+    """The minimum of the least-squares parabola through every finite point of a depth's curve: each
+    trial has seeds of its own, so single points carry trial-to-trial noise that a grid argmin follows
+    and a fit over the whole grid averages out. NaN when the fit does not curve up."""
+    pts = [(x, v[0]) for x, v in row.items() if math.isfinite(v[0])]
+    s = [sum(x ** k for x, _ in pts) for k in range(5)]
+    t = [sum(y * x ** k for x, y in pts) for k in range(3)]
+    m = [[s[0], s[1], s[2], t[0]], [s[1], s[2], s[3], t[1]], [s[2], s[3], s[4], t[2]]]
+    for i in range(3):  # Gauss-Jordan with partial pivoting on the normal equations
+        p = max(range(i, 3), key=lambda r: abs(m[r][i]))
+        m[i], m[p] = m[p], m[i]
+        for r in range(3):
+            if r != i:
+                f = m[r][i] / m[i][i]
+                m[r] = [a - f * b for a, b in zip(m[r], m[i])]
+    c1, c2 = m[1][3] / m[1][1], m[2][3] / m[2][2]
+    return -c1 / (2 * c2) if c2 > 0 else math.nan
+
+
+def depth(out, results):
+    dest = os.path.join(results, "depth")
+    os.makedirs(dest, exist_ok=True)
+    result, panels, ys = {}, [], []
+    for name, title in DEPTH_SETTINGS:
+        sweep = os.path.join(out, name)
+        if not os.path.exists(os.path.join(sweep, "journal.jsonl")):
+            continue
+        table = lr_table(sweep, "depth")
+        best = argmins(table)
+        depths = sorted(table)
+        fitted = {d: round(fitted_argmin(table[d]), 2) for d in depths}
+        losses = [table[d][best[d]][0] for d in depths]
+        result[name] = {
+            "setting": title,
+            "argmin_log2_lr": {str(d): best[d] for d in depths},
+            "fitted_argmin_log2_lr": {str(d): fitted[d] for d in depths},
+            "best_objective": {str(d): table[d][best[d]][0] for d in depths},
+            "seeds": min(v[1] for row in table.values() for v in row.values()),
+            "deeper_is_better_at_best_lr": all(a > b for a, b in zip(losses, losses[1:])),
+        }
+        if 4 in best and 16 in best:
+            result[name]["argmin_shift_4_to_16"] = best[16] - best[4]
+            result[name]["fitted_shift_4_to_16"] = round(fitted[16] - fitted[4], 2)
+        dat = f"{name}.dat"
+        with open(os.path.join(dest, dat), "w") as f:
+            f.write("# one block per depth: log2_lr mean_val_loss (diverged runs left out)\n")
+            for d in depths:
+                f.write(f"# depth {d}\n")
+                for x in sorted(table[d]):
+                    v = table[d][x][0]
+                    f.write(f"{x} {v if math.isfinite(v) else 'NaN'}\n")
+                    ys += [v] if math.isfinite(v) else []
+                f.write("\n\n")
+        with open(os.path.join(dest, f"{name}-best.dat"), "w") as f:
+            for d in depths:
+                f.write(f"{best[d]} {table[d][best[d]][0]} {d} {fitted[d]}\n")
+        panels.append((name, title, dat, depths))
+    if not panels:
+        sys.exit(f"analyze.py: no sweep of experiment 4 under {out}")
+    targets = {}
+    if "argmin_shift_4_to_16" in result.get("alpha1", {}):
+        targets["completep_argmin_moves_at_most_0.5_from_depth_4_to_16"] = abs(result["alpha1"]["argmin_shift_4_to_16"]) <= 0.5
+        targets["completep_loss_improves_with_every_step_in_depth"] = result["alpha1"]["deeper_is_better_at_best_lr"]
+        targets["completep_fitted_argmin_moves_at_most_0.5_from_depth_4_to_16"] = abs(result["alpha1"]["fitted_shift_4_to_16"]) <= 0.5
+    if "argmin_shift_4_to_16" in result.get("off", {}):
+        targets["plain_mup_argmin_moves_1_or_more_from_depth_4_to_16"] = abs(result["off"]["argmin_shift_4_to_16"]) >= 1
+        targets["plain_mup_fitted_argmin_moves_1_or_more_from_depth_4_to_16"] = abs(result["off"]["fitted_shift_4_to_16"]) >= 1
+    result["targets"] = targets
+    lo, hi = min(ys), min(max(ys), min(ys) + 0.6)
+    with open(os.path.join(dest, "depth.gp"), "w") as f:
+        f.write("# rerun with: gnuplot depth.gp\n")
+        f.write("set terminal pngcairo size 1300,980 enhanced font 'DejaVu Sans,10'\n")
+        f.write("set output 'depth.png'\nset multiplot layout 2,2 title "
+                "'Character GPT at width 64: validation loss against learning rate, one line per depth'\n")
+        f.write("set grid lc rgb '#dddddd'\nset xlabel 'log2 learning rate'\nset ylabel 'validation loss'\n"
+                f"set key top left\nset yrange [{lo - 0.02 * (hi - lo)}:{hi}]\n")
+        for name, title, dat, depths in panels:
+            f.write(f"set title '{title}'\n")
+            plots = [f"'{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 ps 0.6 title 'depth {d}'"
+                     for i, d in enumerate(depths)]
+            plots.append(f"'{name}-best.dat' using 1:2 with points pt 6 ps 2 lc rgb 'black' title 'argmin'")
+            f.write("plot " + ", \\\n     ".join(plots) + "\n")
+        f.write("unset multiplot\n")
+    with open(os.path.join(dest, "argmin.gp"), "w") as f:
+        f.write("# rerun with: gnuplot argmin.gp\n"
+                "set terminal pngcairo size 760,520 enhanced font 'DejaVu Sans,10'\nset output 'argmin.png'\n"
+                "set title 'Best log2 learning rate against depth (grid argmin; dashed: parabola fitted to the whole curve)'\n"
+                "set logscale x 2\nset grid lc rgb '#dddddd'\nset xlabel 'depth (blocks)'\n"
+                "set ylabel 'log2 learning rate'\nset key bottom left\nset offsets graph 0.05, graph 0.05, 0.25, 0.25\n")
+        plots = []
+        for i, (name, title, _, _) in enumerate(panels):
+            plots.append(f"'{name}-best.dat' using 3:1 with linespoints lw 2 pt 7 lc {i + 1} title '{title}'")
+            plots.append(f"'{name}-best.dat' using 3:4 with lines dt 2 lc {i + 1} notitle")
+        f.write("plot " + ", \\\n     ".join(plots) + "\n")
+    render(dest, "depth.gp")
+    render(dest, "argmin.gp")
+    with open(os.path.join(dest, "result.json"), "w") as f:
+        json.dump(result, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 if __name__ == "__main__":
     commands = {"lr-transfer": lr_transfer, "tuning-cost": tuning_cost, "tuning-config": tuning_config,
-                "coord": coord}
-    arity = {"lr-transfer": 2, "tuning-cost": 2, "tuning-config": 4, "coord": 1}
+                "coord": coord, "depth": depth}
+    arity = {"lr-transfer": 2, "tuning-cost": 2, "tuning-config": 4, "coord": 1, "depth": 2}
     if len(sys.argv) < 2 or sys.argv[1] not in commands or len(sys.argv) != 2 + arity[sys.argv[1]]:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -264,22 +264,24 @@ static void print_outcome(const options *o, const mup_sweep_config *c, const mup
     if (c->search.pruner.kind != MUP_PRUNER_NONE)
         printf(", %d pruned", n[MUP_RUN_PRUNED]);
     printf(missing ? ", %d not done\n" : "\n", missing);
+    char label[MUP_PROXY_LABEL_MAX];
     if (t->best >= 0) {
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         char text[4096];
         mup_transfer_trial_values(t, t->best, v);
         mup_plan_format(c, v, text, sizeof text);
         free(v);
-        printf("mup-sweep: best at width %d: trial %d (%s), %s %.4f\n", c->proxy_widths[t->select_width], t->best,
-               text, mup_sweep_objective(c), t->score[t->best * t->n_widths + t->select_width]);
+        printf("mup-sweep: best at width %s: trial %d (%s), %s %.4f\n",
+               mup_proxy_label(c, t->select_proxy, label, sizeof label), t->best, text, mup_sweep_objective(c), t->score[t->best * t->n_proxies + t->select_proxy]);
     }
     if (c->has_target) {
         const char *status;
         double obj = mup_target_objective(c, l, j, &status);
         if (isfinite(obj))
-            printf("mup-sweep: target width %d: %s %.4f\n", c->target.width, mup_sweep_objective(c), obj);
+            printf("mup-sweep: target width %s: %s %.4f\n", mup_target_label(c, label, sizeof label),
+                   mup_sweep_objective(c), obj);
         else
-            printf("mup-sweep: target width %d: %s\n", c->target.width, status);
+            printf("mup-sweep: target width %s: %s\n", mup_target_label(c, label, sizeof label), status);
     }
     mup_transfer_warnings warn;
     mup_transfer_warn(c, t, &warn);
@@ -322,9 +324,10 @@ static int train(mup_sweep *S, const options *o, const mup_ranks *R) {
         return 0;
     mup_transfer t;
     mup_transfer_choose(&t, S->c, l, S->j);
+    char label[MUP_PROXY_LABEL_MAX];
     if (t.best < 0 && lead)
-        fprintf(stderr, "mup-sweep: no trial completed every seed at width %d: the target is not trained\n",
-                S->c->proxy_widths[t.select_width]);
+        fprintf(stderr, "mup-sweep: no trial completed every seed at width %s: the target is not trained\n",
+                mup_proxy_label(S->c, t.select_proxy, label, sizeof label));
     bool transferred = t.best >= 0;
     mup_transfer_free(&t);
     if (transferred)

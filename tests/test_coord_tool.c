@@ -333,6 +333,45 @@ Test(coord_tool, gpt_check_passes_on_synthetic_text) {
     tool_run_free(&r);
 }
 
+/* Across depth at one width: under CompleteP the first and last blocks' layers and the residual stream stay
+ * flat as blocks are added. */
+Test(coord_tool, gpt_depth_check_passes_under_completep) {
+    const char *dir = test_path("depth");
+    tool_run r = run_tool((const char *[]){"--model", "gpt", "--depths", "8,1,2,4", "--width", "32", "--base-width", "32",
+                                           "--depth-alpha", "1", "--base-depth", "1", "--param", "mup", "--steps", "3",
+                                           "--seeds", "3", "--batch", "4", "--set", "model.block_size=8", "--set",
+                                           "model.head_dim=8", "--out", dir, NULL});
+    cr_assert_eq(r.code, 0, "exit %d\n%s%s", r.code, r.out, r.err);
+    cr_assert(strstr(r.out, "µP: PASS, 69 of 69 layer-steps within 1.2x per 4x of depth") && strstr(r.out, "(depths 1..8"),
+              "%s", r.out);
+    cr_assert(strstr(r.out, "blocks.last.res") && strstr(r.out, "blocks.first.attn.logits") && !strstr(r.out, "blocks.1."),
+              "%s", r.out);
+    char path[600];
+    snprintf(path, sizeof path, "%s/verdict.json", dir);
+    char *json = test_read_file(path, NULL);
+    cr_assert(strstr(json, "\"axis\":\t\"depth\"") && strstr(json, "[1, 2, 4, 8]"), "%s", json);
+    free(json);
+    snprintf(path, sizeof path, "%s/coord.gp", dir);
+    char *gp = test_read_file(path, NULL);
+    cr_assert(strstr(gp, "set xlabel 'depth'"), "%s", gp);
+    free(gp);
+    snprintf(path, sizeof path, "%s/coord.json", dir);
+    char *config = test_read_file(path, NULL);
+    cr_assert(strstr(config, "\"depth_alpha\":\t1") && strstr(config, "\"depths\":"), "%s", config);
+    free(config);
+    tool_run_free(&r);
+}
+
+/* Without depth scaling the residual MLP's stream grows with depth: the check fails, at the last block. */
+Test(coord_tool, residual_mlp_depth_check_fails_without_depth_scaling) {
+    tool_run r = run_tool((const char *[]){"--model", "mlp", "--set", "model.residual=true", "--depths", "2,3,5,9",
+                                           "--width", "32", "--base-width", "32", "--param", "mup", "--steps", "3",
+                                           "--seeds", "3", "--out", test_path("mlp-depth"), NULL});
+    cr_assert_eq(r.code, 1, "exit %d\n%s%s", r.code, r.out, r.err);
+    cr_assert(strstr(r.out, "µP: FAIL") && strstr(r.out, "failing: blocks.last"), "%s", r.out);
+    tool_run_free(&r);
+}
+
 Test(coord_tool, help_exits_0_and_lists_the_exit_codes) {
     tool_run r = run_tool((const char *[]){"--help", NULL});
     cr_assert_eq(r.code, 0);
@@ -411,6 +450,13 @@ Test(coord_tool, bad_input_exits_2_with_one_line) {
     check_refused((const char *[]){"--data", "text", NULL}, "data.dataset");
     check_refused((const char *[]){"--set", "train.lerning_rate=1", NULL}, "did you mean \"lr\"");
     check_refused((const char *[]){"--model", "gpt", "--widths", "64,100", NULL}, "width 100");
+    check_refused((const char *[]){"--depths", "4", NULL}, "--depths: give at least two depths to compare");
+    check_refused((const char *[]){"--depths", "2,0", NULL}, "--depths[1]: 0 is out of range");
+    check_refused((const char *[]){"--depths", "2,4", "--depth-alpha", "1", NULL},
+                  "mup.depth_alpha: the MLP has no residual blocks to scale (set model.residual)");
+    check_refused((const char *[]){"--depth-alpha", "2", NULL}, "--depth-alpha: 2 is out of range");
+    check_refused((const char *[]){"--model", "gpt", "--depths", "2,4", "--depth-alpha", "1", "--optimizer", "sgd", NULL},
+                  "mup.depth_alpha: depth scaling is defined for Adam and AdamW only");
     const char *config = test_path("bad.json");
     FILE *f = fopen(config, "w");
     fprintf(f, "{\"coord\": {\"widths\": [32, 64], \"stepz\": 2}}\n");

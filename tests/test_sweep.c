@@ -411,6 +411,100 @@ Test(sweep_cli, summary_report_and_results_agree_with_the_journal) {
     assert_each_once(&j, TINY_RUNS);
 }
 
+/* Proxies at two depths of a residual MLP under CompleteP, and a deeper target: runs per width and depth,
+ * their depth in the journal, the summary, results.h5 and the plot. */
+Test(sweep_cli, proxy_depths_run_every_width_at_every_depth_and_record_the_depth) {
+    const char *file = config("depth.json", "model.residual", "true");
+    edit(file, "mup.depth_alpha", "1");
+    edit(file, "mup.base_depth", "1");
+    edit(file, "search.trials", "2");
+    edit(file, "search.seeds", "1");
+    edit(file, "proxy_widths", "[16]");
+    edit(file, "proxy_depths", "[2, 4]");
+    edit(file, "target", "{'width': 32, 'depth': 4}");
+    char dir[512], args[2048];
+    snprintf(dir, sizeof dir, "%s", test_path("depth"));
+    snprintf(args, sizeof args, "'%s' --out '%s' --threads 1", file, dir);
+    cr_assert_eq(sweep(args), 0);
+    journal j;
+    read_journal(dir, &j);
+    assert_each_once(&j, 5);
+    double best = INFINITY;
+    int best_trial = -1;
+    for (int t = 0; t < 2; t++) {
+        char deep[48], shallow[48];
+        snprintf(deep, sizeof deep, "w16-d4-t%03d-s0", t);
+        snprintf(shallow, sizeof shallow, "w16-d2-t%03d-s0", t);
+        find(&j, shallow);
+        if (find(&j, deep)->objective < best) { /* the deepest proxy picks */
+            best = find(&j, deep)->objective;
+            best_trial = t;
+        }
+    }
+    cJSON *s = summary(dir);
+    cr_assert_eq(number(s, "best.trial"), best_trial);
+    cr_assert_eq(number(s, "best.depth"), 4);
+    cr_assert_eq(number(s, "target.depth"), 4);
+    cr_assert_eq(number(s, "target.spec.model.depth"), 4);
+    cr_assert_eq(number(s, "target.spec.mup.depth_alpha"), 1);
+    cr_assert_eq(number(s, "target.final_objective"), find(&j, "target-w32-d4-s0")->objective);
+    const cJSON *per = cJSON_GetObjectItem(s, "per_width");
+    cr_assert_eq(cJSON_GetArraySize(per), 2);
+    cr_assert_eq(number(cJSON_GetArrayItem(per, 0), "depth"), 2);
+    cr_assert_eq(number(cJSON_GetArrayItem(per, 1), "depth"), 4);
+    cJSON_Delete(s);
+    char path[600];
+    snprintf(path, sizeof path, "%s/results.h5", dir);
+    hid_t f, g;
+    cr_assert_eq(mup_h5_open(path, false, &f), MUP_OK, "%s", mup_error_message());
+    int32_t depths[2], widths[2];
+    cr_assert_eq(mup_h5_read_i32(f, "depths", depths, 2), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_read_i32(f, "widths", widths, 2), MUP_OK, "%s", mup_error_message());
+    cr_assert(depths[0] == 2 && depths[1] == 4 && widths[0] == 16 && widths[1] == 16);
+    int64_t depth;
+    cr_assert_eq(mup_h5_attr_read_i64(f, "select_depth", &depth), MUP_OK);
+    cr_assert_eq(depth, 4);
+    cr_assert_eq(mup_h5_group(f, "runs/w16-d2-t001-s0", false, &g), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_h5_attr_read_i64(g, "depth", &depth), MUP_OK);
+    cr_assert_eq(depth, 2);
+    H5Gclose(g);
+    H5Fclose(f);
+    char *gp = slurp(test_path("depth/lr_transfer.gp"));
+    cr_assert(strstr(gp, "title 'width 16, depth 2'") && strstr(gp, "title 'width 16, depth 4'") &&
+                  strstr(gp, "title 'target width 32, depth 4'"),
+              "%s", gp);
+    free(gp);
+    /* rerunning finds nothing to do */
+    cr_assert_eq(sweep(args), 0);
+    read_journal(dir, &j);
+    assert_each_once(&j, 5);
+}
+
+/* tests/sweep_before_depth/ holds a config and the journal mup-sweep wrote for it before the depth keys
+ * existed: the config keeps its fingerprint and every run its spec, so the sweep resumes with nothing
+ * left to do and the journal stays as it was. */
+Test(sweep_cli, a_journal_from_before_the_depth_keys_resumes_with_nothing_to_do) {
+    const char *src = getenv("MUP_SOURCE_DIR");
+    cr_assert(src && *src, "MUP_SOURCE_DIR is not set (run through meson test)");
+    char from[600], dir[600], journal_path[700], args[2048];
+    snprintf(dir, sizeof dir, "%s", test_path("before-depth"));
+    cr_assert_eq(mkdir(dir, 0777), 0);
+    snprintf(from, sizeof from, "%s/tests/sweep_before_depth/journal.jsonl", src);
+    char *before = slurp(from);
+    cr_assert(strstr(before, "\"fingerprint\":\"25ac7afc03eecbdc\""), "the fixture's header changed");
+    snprintf(journal_path, sizeof journal_path, "%s/journal.jsonl", dir);
+    FILE *f = fopen(journal_path, "w");
+    cr_assert(f);
+    fputs(before, f);
+    fclose(f);
+    snprintf(args, sizeof args, "'%s/tests/sweep_before_depth/config.json' --out '%s' --resume --threads 1", src, dir);
+    cr_assert_eq(sweep(args), 0);
+    char *after = slurp(journal_path);
+    cr_assert_str_eq(after, before, "the resumed sweep trained or appended something");
+    free(before);
+    free(after);
+}
+
 /* stderr is a file here, as under Slurm: a line says the data is loading, each finished run has a line
  * with its settings, and the target run tells its progress by lines */
 Test(sweep_cli, a_log_file_gets_the_loading_each_run_with_its_settings_and_the_targets_progress) {

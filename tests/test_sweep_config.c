@@ -2,6 +2,7 @@
  * fingerprint follows values and ignores layout, and the committed reference matches the tables. */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,9 +424,9 @@ static void assert_specs_equal(const mup_run_spec *a, const mup_run_spec *b) {
             mup_key_format_field(&keys[i], b, vb, sizeof vb);
             cr_assert_str_eq(va, vb, "%s.%s", keys[i].section, keys[i].name);
         } else {
-            /* exact: floats must survive JSON bit for bit */
-            cr_assert(mup_run_spec_get(a, &keys[i]) == mup_run_spec_get(b, &keys[i]), "%s.%s: %.17g vs %.17g",
-                      keys[i].section, keys[i].name, mup_run_spec_get(a, &keys[i]), mup_run_spec_get(b, &keys[i]));
+            /* exact: floats must survive JSON bit for bit (null, NaN, as null) */
+            double x = mup_run_spec_get(a, &keys[i]), y = mup_run_spec_get(b, &keys[i]);
+            cr_assert(x == y || (isnan(x) && isnan(y)), "%s.%s: %.17g vs %.17g", keys[i].section, keys[i].name, x, y);
         }
     }
     cr_assert_eq(a->width, b->width);
@@ -650,6 +651,99 @@ Test(run_spec, print_lists_every_key) {
     free(buf);
 }
 
+/* ---- depth ---- */
+
+/* parse_ok for text that is freed here. */
+static mup_sweep_config *parse_owned(char *text) {
+    mup_sweep_config *c = parse_ok(text);
+    free(text);
+    return c;
+}
+
+/* BASE as a residual MLP (depth 4: three blocks), with extra edits of mup. */
+static char *residual_with(const char *path, const char *value) {
+    char *a = with("model.residual", "true"), *b = test_json_with(a, "model.depth", "4");
+    char *c = test_json_with(b, path, value);
+    free(a);
+    free(b);
+    return c;
+}
+
+Test(sweep_config, depth_keys_default_off_and_read) {
+    char *text = q(BASE);
+    mup_sweep_config *c = parse_ok(text);
+    free(text);
+    cr_assert(isnan(c->base.mup.depth_alpha));
+    mup_depth_opts d = mup_run_spec_depth_opts(&c->base);
+    cr_assert_not(d.on);
+    cr_assert_not(d.eps_scaling);
+    cr_assert_eq(c->base.mup.base_depth, 2);
+    cr_assert_eq(c->n_proxy_depths, 0);
+    cr_assert_eq(c->target.depth, 0);
+    mup_sweep_config_free(c);
+
+    c = parse_owned(residual_with("mup", "{'depth_alpha': 1, 'base_depth': 3, 'eps_scaling': true}"));
+    d = mup_run_spec_depth_opts(&c->base);
+    cr_assert(d.on);
+    cr_assert_eq(d.alpha, 1.0);
+    cr_assert_eq(d.base_depth, 3);
+    cr_assert(d.eps_scaling);
+    cr_assert_eq(mup_run_spec_blocks(&c->base), 3);
+    mup_sweep_config_free(c);
+    /* null is off, as absent is */
+    c = parse_owned(residual_with("mup.depth_alpha", "null"));
+    cr_assert_not(mup_run_spec_depth_opts(&c->base).on);
+    mup_sweep_config_free(c);
+    /* eps scaling alone scales with width only: allowed without depth scaling or blocks */
+    c = parse_owned(with("mup.eps_scaling", "true"));
+    cr_assert(mup_run_spec_depth_opts(&c->base).eps_scaling);
+    mup_sweep_config_free(c);
+}
+
+Test(sweep_config, depth_keys_bad_input_names_the_key) {
+    expect_invalid(residual_with("mup.depth_alpha", "1.5"), "mup.depth_alpha: 1.5 is out of range (allowed: [0, 1] or null)");
+    expect_invalid(residual_with("mup.depth_alpha", "-0.5"), "mup.depth_alpha: -0.5 is out of range");
+    expect_invalid(residual_with("mup.depth_alpha", "'yes'"), "mup.depth_alpha: expected a number or null, got a string");
+    expect_invalid(residual_with("mup.base_depth", "0"), "mup.base_depth: 0 is out of range (allowed: [1, 2147483647])");
+    char *sgd = residual_with("mup.depth_alpha", "0.5");
+    expect_invalid(test_json_with(sgd, "train.optimizer", "'sgd'"),
+                   "mup.depth_alpha: depth scaling is defined for Adam and AdamW only (train.optimizer is sgd)");
+    free(sgd);
+    expect_invalid(with("mup.depth_alpha", "1"), "mup.depth_alpha: the MLP has no residual blocks to scale (set model.residual)");
+    char *one = residual_with("model.depth", "1");
+    expect_invalid(test_json_with(one, "mup.depth_alpha", "1"), "mup.depth_alpha: a residual MLP of model.depth 1 has no residual block");
+    free(one);
+    expect_invalid(with("proxy_depths", "[0]"), "proxy_depths[0]: 0 is out of range (allowed: [1, 2147483647])");
+    expect_invalid(with("proxy_depths", "[2, 2]"), "proxy_depths[1]: repeats proxy_depths[0]");
+    expect_invalid(with("proxy_depths", "[]"), "proxy_depths: empty");
+    expect_invalid(with("target.depth", "0"), "target.depth: 0 is out of range");
+    char *searched = with("search.space.depth", "{'dist': 'int', 'low': 1, 'high': 3}");
+    expect_invalid(test_json_with(searched, "proxy_depths", "[2, 4]"), "proxy_depths: model.depth is searched (search.space), and the sweep sets it");
+    expect_invalid(test_json_with(searched, "target.depth", "4"), "target.depth: model.depth is searched");
+    free(searched);
+    /* a proxy depth is checked as every run is: depth scaling on a residual MLP of depth 1 */
+    char *alpha = residual_with("mup.depth_alpha", "1");
+    expect_invalid(test_json_with(alpha, "proxy_depths", "[1, 4]"), "mup.depth_alpha: a residual MLP of model.depth 1");
+    free(alpha);
+}
+
+Test(sweep_config, proxy_depths_make_width_by_depth_proxies) {
+    char *a = with("proxy_widths", "[64, 128]"), *b = test_json_with(a, "proxy_depths", "[2, 4, 8]");
+    mup_sweep_config *c = parse_owned(test_json_with(b, "target.depth", "16"));
+    free(a);
+    free(b);
+    cr_assert_eq(mup_proxy_count(c), 6);
+    cr_assert_eq(mup_proxy_at(c, 0).width, 64);
+    cr_assert_eq(mup_proxy_at(c, 0).depth, 2);
+    cr_assert_eq(mup_proxy_at(c, 5).width, 128);
+    cr_assert_eq(mup_proxy_at(c, 5).depth, 8);
+    cr_assert_eq(mup_proxy_select(c), 5, "the widest, then the deepest proxy picks");
+    char label[MUP_PROXY_LABEL_MAX];
+    cr_assert_str_eq(mup_proxy_label(c, 1, label, sizeof label), "64, depth 4");
+    cr_assert_str_eq(mup_target_label(c, label, sizeof label), "1024, depth 16");
+    mup_sweep_config_free(c);
+}
+
 /* ---- fingerprints ---- */
 
 static void fingerprint_of(char *text, char out[17]) {
@@ -738,8 +832,8 @@ Test(fingerprint, changes_with_every_value) {
     int tested = 0;
     for (int i = 0; i < n; i++) {
         const mup_key *k = &keys[i];
-        /* the architecture and the dataset only change together */
-        if (strcmp(k->name, "arch") == 0 || strcmp(k->name, "dataset") == 0)
+        /* the architecture and the dataset only change together; depth scaling needs a residual MLP (below) */
+        if (strcmp(k->name, "arch") == 0 || strcmp(k->name, "dataset") == 0 || strcmp(k->name, "depth_alpha") == 0)
             continue;
         snprintf(path, sizeof path, "%s.%s", k->section, k->name);
         other_value(k, k->type == MUP_KEY_STRING ? 0 : mup_run_spec_get(&c->base, k), value, sizeof value);
@@ -747,8 +841,14 @@ Test(fingerprint, changes_with_every_value) {
         cr_assert_str_neq(base, changed, "%s = %s", path, value);
         tested++;
     }
-    cr_assert_eq(tested, n - 2);
+    cr_assert_eq(tested, n - 3);
     mup_sweep_config_free(c);
+    char residual[17];
+    fingerprint_of(with("model.residual", "true"), residual);
+    char *res = with("model.residual", "true");
+    fingerprint_of(test_json_with(res, "mup.depth_alpha", "0.5"), changed);
+    free(res);
+    cr_assert_str_neq(residual, changed, "mup.depth_alpha");
     const char *edits[][2] = {
         {"name", "'fashion-mlp2'"},
         {"objective", "'val_error'"},
@@ -765,6 +865,8 @@ Test(fingerprint, changes_with_every_value) {
         {"target.width", "2048"},
         {"target.seeds", "2"},
         {"target", NULL},
+        {"target.depth", "4"},
+        {"proxy_depths", "[2]"},
         {"model", "{'arch': 'gpt', 'n_head': 2}"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {

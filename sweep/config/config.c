@@ -83,6 +83,9 @@ static const mup_key config_keys[] = {
     MUP_KEY_INT("target", "seeds", C, target.seeds, 1, ((mup_key_range){1, MUP_RUNS_MAX, false, false}),
                 "n_seeds repeats",
                 "target runs, each with its own seed"),
+    MUP_KEY_INT_OMIT("target", "depth", C, target.depth, 0, MUP_RANGE_FROM(1), "n_layer blocks",
+                     "residual blocks of the target (model.n_layer of the GPT, model.depth of the MLP); by "
+                     "default the model section's"),
     MUP_KEY_STRING("program", "cwd", C, program.cwd, "", "dir workdir directory",
                    "working directory of the program (and of a relative command); \"\": the sweep's"),
     MUP_KEY_FLOAT("program", "timeout", C, program.timeout, 0, MUP_RANGE_NONNEG, "time_limit seconds",
@@ -96,29 +99,28 @@ const mup_key *mup_sweep_config_keys(int *n) {
     return config_keys;
 }
 
-static const char *const top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target", "program", NULL};
+static const char *const top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "proxy_depths",
+                                        "target", "program", NULL};
 /* a program's objective is any metric name, read by read_program */
-static const char *const program_top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths", "target",
-                                                "program", "objective", NULL};
+static const char *const program_top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths",
+                                                "proxy_depths", "target", "program", "objective", NULL};
 static const char *const search_extra[] = {"space", "pruner", "tpe", NULL};
 static const char *const program_extra[] = {"command", "env", NULL};
 
-static mup_status read_proxy_widths(mup_sweep_config *c, const cJSON *v) {
-    if (!v)
-        return mup_error(MUP_ERR_INVALID, "proxy_widths: missing (the widths of the narrow models searched)");
-    /* each width read as if it were target.width, for the same checks and messages */
-    static const mup_key width_key = MUP_KEY_INT("", "width", mup_sweep_config, target.width, 1,
-                                                 MUP_RANGE_FROM(1), NULL, "");
-    double *widths;
+/* A list of distinct positive integers (proxy_widths, proxy_depths), each read as target.width is. */
+static mup_status read_sizes(const cJSON *v, const char *path, int **out, int *n_out) {
+    static const mup_key size_key = MUP_KEY_INT("", "width", mup_sweep_config, target.width, 1,
+                                                MUP_RANGE_FROM(1), NULL, "");
+    double *sizes;
     int n;
-    mup_status s = mup_key_read_list(&width_key, v, "proxy_widths", &widths, &n);
+    mup_status s = mup_key_read_list(&size_key, v, path, &sizes, &n);
     if (!s) {
-        c->proxy_widths = mup_tool_xcalloc((size_t)n, sizeof *c->proxy_widths);
+        *out = mup_tool_xcalloc((size_t)n, sizeof **out);
         for (int i = 0; i < n; i++)
-            c->proxy_widths[i] = (int)widths[i];
-        c->n_proxy_widths = n;
+            (*out)[i] = (int)sizes[i];
+        *n_out = n;
     }
-    free(widths);
+    free(sizes);
     return s;
 }
 
@@ -157,6 +159,66 @@ static mup_status read_pruner(mup_sweep_config *c, const cJSON *obj) {
         return mup_error(MUP_ERR_INVALID, "search.pruner.min_resource: %d is not below train.steps (%d): no rung "
                          "before the end of a run", c->search.pruner.min_resource, c->base.train.steps);
     return MUP_OK;
+}
+
+static mup_status read_proxies(mup_sweep_config *c, const cJSON *root) {
+    const cJSON *widths = cJSON_GetObjectItemCaseSensitive(root, "proxy_widths");
+    const cJSON *depths = cJSON_GetObjectItemCaseSensitive(root, "proxy_depths");
+    if (!widths)
+        return mup_error(MUP_ERR_INVALID, "proxy_widths: missing (the widths of the narrow models searched)");
+    mup_status s = read_sizes(widths, "proxy_widths", &c->proxy_widths, &c->n_proxy_widths);
+    if (s || !depths)
+        return s;
+    if (c->kind == MUP_RUN_PROGRAM)
+        return mup_error(MUP_ERR_INVALID, "proxy_depths: a program run has no built-in depth (search it as a key)");
+    return read_sizes(depths, "proxy_depths", &c->proxy_depths, &c->n_proxy_depths);
+}
+
+/* proxy_depths and target.depth set the depth key of each run: a search over that key would be overwritten. */
+static mup_status check_depth_not_searched(const mup_sweep_config *c) {
+    const mup_key *k = mup_spec_depth_key(&c->base);
+    for (int d = 0; d < c->search.n_dims; d++)
+        if (c->search.dims[d].key == k && (c->n_proxy_depths > 0 || c->target.depth > 0))
+            return mup_error(MUP_ERR_INVALID, "%s: %s.%s is searched (search.space), and the sweep sets it: remove one "
+                             "of the two", c->n_proxy_depths > 0 ? "proxy_depths" : "target.depth", k->section, k->name);
+    return MUP_OK;
+}
+
+int mup_proxy_count(const mup_sweep_config *c) {
+    return c->n_proxy_widths * (c->n_proxy_depths > 0 ? c->n_proxy_depths : 1);
+}
+
+mup_proxy mup_proxy_at(const mup_sweep_config *c, int p) {
+    int D = c->n_proxy_depths > 0 ? c->n_proxy_depths : 1;
+    MUP_ASSERT(p >= 0 && p < mup_proxy_count(c), "proxy %d of %d", p, mup_proxy_count(c));
+    return (mup_proxy){c->proxy_widths[p / D], c->n_proxy_depths > 0 ? c->proxy_depths[p % D] : 0};
+}
+
+int mup_proxy_select(const mup_sweep_config *c) {
+    int best = 0;
+    for (int p = 1; p < mup_proxy_count(c); p++) {
+        mup_proxy x = mup_proxy_at(c, p), b = mup_proxy_at(c, best);
+        if (x.width > b.width || (x.width == b.width && x.depth > b.depth))
+            best = p;
+    }
+    return best;
+}
+
+static const char *size_label(int width, int depth, char *buf, size_t n) {
+    if (depth > 0)
+        snprintf(buf, n, "%d, depth %d", width, depth);
+    else
+        snprintf(buf, n, "%d", width);
+    return buf;
+}
+
+const char *mup_proxy_label(const mup_sweep_config *c, int p, char *buf, size_t n) {
+    mup_proxy x = mup_proxy_at(c, p);
+    return size_label(x.width, x.depth, buf, n);
+}
+
+const char *mup_target_label(const mup_sweep_config *c, char *buf, size_t n) {
+    return size_label(c->target.width, c->target.depth, buf, n);
 }
 
 static mup_status read_search(mup_sweep_config *c, const cJSON *search) {
@@ -220,16 +282,19 @@ static mup_status read_target(mup_sweep_config *c, const cJSON *target) {
         return s;
     if (!cJSON_GetObjectItemCaseSensitive(target, "width"))
         return mup_error(MUP_ERR_INVALID, "target.width: missing (the width to transfer the best setting to)");
+    if (c->target.depth > 0 && c->kind == MUP_RUN_PROGRAM)
+        return mup_error(MUP_ERR_INVALID, "target.depth: a program run has no built-in depth (search it as a key)");
     c->has_target = true;
     return MUP_OK;
 }
 
-/* A spec failing at some width: the failure is the search's when the base spec passes there, or fails
- * with another message. */
-static mup_status check_trial(const mup_sweep_config *c, int trial, int width) {
+/* A spec failing at some width and depth: the failure is the search's when the base spec passes there,
+ * or fails with another message. */
+static mup_status check_trial(const mup_sweep_config *c, int trial, int width, int depth) {
     mup_run_spec spec;
     mup_status s = mup_plan_apply(c, trial, &spec);
     spec.width = width;
+    mup_run_spec_set_depth(&spec, depth);
     if (!s)
         s = mup_run_spec_check(&spec);
     if (!s)
@@ -238,6 +303,7 @@ static mup_status check_trial(const mup_sweep_config *c, int trial, int width) {
     snprintf(failed, sizeof failed, "%s", mup_error_message());
     mup_run_spec base = c->base;
     base.width = width;
+    mup_run_spec_set_depth(&base, depth);
     if (mup_run_spec_check(&base) && strcmp(mup_error_message(), failed) == 0)
         return s;
     double *values = mup_tool_xmalloc((size_t)c->search.n_dims * sizeof *values);
@@ -252,13 +318,13 @@ static mup_status check_trial(const mup_sweep_config *c, int trial, int width) {
 /* Every run the sweep will make must be one the trainer accepts (TPE's draws: when drawn). */
 static mup_status check_runs(const mup_sweep_config *c) {
     for (int t = 0; t < mup_plan_fixed(c); t++) {
-        for (int i = 0; i < c->n_proxy_widths; i++) {
-            mup_status s = check_trial(c, t, c->proxy_widths[i]);
+        for (int p = 0; p < mup_proxy_count(c); p++) {
+            mup_status s = check_trial(c, t, mup_proxy_at(c, p).width, mup_proxy_at(c, p).depth);
             if (s)
                 return s;
         }
         if (c->has_target) {
-            mup_status s = check_trial(c, t, c->target.width);
+            mup_status s = check_trial(c, t, c->target.width, c->target.depth);
             if (s)
                 return s;
         }
@@ -380,9 +446,11 @@ static mup_status read_config(mup_sweep_config *c, const cJSON *root) {
     if (!s)
         s = read_search(c, cJSON_GetObjectItemCaseSensitive(root, "search"));
     if (!s)
-        s = read_proxy_widths(c, cJSON_GetObjectItemCaseSensitive(root, "proxy_widths"));
+        s = read_proxies(c, root);
     if (!s)
         s = read_target(c, cJSON_GetObjectItemCaseSensitive(root, "target"));
+    if (!s && c->kind == MUP_RUN_BUILTIN)
+        s = check_depth_not_searched(c);
     if (!s && c->kind == MUP_RUN_PROGRAM)
         s = program_check(c);
     else if (!s)
@@ -440,6 +508,7 @@ void mup_sweep_config_free(mup_sweep_config *c) {
         free(c->search.dims[d].values);
     free(c->search.dims);
     free(c->proxy_widths);
+    free(c->proxy_depths);
     for (int i = 0; i < c->program.argc; i++)
         free(c->program.argv[i]);
     free(c->program.argv);
@@ -456,7 +525,8 @@ static void add_keys(cJSON *obj, const mup_sweep_config *c, const char *section)
     bool program = c->kind == MUP_RUN_PROGRAM;
     for (int i = 0; i < N_CONFIG_KEYS; i++) {
         const mup_key *k = &config_keys[i];
-        if (strcmp(k->section, section) != 0 || (!program && strcmp(k->name, "direction") == 0))
+        if (strcmp(k->section, section) != 0 || (!program && strcmp(k->name, "direction") == 0) ||
+            !mup_key_written(k, c))
             continue;
         if (program && !*section && strcmp(k->name, "objective") == 0)
             cJSON_AddStringToObject(obj, k->name, c->metric);
@@ -512,6 +582,8 @@ cJSON *mup_sweep_config_to_json(const mup_sweep_config *c) {
     if (c->search.pruner.kind != MUP_PRUNER_NONE)
         cJSON_AddItemToObject(search, "pruner", pruner_to_json(c));
     cJSON_AddItemToObject(root, "proxy_widths", cJSON_CreateIntArray(c->proxy_widths, c->n_proxy_widths));
+    if (c->n_proxy_depths > 0) /* absent before depths were proxies: old configs keep their fingerprint */
+        cJSON_AddItemToObject(root, "proxy_depths", cJSON_CreateIntArray(c->proxy_depths, c->n_proxy_depths));
     if (c->has_target)
         add_keys(cJSON_AddObjectToObject(root, "target"), c, "target");
     return root;

@@ -69,9 +69,12 @@ typedef struct {
     } search;
     int *proxy_widths;
     int n_proxy_widths;
+    int *proxy_depths;             /* the blocks of the proxies; NULL: the model section's depth */
+    int n_proxy_depths;
     bool has_target;               /* without a target, the sweep stops after the proxies */
     struct {
         int width, seeds;
+        int depth;                 /* 0: the model section's depth */
     } target;
     mup_objective objective;
     int maximize;                  /* direction (0 minimize, 1 maximize): program objectives only */
@@ -96,6 +99,20 @@ void mup_sweep_config_free(mup_sweep_config *c);
  * same config, and two configs that differ only in key order, layout or explicit defaults give the
  * same text, hence the same fingerprint. cJSON_Delete it. */
 cJSON *mup_sweep_config_to_json(const mup_sweep_config *c);
+
+/* The proxy models: every proxy width at every proxy depth, index w × n_proxy_depths + d (one depth,
+ * 0, the model section's own, when proxy_depths is absent). */
+typedef struct {
+    int width, depth;              /* depth 0: the model section's */
+} mup_proxy;
+int mup_proxy_count(const mup_sweep_config *c);
+mup_proxy mup_proxy_at(const mup_sweep_config *c, int p);
+/* The proxy that picks the setting: the widest, and among those the deepest (the closest to the target). */
+int mup_proxy_select(const mup_sweep_config *c);
+/* "128", or "128, depth 4" when the sweep sets the depth: what follows "width" in tables and plots. */
+const char *mup_proxy_label(const mup_sweep_config *c, int p, char *buf, size_t n);
+const char *mup_target_label(const mup_sweep_config *c, char *buf, size_t n);
+#define MUP_PROXY_LABEL_MAX 48
 
 const char *mup_objective_name(mup_objective o);
 /* What the sweep minimises, as the reports name it: "val_loss", a program's metric, or "-acc" for a

@@ -33,8 +33,11 @@ void mup_sweep_config_write_markdown(FILE *f) {
         "  searched (`space`).\n"
         "- `proxy_widths` (required): a list of distinct positive widths of the narrow models each trial\n"
         "  is trained at.\n"
+        "- `proxy_depths` (optional): a list of distinct positive depths (blocks: the GPT's `model.n_layer`,\n"
+        "  the MLP's `model.depth`); each trial is then trained at every proxy width and depth\n"
+        "  ([sweep.md](sweep.md#transfer-across-depth)).\n"
         "- `target` (optional): `{\"width\": W, \"seeds\": S}`, the wide model trained with the best trial's\n"
-        "  setting. Without it the sweep stops after the proxies.\n"
+        "  setting (and `\"depth\": D` for a deeper one). Without it the sweep stops after the proxies.\n"
         "- `program` (optional): train each run with your own program instead of the built-in models\n"
         "  (below, and [trial-protocol.md](trial-protocol.md)).\n\n");
     mup_keys_write_markdown(keys, n, "", f);

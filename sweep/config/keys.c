@@ -46,7 +46,20 @@ void mup_keys_set_defaults(const mup_key *keys, int n, void *base) {
     }
 }
 
+bool mup_key_is_default(const mup_key *k, const void *base) {
+    if (k->type == MUP_KEY_STRING)
+        return strcmp(cfield(k, base), k->def_str ? k->def_str : "") == 0;
+    double v = mup_key_get(k, base), def = mup_key_has_default(k) ? k->def : 0;
+    return v == def || (isnan(v) && isnan(def));
+}
+
+bool mup_key_written(const mup_key *k, const void *base) {
+    return !(k->flags & MUP_KEY_OMIT_DEFAULT) || !mup_key_is_default(k, base);
+}
+
 bool mup_key_has_default(const mup_key *k) {
+    if (k->flags & MUP_KEY_NULLABLE)
+        return true;
     switch (k->type) {
     case MUP_KEY_INT:
     case MUP_KEY_FLOAT: return mup_key_in_range(k, k->def);
@@ -102,8 +115,8 @@ void mup_key_format_allowed(const mup_key *k, char *buf, size_t n) {
                  fmin(k->range.hi, INT_MAX), k->range.hi_open && k->range.hi <= INT_MAX ? ')' : ']');
         return;
     case MUP_KEY_FLOAT:
-        snprintf(buf, n, "%c%g, %g%c", k->range.lo_open ? '(' : '[', k->range.lo, k->range.hi,
-                 k->range.hi_open ? ')' : ']');
+        snprintf(buf, n, "%c%g, %g%c%s", k->range.lo_open ? '(' : '[', k->range.lo, k->range.hi,
+                 k->range.hi_open ? ')' : ']', k->flags & MUP_KEY_NULLABLE ? " or null" : "");
         return;
     case MUP_KEY_BOOL: snprintf(buf, n, "true, false"); return;
     case MUP_KEY_STRING: snprintf(buf, n, "text"); return;
@@ -132,6 +145,10 @@ mup_status mup_key_set(const mup_key *k, void *base, double v, const char *path)
         *(int *)field(k, base) = (int)v;
         return MUP_OK;
     case MUP_KEY_FLOAT:
+        if (isnan(v) && (k->flags & MUP_KEY_NULLABLE)) {
+            *(double *)field(k, base) = v;
+            return MUP_OK;
+        }
         if (!isfinite(v) || !mup_key_in_range(k, v)) {
             mup_key_format_allowed(k, allowed, sizeof allowed);
             return mup_error(MUP_ERR_INVALID, "%s: %g is out of range (allowed: %s)", path, v, allowed);
@@ -156,7 +173,7 @@ mup_status mup_key_set(const mup_key *k, void *base, double v, const char *path)
 void mup_key_format(const mup_key *k, double v, char *buf, size_t n) {
     switch (k->type) {
     case MUP_KEY_INT: snprintf(buf, n, "%d", (int)v); return;
-    case MUP_KEY_FLOAT: snprintf(buf, n, "%g", v); return;
+    case MUP_KEY_FLOAT: snprintf(buf, n, isnan(v) ? "null" : "%g", v); return;
     case MUP_KEY_BOOL: snprintf(buf, n, "%s", v != 0 ? "true" : "false"); return;
     case MUP_KEY_ENUM: snprintf(buf, n, "%s", k->values[(int)v]); return;
     case MUP_KEY_STRING: break;
@@ -273,9 +290,14 @@ mup_status mup_key_from_json(const mup_key *k, void *base, const cJSON *v, const
     case MUP_KEY_INT:
     case MUP_KEY_FLOAT: {
         double x;
+        if ((k->flags & MUP_KEY_NULLABLE) && cJSON_IsNull(v))
+            return mup_key_set(k, base, NAN, path);
         if (!mup_json_get_number(v, &x))
             return mup_error(MUP_ERR_INVALID, "%s: expected %s, got %s", path,
-                             k->type == MUP_KEY_INT ? "an integer" : "a number", mup_json_type_name(v));
+                             k->type == MUP_KEY_INT                ? "an integer"
+                             : (k->flags & MUP_KEY_NULLABLE)        ? "a number or null"
+                                                                    : "a number",
+                             mup_json_type_name(v));
         return mup_key_set(k, base, x, path);
     }
     case MUP_KEY_BOOL:
@@ -311,6 +333,8 @@ mup_status mup_key_from_text(const mup_key *k, void *base, const char *text, con
         v = cJSON_CreateFalse();
     else if (k->type != MUP_KEY_BOOL && *text && end != text && *end == '\0')
         v = cJSON_CreateNumber(x);
+    else if ((k->flags & MUP_KEY_NULLABLE) && !strcmp(text, "null"))
+        v = cJSON_CreateNull();
     if (!v)
         return mup_error(MUP_ERR_INVALID, "%s: expected %s, got \"%s\"", path,
                          k->type == MUP_KEY_BOOL ? "true or false" : k->type == MUP_KEY_INT ? "an integer" : "a number",
@@ -335,7 +359,7 @@ mup_status mup_key_choice_from_json(const mup_key *k, const cJSON *v, const char
 cJSON *mup_key_value_to_json(const mup_key *k, double v) {
     switch (k->type) {
     case MUP_KEY_INT:
-    case MUP_KEY_FLOAT: return mup_json_number(v);
+    case MUP_KEY_FLOAT: return isnan(v) && (k->flags & MUP_KEY_NULLABLE) ? cJSON_CreateNull() : mup_json_number(v);
     case MUP_KEY_BOOL: return cJSON_CreateBool(v != 0);
     case MUP_KEY_ENUM: return cJSON_CreateString(k->values[(int)v]);
     case MUP_KEY_STRING: break;

@@ -41,25 +41,46 @@ typedef struct {
     const char *aliases;        /* names users may try instead ("learning_rate"), space-separated;
                                    only suggested against, never accepted */
     const char *doc;
+    unsigned flags;             /* MUP_KEY_NULLABLE, MUP_KEY_OMIT_DEFAULT */
 } mup_key;
+
+/* A float key that may be null (stored as NaN, its default): "not set", e.g. a feature that is off. */
+#define MUP_KEY_NULLABLE 1u
+/* Written to JSON only when it is not its default, so that configs from before the key keep their
+ * canonical text (and fingerprint) and the journals of their runs still match. */
+#define MUP_KEY_OMIT_DEFAULT 2u
 
 /* Table entries: KEY_INT(section, name, struct, field, default, range, aliases, doc) and so on. */
 #define MUP_KEY_FIELD(st, field) offsetof(st, field), sizeof(((st *)0)->field)
 #define MUP_KEY_INT(sec, nm, st, field, d, rg, al, doc) \
-    {sec, nm, MUP_KEY_INT, MUP_KEY_FIELD(st, field), d, NULL, rg, NULL, al, doc}
+    {sec, nm, MUP_KEY_INT, MUP_KEY_FIELD(st, field), d, NULL, rg, NULL, al, doc, 0}
 #define MUP_KEY_FLOAT(sec, nm, st, field, d, rg, al, doc) \
-    {sec, nm, MUP_KEY_FLOAT, MUP_KEY_FIELD(st, field), d, NULL, rg, NULL, al, doc}
+    {sec, nm, MUP_KEY_FLOAT, MUP_KEY_FIELD(st, field), d, NULL, rg, NULL, al, doc, 0}
 #define MUP_KEY_BOOL(sec, nm, st, field, d, al, doc) \
-    {sec, nm, MUP_KEY_BOOL, MUP_KEY_FIELD(st, field), d, NULL, MUP_RANGE_ANY, NULL, al, doc}
+    {sec, nm, MUP_KEY_BOOL, MUP_KEY_FIELD(st, field), d, NULL, MUP_RANGE_ANY, NULL, al, doc, 0}
 #define MUP_KEY_STRING(sec, nm, st, field, d, al, doc) \
-    {sec, nm, MUP_KEY_STRING, MUP_KEY_FIELD(st, field), 0, d, MUP_RANGE_ANY, NULL, al, doc}
+    {sec, nm, MUP_KEY_STRING, MUP_KEY_FIELD(st, field), 0, d, MUP_RANGE_ANY, NULL, al, doc, 0}
 #define MUP_KEY_ENUM(sec, nm, st, field, d, names, al, doc) \
-    {sec, nm, MUP_KEY_ENUM, MUP_KEY_FIELD(st, field), d, NULL, MUP_RANGE_ANY, names, al, doc}
+    {sec, nm, MUP_KEY_ENUM, MUP_KEY_FIELD(st, field), d, NULL, MUP_RANGE_ANY, names, al, doc, 0}
+/* Keys added after sweeps were journaled: left out of the JSON at their default (MUP_KEY_OMIT_DEFAULT). */
+#define MUP_KEY_INT_OMIT(sec, nm, st, field, d, rg, al, doc) \
+    {sec, nm, MUP_KEY_INT, MUP_KEY_FIELD(st, field), d, NULL, rg, NULL, al, doc, MUP_KEY_OMIT_DEFAULT}
+#define MUP_KEY_BOOL_OMIT(sec, nm, st, field, d, al, doc) \
+    {sec, nm, MUP_KEY_BOOL, MUP_KEY_FIELD(st, field), d, NULL, MUP_RANGE_ANY, NULL, al, doc, MUP_KEY_OMIT_DEFAULT}
+/* A float key that is null (NaN) unless given, and left out of the JSON then. */
+#define MUP_KEY_FLOAT_NULL(sec, nm, st, field, rg, al, doc) \
+    {sec, nm, MUP_KEY_FLOAT, MUP_KEY_FIELD(st, field), NAN, NULL, rg, NULL, al, doc, \
+     MUP_KEY_NULLABLE | MUP_KEY_OMIT_DEFAULT}
 
 /* Sets every key of the table to its default in the struct at base. A key whose default lies outside
  * its range (NaN, -1 for an enum) has none: it must be given, and is set to 0 here. */
 void mup_keys_set_defaults(const mup_key *keys, int n, void *base);
 bool mup_key_has_default(const mup_key *k);
+/* Whether the field holds what mup_keys_set_defaults stores: the default (null for a nullable key), 0
+ * for a key without one. */
+bool mup_key_is_default(const mup_key *k, const void *base);
+/* Whether the key goes into JSON for the struct at base (not an MUP_KEY_OMIT_DEFAULT key at its default). */
+bool mup_key_written(const mup_key *k, const void *base);
 
 /* A numeric view of int, float, bool (0/1) and enum (value) keys. */
 double mup_key_get(const mup_key *k, const void *base);

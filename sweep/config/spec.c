@@ -34,6 +34,9 @@ static const mup_key spec_keys[] = {
     MUP_KEY_ENUM("model", "activation", S, model.activation, MUP_ACT_RELU, activation_names,
                  "act nonlinearity", "MLP: activation between layers"),
     MUP_KEY_BOOL("model", "no_bias", S, model.no_bias, false, "bias", "MLP: linear layers without biases"),
+    MUP_KEY_BOOL_OMIT("model", "residual", S, model.residual, false, "residual_blocks skip",
+                      "MLP: fc2 .. fc<depth> are residual blocks, h + act(fc(h)) (depth - 1 blocks); needed "
+                      "for depth scaling"),
     MUP_KEY_INT("model", "n_layer", S, model.n_layer, 2, MUP_RANGE_FROM(1), "n_layers num_layers layers",
                 "GPT: transformer blocks"),
     MUP_KEY_INT("model", "n_head", S, model.n_head, 4, MUP_RANGE_FROM(1), "n_heads num_heads heads",
@@ -69,6 +72,14 @@ static const mup_key spec_keys[] = {
                  "initialise the readout to zero"),
     MUP_KEY_BOOL("mup", "zero_query", S, mup.zero_query, false, "query_zero_init",
                  "GPT: initialise the query projection to zero"),
+    MUP_KEY_FLOAT_NULL("mup", "depth_alpha", S, mup.depth_alpha, ((mup_key_range){0, 1, false, false}),
+                       "alpha depth_exponent completep",
+                       "depth scaling (docs/mup.md): residual branches × l^-alpha, Adam's lr in blocks × "
+                       "l^(alpha-1), l = blocks / base_depth; 0.5 Depth-µP, 1 CompleteP; null: off (plain µP)"),
+    MUP_KEY_INT_OMIT("mup", "base_depth", S, mup.base_depth, 2, MUP_RANGE_FROM(1), "depth_base L0",
+                     "residual blocks of the base model whose hyperparameters depth scaling keeps"),
+    MUP_KEY_BOOL_OMIT("mup", "eps_scaling", S, mup.eps_scaling, false, "scale_eps",
+                      "Adam's eps × m^-1 × l^-alpha (m the width multiplier; l^-alpha is 1 with depth scaling off)"),
 
     MUP_KEY_ENUM("train", "optimizer", S, train.optimizer, MUP_OPTIM_ADAM, optimizer_names,
                  "optim optimiser", "µSGD, µAdam or µAdamW"),
@@ -198,6 +209,43 @@ mup_status mup_run_spec_set(mup_run_spec *s, const mup_key *k, double v) {
 }
 
 double mup_run_spec_get(const mup_run_spec *s, const mup_key *k) { return mup_key_get(k, s); }
+
+mup_depth_opts mup_run_spec_depth_opts(const mup_run_spec *s) {
+    bool on = !isnan(s->mup.depth_alpha);
+    return (mup_depth_opts){.on = on, .alpha = on ? s->mup.depth_alpha : 0, .base_depth = s->mup.base_depth,
+                            .eps_scaling = s->mup.eps_scaling};
+}
+
+const mup_key *mup_spec_depth_key(const mup_run_spec *s) {
+    return mup_spec_key_find("model", s->model.arch == MUP_ARCH_GPT ? "n_layer" : "depth");
+}
+
+void mup_run_spec_set_depth(mup_run_spec *s, int depth) {
+    if (depth > 0)
+        MUP_CHECK(mup_run_spec_set(s, mup_spec_depth_key(s), depth));
+}
+
+int mup_run_spec_blocks(const mup_run_spec *s) {
+    if (s->model.arch == MUP_ARCH_GPT)
+        return s->model.n_layer;
+    return s->model.residual ? s->model.depth - 1 : 0;
+}
+
+/* Depth scaling is Adam's (DEPTH_RULES.md) and needs blocks to scale. */
+static mup_status check_depth(const mup_run_spec *s) {
+    if (isnan(s->mup.depth_alpha))
+        return MUP_OK;
+    if (s->train.optimizer == MUP_OPTIM_SGD)
+        return mup_error(MUP_ERR_INVALID, "mup.depth_alpha: depth scaling is defined for Adam and AdamW only "
+                         "(train.optimizer is sgd)");
+    if (s->model.arch == MUP_ARCH_MLP && !s->model.residual)
+        return mup_error(MUP_ERR_INVALID, "mup.depth_alpha: the MLP has no residual blocks to scale (set "
+                         "model.residual)");
+    if (mup_run_spec_blocks(s) < 1)
+        return mup_error(MUP_ERR_INVALID, "mup.depth_alpha: a residual MLP of model.depth 1 has no residual block "
+                         "(its blocks are fc2 .. fc<depth>)");
+    return MUP_OK;
+}
 
 /* delta_width or 2 × base_width, in 64 bits: what the check compares with INT_MAX. */
 static int64_t delta_width64(const mup_run_spec *s) {
@@ -335,7 +383,8 @@ mup_status mup_run_spec_check(const mup_run_spec *s) {
         return mup_error(MUP_ERR_INVALID,
                          "mup.delta_width: must differ from mup.base_width (%d) for µP to tell which "
                          "dimensions grow", s->mup.base_width);
-    mup_status st = check_widths(s);
+    mup_status st = check_depth(s);
+    st = st ? st : check_widths(s);
     return st ? st : check_data(s);
 }
 
@@ -344,7 +393,7 @@ cJSON *mup_run_spec_to_json(const mup_run_spec *s) {
     for (int i = 0; mup_spec_sections[i]; i++) {
         cJSON *sec = cJSON_AddObjectToObject(root, mup_spec_sections[i]);
         for (int j = 0; j < N_SPEC_KEYS; j++)
-            if (strcmp(spec_keys[j].section, mup_spec_sections[i]) == 0)
+            if (strcmp(spec_keys[j].section, mup_spec_sections[i]) == 0 && mup_key_written(&spec_keys[j], s))
                 cJSON_AddItemToObject(sec, spec_keys[j].name, mup_key_to_json(&spec_keys[j], s));
     }
     MUP_ASSERT(s->seed <= (1ULL << 53), "run seed %llu does not fit a JSON number exactly",

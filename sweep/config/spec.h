@@ -36,6 +36,7 @@ typedef struct {
         int depth;                  /* MLP hidden layers */
         mup_activation activation;  /* MLP */
         bool no_bias;               /* MLP */
+        bool residual;              /* MLP: fc2 .. fc<depth> are residual blocks */
         int n_layer, n_head;        /* GPT */
         int head_dim;               /* GPT; 0: n_head heads at every width */
         int block_size, ffn_ratio;  /* GPT */
@@ -48,6 +49,9 @@ typedef struct {
         int delta_width;            /* 0: twice base_width (mup_run_spec_delta_width) */
         double output_mult, input_mult, init_std, attn_mult;
         bool readout_zero_init, zero_query;
+        double depth_alpha;         /* NaN: depth scaling off */
+        int base_depth;             /* residual blocks of the base depth */
+        bool eps_scaling;
     } mup;
     struct {
         mup_optim_kind optimizer;
@@ -91,7 +95,8 @@ mup_status mup_run_spec_read_sections(mup_run_spec *s, const cJSON *obj);
 mup_status mup_run_spec_set(mup_run_spec *s, const mup_key *k, double v);
 double mup_run_spec_get(const mup_run_spec *s, const mup_key *k);
 
-/* What a run needs beyond each key's own range: warmup within the steps, a delta width other than
+/* What a run needs beyond each key's own range: depth scaling only under Adam(W) and for a model with
+ * residual blocks, warmup within the steps, a delta width other than
  * the base width, for GPT head counts that divide the base, delta and run widths, and sizes that the
  * library can hold: every product it computes in an int (2 × base_width, 3 × width, ffn_ratio × width,
  * batch_size × block_size, batch_size × heads) at most INT_MAX, and every data array it generates or
@@ -99,6 +104,15 @@ double mup_run_spec_get(const mup_run_spec *s, const mup_key *k);
  * bits; each error names the key and the largest value allowed. What needs the data or the memory cap
  * is checked by mup_run_memory_check (recipe.h). */
 mup_status mup_run_spec_check(const mup_run_spec *s);
+
+/* The depth scaling the spec asks for (mup_model_set_depth): on when mup.depth_alpha is set. */
+mup_depth_opts mup_run_spec_depth_opts(const mup_run_spec *s);
+/* The depth a run varies: model.depth for the MLP, model.n_layer for the GPT. */
+const mup_key *mup_spec_depth_key(const mup_run_spec *s);
+/* Gives s the depth (model.depth or model.n_layer, at least 1); 0 leaves s's. */
+void mup_run_spec_set_depth(mup_run_spec *s, int depth);
+/* The residual blocks of s's model: the GPT's layers, the residual MLP's hidden layers after fc1. */
+int mup_run_spec_blocks(const mup_run_spec *s);
 
 /* delta_width, or twice base_width when it is 0 (mup_run_spec_check keeps it within INT_MAX). */
 int mup_run_spec_delta_width(const mup_run_spec *s);

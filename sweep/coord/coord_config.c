@@ -25,7 +25,9 @@ static const mup_key coord_keys[] = {
                 "examples (GPT: sequences) in the fixed batch; the GPT's default is 8"),
     MUP_KEY_FLOAT("coord", "factor", C, coord.factor, MUP_COORD_DEFAULT_FACTOR,
                   ((mup_key_range){1, INFINITY, true, true}), "tolerance",
-                  "a layer passes when its l1 changes by less than this per 4x of width"),
+                  "a layer passes when its l1 changes by less than this per 4x of width (of depth, with depths)"),
+    MUP_KEY_INT("coord", "width", C, coord.width, 0, MUP_RANGE_NONNEG, "d_model",
+                "the width of a check across depth (coord.depths); 0: 2 × mup.base_width"),
 };
 #undef C
 #define N_COORD_KEYS ((int)(sizeof coord_keys / sizeof coord_keys[0]))
@@ -37,6 +39,8 @@ static const mup_cli_option options[] = {
     {"seed", 0, true, "coord.seed"},      {"param", 0, true, "coord.param"},   {"batch", 0, true, "coord.batch"},
     {"factor", 0, true, "coord.factor"},  {"base-width", 0, true, "mup.base_width"},
     {"widths", 0, true, NULL},            {"out", 0, true, NULL},              {"set", 0, true, NULL},
+    {"depths", 0, true, NULL},            {"width", 0, true, "coord.width"},   {"depth-alpha", 0, true, "mup.depth_alpha"},
+    {"base-depth", 0, true, "mup.base_depth"},
     {"config", 0, true, NULL},            {"check-finite", 0, false, NULL},    {"help", 'h', false, NULL},
     {"version", 0, false, NULL},
 };
@@ -60,6 +64,10 @@ void mup_coord_config_usage(FILE *f) {
         "follows µP's verdict when both run; 4: inconclusive (more seeds or widths can decide).\n\n"
         "  --model mlp|gpt          model family (default mlp)\n"
         "  --widths 64,256,1024     widths to build (default 64..2048 by 2x for mlp, 64..512 for gpt)\n"
+        "  --depths 2,4,8           check across depth instead, at one width (--width W, default twice\n"
+        "                           the base width): the gpt's blocks, the mlp's (needs model.residual)\n"
+        "  --depth-alpha A          depth scaling: 0.5 Depth-µP, 1 CompleteP (default off);\n"
+        "                           --base-depth L0: the blocks it keeps the hyperparameters of (default 2)\n"
         "  --steps T                steps recorded, t = 1 before the first update (default 3)\n"
         "  --seeds N                models per width (default 3); --seed S: the first seed (default 0)\n"
         "  --optimizer sgd|adam|adamw  (default adam)\n"
@@ -73,7 +81,7 @@ void mup_coord_config_usage(FILE *f) {
         "  --set KEY=VALUE          any run-spec key: model.depth=3, train.beta2=0.95, mup.zero_query=true\n"
         "                           (the gpt defaults to model.head_dim=16, mup.readout_zero_init=true)\n"
         "  --config FILE            JSON config: sections model, mup, train, data (as mup-sweep's) and\n"
-        "                           coord {widths, steps, seeds, seed, param, batch, factor}\n"
+        "                           coord {widths, depths, width, steps, seeds, seed, param, batch, factor}\n"
         "  --out DIR                output directory (default coord; created if missing)\n"
         "  --check-finite           debug: stop at the first NaN or inf, naming its op and layer\n"
         "  --version                the version of libmup\n"
@@ -121,22 +129,30 @@ static mup_status find_key(mup_coord_config *c, const char *name, const char *pa
     return mup_spec_key_lookup(name, parent, k);
 }
 
-/* A list of widths as JSON ([64, 256]), checked as distinct positive integers. */
-static mup_status read_widths(mup_coord_config *c, const cJSON *v, const char *path) {
+/* A list of widths or depths as JSON ([64, 256]), checked as distinct positive integers. */
+static mup_status read_sizes(int *out, int *n_out, const cJSON *v, const char *path, const char *what) {
     static const mup_key width_key = MUP_KEY_INT("", "width", mup_run_spec, width, 1, MUP_RANGE_FROM(1), NULL, "");
     double *w;
     int n;
     mup_status s = mup_key_read_list(&width_key, v, path, &w, &n);
     if (!s && n < 2)
-        s = mup_error(MUP_ERR_INVALID, "%s: give at least two widths to compare", path);
+        s = mup_error(MUP_ERR_INVALID, "%s: give at least two %s to compare", path, what);
     if (!s && n > MUP_COORD_MAX_WIDTHS)
-        s = mup_error(MUP_ERR_INVALID, "%s: %d widths, at most %d", path, n, MUP_COORD_MAX_WIDTHS);
+        s = mup_error(MUP_ERR_INVALID, "%s: %d %s, at most %d", path, n, what, MUP_COORD_MAX_WIDTHS);
     for (int i = 0; !s && i < n; i++)
-        c->coord.widths[i] = (int)w[i];
+        out[i] = (int)w[i];
     if (!s)
-        c->coord.n_widths = n;
+        *n_out = n;
     free(w);
     return s;
+}
+
+static mup_status read_widths(mup_coord_config *c, const cJSON *v, const char *path) {
+    return read_sizes(c->coord.widths, &c->coord.n_widths, v, path, "widths");
+}
+
+static mup_status read_depths(mup_coord_config *c, const cJSON *v, const char *path) {
+    return read_sizes(c->coord.depths, &c->coord.n_depths, v, path, "depths");
 }
 
 static mup_status read_file(mup_coord_config *c, const char *path) {
@@ -145,7 +161,7 @@ static mup_status read_file(mup_coord_config *c, const char *path) {
     if (s)
         return s;
     static const char *const top[] = {"model", "mup", "train", "data", "coord", NULL};
-    static const char *const coord_extra[] = {"widths", NULL};
+    static const char *const coord_extra[] = {"widths", "depths", NULL};
     mup_key_scope top_scope = {coord_keys, 0, "", top, {{coord_keys, N_COORD_KEYS}, {NULL, 0}}};
     s = mup_keys_read(&top_scope, c, root, "");
     if (!s)
@@ -157,20 +173,26 @@ static mup_status read_file(mup_coord_config *c, const char *path) {
         const cJSON *widths = cJSON_GetObjectItemCaseSensitive(coord, "widths");
         if (!s && widths)
             s = read_widths(c, widths, "coord.widths");
+        const cJSON *depths = cJSON_GetObjectItemCaseSensitive(coord, "depths");
+        if (!s && depths)
+            s = read_depths(c, depths, "coord.depths");
     }
     cJSON_Delete(root);
     return s ? mup_error_context(s, "%s: ", path) : MUP_OK;
 }
 
-static mup_status widths_flag(mup_coord_config *c, const char *text) {
+/* --widths 64,256 or --depths 2,4,8. */
+static mup_status sizes_flag(mup_coord_config *c, const char *flag, const char *text) {
     size_t len = strlen(text) + 3;
     char *json = mup_tool_xmalloc(len);
     snprintf(json, len, "[%s]", text);
     cJSON *v = cJSON_Parse(json);
     free(json);
-    mup_status s = v ? read_widths(c, v, "--widths")
-                     : mup_error(MUP_ERR_INVALID, "--widths: expected widths separated by commas (64,256,1024), "
-                                 "got \"%s\"", text);
+    bool depths = strcmp(flag, "--depths") == 0;
+    mup_status s = !v       ? mup_error(MUP_ERR_INVALID, "%s: expected %s separated by commas (%s), got \"%s\"", flag,
+                                        depths ? "depths" : "widths", depths ? "2,4,8" : "64,256,1024", text)
+                 : depths ? read_depths(c, v, flag)
+                          : read_widths(c, v, flag);
     cJSON_Delete(v);
     return s;
 }
@@ -185,8 +207,8 @@ static mup_status set_option(mup_coord_config *c, const mup_cli_option *o, const
         MUP_ASSERT(s == MUP_OK, "mup-coord: option --%s names no key %s", o->name, o->key);
         return mup_key_from_text(k, base, value, path);
     }
-    if (strcmp(o->name, "widths") == 0)
-        return widths_flag(c, value);
+    if (strcmp(o->name, "widths") == 0 || strcmp(o->name, "depths") == 0)
+        return sizes_flag(c, path, value);
     if (strcmp(o->name, "out") == 0) {
         if (!*value || strlen(value) >= sizeof c->out)
             return mup_error(MUP_ERR_INVALID, "--out: an empty or too long path");
@@ -271,10 +293,25 @@ mup_status mup_coord_config_parse(int argc, char **argv, mup_coord_config *c) {
     set_defaults(c, c->spec.model.arch, c->spec.train.optimizer);
     s = read_all(c, argc, argv);
     qsort(c->coord.widths, (size_t)c->coord.n_widths, sizeof *c->coord.widths, by_value);
-    for (int i = 0; i < c->coord.n_widths && !s; i++) {
+    qsort(c->coord.depths, (size_t)c->coord.n_depths, sizeof *c->coord.depths, by_value);
+    for (int i = 0; i < c->coord.n_widths && !s && c->coord.n_depths == 0; i++) {
         c->spec.width = c->coord.widths[i];
         s = mup_run_spec_check(&c->spec);
     }
+    mup_run_spec at = c->spec;
+    at.width = mup_coord_depth_width(c);
+    for (int i = 0; i < c->coord.n_depths && !s; i++) {
+        mup_run_spec_set_depth(&at, c->coord.depths[i]);
+        s = mup_run_spec_check(&at);
+        if (s)
+            s = mup_error_context(s, "--depths: at depth %d: ", c->coord.depths[i]);
+    }
     c->spec.width = 0;
     return s;
+}
+
+int mup_coord_depth_width(const mup_coord_config *c) {
+    if (c->coord.width > 0)
+        return c->coord.width;
+    return c->spec.mup.base_width <= INT_MAX / 2 ? 2 * c->spec.mup.base_width : c->spec.mup.base_width;
 }

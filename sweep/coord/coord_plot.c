@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "plot.h"
 
@@ -137,7 +138,8 @@ static void write_script(FILE *f, const mup_coord_result *const *runs, int n_run
     int height = n_runs * PANEL_H + 40, key_h = runs[0]->n_layers * KEY_LINE_H + 80;
     mup_plot_header(f, "coord.png", cols * PANEL_W + KEY_W, height > key_h ? height : key_h);
     fprintf(f, "set logscale x 2\nset logscale y\nset format y '10^{%%L}'\n");
-    fprintf(f, "set xlabel 'width' offset 0,0.5\nset ylabel 'mean |x|'\n");
+    /* the axis is the library's word ("width", "depth"), never a user's text */
+    fprintf(f, "set xlabel '%s' offset 0,0.5\nset ylabel 'mean |x|'\n", strcmp(runs[0]->axis, "depth") == 0 ? "depth" : "width");
     fprintf(f, "unset key\nset multiplot title ");
     mup_plot_string(f, "%s", title);
     fprintf(f, " noenhanced\n");

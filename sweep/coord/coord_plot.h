@@ -1,4 +1,4 @@
-/* mup-coord's plot: one panel per step t (columns) and parametrization (rows), x = width (log2),
+/* mup-coord's plot: one panel per step t (columns) and parametrization (rows), x = width (log2; depth across depth),
  * y = mean |x| (log), one line per layer, mean over seeds; a layer that fails at a step is drawn thick
  * in that panel, an inconclusive one thicker than one that passes, and each panel's title counts its
  * failing layers. Writes coord.dat and coord.gp into the

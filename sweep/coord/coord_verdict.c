@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "json.h"
@@ -48,7 +49,8 @@ static cJSON *run_json(const mup_coord_result *r) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "parametrization", mup_parametrization_name(r->parametrization));
     cJSON_AddStringToObject(o, "verdict", mup_coord_status_name(r->status));
-    cJSON_AddItemToObject(o, "widths", cJSON_CreateIntArray(r->widths, r->n_widths));
+    cJSON_AddStringToObject(o, "axis", strcmp(r->axis, "depth") == 0 ? "depth" : "width");
+    cJSON_AddItemToObject(o, "widths", cJSON_CreateIntArray(r->widths, r->n_widths)); /* depths when axis is depth */
     cJSON_AddNumberToObject(o, "seeds", r->n_seeds);
     cJSON_AddNumberToObject(o, "steps", r->steps);
     cJSON_AddItemToObject(o, "factor", mup_json_number(r->factor));

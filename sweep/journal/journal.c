@@ -102,10 +102,10 @@ static void match_record(mup_journal *j, int r, int line) {
     if (r < j->n_opened && rec->status == MUP_RUN_FAILED && rec->environment)
         return;
     const mup_sweep_run *run = &j->l->runs[i];
-    if (rec->phase != run->phase || rec->width != run->width || rec->trial != run->trial ||
+    if (rec->phase != run->phase || rec->width != run->width || rec->depth != run->depth || rec->trial != run->trial ||
         rec->seed_index != run->seed_index || rec->seed != run->seed) {
         if (line > 0)
-            warn(j, "%s:%d: run %s: the record's phase, width, trial or seed is not the run's; skipped, the run will "
+            warn(j, "%s:%d: run %s: the record's phase, width, depth, trial or seed is not the run's; skipped, the run will "
                  "be done again", j->path, line, rec->id);
         return;
     }

@@ -66,6 +66,7 @@ static char *spec_text(const mup_sweep_config *c, const mup_run_spec *s) {
 static void set_spec(const mup_sweep_config *c, mup_sweep_run *r, const mup_run_spec *s) {
     r->spec = *s;
     r->spec.width = r->width;
+    mup_run_spec_set_depth(&r->spec, r->depth);
     r->spec.seed = r->seed;
     cJSON_free(r->spec_text);
     r->spec_text = spec_text(c, &r->spec);
@@ -73,12 +74,13 @@ static void set_spec(const mup_sweep_config *c, mup_sweep_run *r, const mup_run_
 }
 
 mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
-    int trials = mup_plan_size(c), W = c->n_proxy_widths, S = c->search.seeds;
+    int trials = mup_plan_size(c), W = mup_proxy_count(c), S = c->search.seeds;
     int targets = c->has_target ? c->target.seeds : 0;
     *l = (mup_run_list){0};
     if ((long long)trials * W * S + targets > MUP_RUNS_MAX)
-        return mup_error(MUP_ERR_INVALID, "the sweep has %lld runs (trials x proxy widths x seeds + target seeds), "
-                         "more than the %d one sweep may have", (long long)trials * W * S + targets, MUP_RUNS_MAX);
+        return mup_error(MUP_ERR_INVALID, "the sweep has %lld runs (trials x proxy widths x proxy depths x seeds + "
+                         "target seeds), more than the %d one sweep may have", (long long)trials * W * S + targets,
+                         MUP_RUNS_MAX);
     *l = (mup_run_list){.n = trials * W * S + targets, .n_proxy = trials * W * S};
     l->runs = mup_tool_xcalloc((size_t)l->n, sizeof *l->runs);
     mup_run_spec spec = c->base;
@@ -92,18 +94,24 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
         if (!fixed)
             spec = c->base;
         for (int w = 0; w < W; w++) {
+            mup_proxy p = mup_proxy_at(c, w);
+            char depth[16] = "";
+            if (p.depth > 0)
+                snprintf(depth, sizeof depth, "-d%d", p.depth);
             for (int s = 0; s < S; s++) {
                 mup_sweep_run *r = &l->runs[(t * W + w) * S + s];
-                *r = (mup_sweep_run){.index = (int)(r - l->runs), .phase = MUP_PHASE_PROXY,
-                                     .width = c->proxy_widths[w], .trial = t, .seed_index = s,
+                *r = (mup_sweep_run){.index = (int)(r - l->runs), .phase = MUP_PHASE_PROXY, .width = p.width,
+                                     .depth = p.depth, .proxy = w, .trial = t, .seed_index = s,
                                      .seed = mup_sweep_seed(c, t, s)};
                 /* ids sort in trial order: three digits, or six for the largest plans */
-                snprintf(r->id, sizeof r->id, trials <= 1000 ? "w%d-t%03d-s%d" : "w%d-t%06d-s%d", r->width, t, s);
+                snprintf(r->id, sizeof r->id, trials <= 1000 ? "w%d%s-t%03d-s%d" : "w%d%s-t%06d-s%d", r->width, depth,
+                         t, s);
                 if (fixed) {
                     set_spec(c, r, &spec);
                 } else { /* the base's cost and memory stand in until the trial is drawn */
                     r->spec = spec;
                     r->spec.width = r->width;
+                    mup_run_spec_set_depth(&r->spec, r->depth);
                     r->spec.seed = r->seed;
                 }
             }
@@ -112,13 +120,17 @@ mup_status mup_run_list_make(const mup_sweep_config *c, mup_run_list *l) {
     for (int s = 0; s < targets; s++) {
         mup_sweep_run *r = &l->runs[l->n_proxy + s];
         *r = (mup_sweep_run){.index = l->n_proxy + s, .phase = MUP_PHASE_TARGET, .width = c->target.width,
-                             .trial = -1, .seed_index = s, .seed = mup_sweep_seed(c, -1, s)};
-        snprintf(r->id, sizeof r->id, "target-w%d-s%d", r->width, s);
+                             .depth = c->target.depth, .proxy = -1, .trial = -1, .seed_index = s,
+                             .seed = mup_sweep_seed(c, -1, s)};
+        if (r->depth > 0)
+            snprintf(r->id, sizeof r->id, "target-w%d-d%d-s%d", r->width, r->depth, s);
+        else
+            snprintf(r->id, sizeof r->id, "target-w%d-s%d", r->width, s);
     }
     return MUP_OK;
 }
 
-static int trial_runs(const mup_sweep_config *c) { return c->n_proxy_widths * c->search.seeds; }
+static int trial_runs(const mup_sweep_config *c) { return mup_proxy_count(c) * c->search.seeds; }
 
 mup_status mup_run_list_set_trial(mup_run_list *l, const mup_sweep_config *c, int trial, const double *values) {
     MUP_ASSERT(trial >= 0 && trial < mup_plan_size(c), "trial %d of %d", trial, mup_plan_size(c));
@@ -365,6 +377,8 @@ char *mup_run_record_line(const mup_sweep_config *c, const mup_sweep_run *run, c
     cJSON_AddStringToObject(root, "id", run->id);
     cJSON_AddStringToObject(root, "phase", phase_names[run->phase]);
     cJSON_AddNumberToObject(root, "width", run->width);
+    if (run->depth > 0) /* records of sweeps without depths stay as they were */
+        cJSON_AddNumberToObject(root, "depth", run->depth);
     cJSON_AddNumberToObject(root, "trial", run->trial);
     cJSON_AddNumberToObject(root, "seed_index", run->seed_index);
     cJSON_AddItemToObject(root, "seed", mup_json_number((double)run->seed));
@@ -554,6 +568,8 @@ static const char *read_fields(const mup_sweep_config *c, const cJSON *obj, mup_
     double seed;
     if (!get_int(obj, "width", 1, INT_MAX, &r->width))
         return "width";
+    if (cJSON_HasObjectItem(obj, "depth") && !get_int(obj, "depth", 1, INT_MAX, &r->depth))
+        return "depth";
     if (!get_int(obj, "trial", -1, INT_MAX, &r->trial))
         return "trial";
     if (!get_int(obj, "seed_index", 0, INT_MAX, &r->seed_index))

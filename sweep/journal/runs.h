@@ -1,8 +1,9 @@
 /* The runs of a sweep and their records.
  *
- * Every (proxy width, trial, seed index) is a run, and so is every target seed. The list is a pure
- * function of the config: a run's index (which byte of the claims file it locks), its id
- * ("w128-t007-s1", "target-w1024-s0") and its seed are the same in every process, rank and resumed
+ * Every (proxy width, proxy depth, trial, seed index) is a run, and so is every target seed. The list is
+ * a pure function of the config: a run's index (which byte of the claims file it locks), its id
+ * ("w128-t007-s1", "target-w1024-s0"; with proxy depths "w128-d4-t007-s1", and "target-w1024-d16-s0"
+ * with target.depth) and its seed are the same in every process, rank and resumed
  * sweep. A run's seed comes from (search.seed, trial, seed index) alone, so the same trial has the
  * same seeds at every width. The target runs get their spec once the best trial is known
  * (mup_run_list_set_target), and the runs of a trial that TPE draws as the sweep goes once it is drawn
@@ -41,6 +42,8 @@ typedef struct {
     char id[MUP_RUN_ID_MAX];
     mup_phase phase;
     int width;
+    int depth;           /* the blocks set by proxy_depths or target.depth; 0: the model section's */
+    int proxy;           /* a proxy's index (mup_proxy_at); -1 for a target */
     int trial;           /* a target's: the transferred trial, -1 until chosen */
     int seed_index;
     uint64_t seed;
@@ -51,7 +54,7 @@ typedef struct {
 
 typedef struct {
     mup_sweep_run *runs;
-    int n, n_proxy;      /* proxies first, in order trial, width, seed; then the targets */
+    int n, n_proxy;      /* proxies first, in order trial, proxy (width, then depth), seed; then the targets */
 } mup_run_list;
 
 /* The seed of a trial's seed index (trial -1: the target's). Below 2^53, so JSON keeps it exact. */
@@ -80,6 +83,7 @@ typedef struct {
     char id[MUP_RUN_ID_MAX];
     mup_phase phase;
     int width, trial, seed_index;
+    int depth;               /* 0: not set by the sweep (a record without "depth") */
     uint64_t seed;
     double *params;          /* the searched keys' values, in c->search.dims order */
     char *spec_text;

@@ -23,7 +23,7 @@ static int x_dim(const mup_sweep_config *c) {
     return 0;
 }
 
-static double score(const mup_transfer *t, int trial, int w) { return t->score[trial * t->n_widths + w]; }
+static double score(const mup_transfer *t, int trial, int w) { return t->score[trial * t->n_proxies + w]; }
 
 typedef struct {
     double x, y;
@@ -70,8 +70,8 @@ static int by_value(const void *a, const void *b) {
  * min + 4 × (median - min) when the largest score lies beyond. */
 static double y_cap(const mup_transfer *t) {
     int n = 0;
-    double *s = mup_tool_xcalloc((size_t)t->n_trials * t->n_widths + 1, sizeof *s);
-    for (int k = 0; k < t->n_trials * t->n_widths; k++)
+    double *s = mup_tool_xcalloc((size_t)t->n_trials * t->n_proxies + 1, sizeof *s);
+    for (int k = 0; k < t->n_trials * t->n_proxies; k++)
         if (isfinite(t->score[k]))
             s[n++] = t->score[k];
     qsort(s, (size_t)n, sizeof *s, by_value);
@@ -98,7 +98,7 @@ static void ranges(FILE *f, const mup_search_dim *d, const mup_transfer *t) {
     double pad = hi > lo ? 0.03 * (hi - lo) : 0.5;
     fprintf(f, "set xrange [%.9g:%.9g]\n", lo - pad, hi + pad);
     bool any = false;
-    for (int k = 0; k < t->n_trials * t->n_widths; k++)
+    for (int k = 0; k < t->n_trials * t->n_proxies; k++)
         any |= isfinite(t->score[k]) != 0;
     if (!any)
         fprintf(f, "set yrange [0:1]\nset label 'no trial completed' at graph 0.5, 0.5 center\n");
@@ -139,10 +139,12 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     mup_plot_comment(data, "%s: per proxy width, %s%s and the mean %s over seeds (the best where several trials "
                      "share the value), then the trial", c->name, mup_distribution(dim->dist)->log ? "log2 " : "", key,
                      mup_sweep_objective(c));
-    mup_plot_comment(best, "the best trial of each proxy width: x, %s, width, trial", mup_sweep_objective(c));
-    for (int w = 0; w < t->n_widths; w++) {
+    mup_plot_comment(best, "the best trial of each proxy: x, %s, width, trial, depth (0: the model section's)",
+                     mup_sweep_objective(c));
+    char label[MUP_PROXY_LABEL_MAX];
+    for (int w = 0; w < t->n_proxies; w++) {
         int n = curve(c, t, w, d, pts);
-        fprintf(data, "%s# width %d\n", w ? "\n\n" : "", c->proxy_widths[w]);
+        fprintf(data, "%s# width %s\n", w ? "\n\n" : "", mup_proxy_label(c, w, label, sizeof label));
         for (int i = 0; i < n; i++)
             fprintf(data, "%.9g %.9g %d\n", pts[i].x, pts[i].y, pts[i].trial);
         if (n == 0)
@@ -152,14 +154,15 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
             if (pts[i].y == score(t, b, w) && (at < 0 || pts[i].trial == b))
                 at = i;
         if (at >= 0)
-            fprintf(best, "%.9g %.9g %d %d\n", pts[at].x, pts[at].y, c->proxy_widths[w], b);
+            fprintf(best, "%.9g %.9g %d %d %d\n", pts[at].x, pts[at].y, mup_proxy_at(c, w).width, b,
+                    mup_proxy_at(c, w).depth);
     }
     bool have_target = isfinite(target_obj) && t->best >= 0;
     if (have_target) {
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         mup_transfer_trial_values(t, t->best, v);
-        fprintf(data, "\n\n# target width %d, trained with trial %d\n%.9g %.9g %d\n", c->target.width, t->best,
-                mup_search_dim_plot_x(dim, v[d]), target_obj, t->best);
+        fprintf(data, "\n\n# target width %s, trained with trial %d\n%.9g %.9g %d\n",
+                mup_target_label(c, label, sizeof label), t->best, mup_search_dim_plot_x(dim, v[d]), target_obj, t->best);
         free(v);
     }
     free(pts);
@@ -170,8 +173,8 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
         return s;
     mup_plot_header(gp, "lr_transfer.png", 900, 560);
     fprintf(gp, "set title ");
-    mup_plot_string(gp, "%s: %s against %s at each proxy width (µTransfer)", c->name,
-                    mup_sweep_objective(c), key);
+    mup_plot_string(gp, "%s: %s against %s at each proxy %s (µTransfer)", c->name,
+                    mup_sweep_objective(c), key, c->n_proxy_depths > 0 ? "width and depth" : "width");
     fprintf(gp, " noenhanced\nset xlabel ");
     mup_plot_string(gp, "%s%s", mup_distribution(dim->dist)->log ? "log2 " : "", key);
     fprintf(gp, " noenhanced\nset ylabel ");
@@ -180,13 +183,14 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     x_tics(gp, dim);
     ranges(gp, dim, t);
     fprintf(gp, "plot ");
-    for (int w = 0; w < t->n_widths; w++)
-        fprintf(gp, "'lr_transfer.dat' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.7 title 'width %d', \\\n     ",
-                w, c->proxy_widths[w]);
+    for (int w = 0; w < t->n_proxies; w++)
+        fprintf(gp, "'lr_transfer.dat' index %d using 1:2 with linespoints lw 2 pt 7 ps 0.7 title 'width %s', \\\n     ",
+                w, mup_proxy_label(c, w, label, sizeof label));
     if (have_target)
         fprintf(gp, "'lr_transfer.dat' index %d using 1:2 with points pt 5 ps 1.6 lc rgb 'black' "
-                "title 'target width %d', \\\n     ", t->n_widths, c->target.width);
-    fprintf(gp, "'lr_transfer_best.dat' using 1:2 with points pt 6 ps 2.4 lw 2 lc rgb '#444444' title 'best of each width'\n");
+                "title 'target width %s', \\\n     ", t->n_proxies, mup_target_label(c, label, sizeof label));
+    fprintf(gp, "'lr_transfer_best.dat' using 1:2 with points pt 6 ps 2.4 lw 2 lc rgb '#444444' title 'best of each %s'\n",
+            c->n_proxy_depths > 0 ? "proxy" : "width");
     s = mup_plot_close(gp, dir, "lr_transfer.gp");
     return s ? s : mup_plot_render(dir, "lr_transfer.gp");
 }
@@ -197,17 +201,18 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     mup_status s = mup_plot_open(dir, "history.dat", &data);
     if (s)
         return s;
-    int sel = t->select_width;
-    char widths[512] = "";
-    for (int w = 0, at = 0; w < t->n_widths && at < (int)sizeof widths; w++)
-        at += snprintf(widths + at, sizeof widths - (size_t)at, "%s%d", w ? " " : "", c->proxy_widths[w]);
+    int sel = t->select_proxy;
+    char widths[512] = "", label[MUP_PROXY_LABEL_MAX];
+    for (int w = 0, at = 0; w < t->n_proxies && at < (int)sizeof widths; w++)
+        at += snprintf(widths + at, sizeof widths - (size_t)at, "%s%s", w ? "; " : "",
+                       mup_proxy_label(c, w, label, sizeof label));
     mup_plot_comment(data, "trial, mean %s over seeds at each proxy width (%s; NaN: not complete or not run), best so "
-                     "far at width %d, then at each width the mean of a trial with a pruned run (its last reported "
-                     "value)", mup_sweep_objective(c), widths, c->proxy_widths[sel]);
+                     "far at width %s, then at each width the mean of a trial with a pruned run (its last reported "
+                     "value)", mup_sweep_objective(c), widths, mup_proxy_label(c, sel, label, sizeof label));
     double best = INFINITY;
     for (int trial = 0; trial < t->n_trials; trial++) {
         fprintf(data, "%d", trial);
-        for (int w = 0; w < t->n_widths; w++) {
+        for (int w = 0; w < t->n_proxies; w++) {
             double v = score(t, trial, w);
             fprintf(data, isfinite(v) ? " %.9g" : " NaN", v);
         }
@@ -215,7 +220,7 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
         if (isfinite(v) && v < best)
             best = v;
         fprintf(data, isfinite(best) ? " %.9g" : " NaN", best);
-        for (int w = 0; w < t->n_widths; w++) {
+        for (int w = 0; w < t->n_proxies; w++) {
             double p = mup_pruned_trial_value(c, l, j, trial, w);
             fprintf(data, isfinite(p) ? " %.9g" : " NaN", p);
         }
@@ -234,22 +239,22 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
     mup_search_dim trials = {.dist = MUP_DIST_UNIFORM, .low = 0, .high = t->n_trials - 1};
     ranges(gp, &trials, t);
     fprintf(gp, "plot ");
-    for (int w = 0; w < t->n_widths; w++)
-        fprintf(gp, "'history.dat' using 1:%d with points pt 7 ps 0.8 title 'width %d', \\\n     ", w + 2,
-                c->proxy_widths[w]);
+    for (int w = 0; w < t->n_proxies; w++)
+        fprintf(gp, "'history.dat' using 1:%d with points pt 7 ps 0.8 title 'width %s', \\\n     ", w + 2,
+                mup_proxy_label(c, w, label, sizeof label));
     /* a pruned trial's last value is mostly far above the others: above a capped axis, it sits on its top */
     double cap = y_cap(t);
-    for (int w = 0; w < t->n_widths && c->search.pruner.kind != MUP_PRUNER_NONE; w++) {
-        int col = t->n_widths + 3 + w;
+    for (int w = 0; w < t->n_proxies && c->search.pruner.kind != MUP_PRUNER_NONE; w++) {
+        int col = t->n_proxies + 3 + w;
         if (isfinite(cap))
             fprintf(gp, "'history.dat' using 1:(column(%d) > %.9g ? %.9g : column(%d))", col, cap, cap, col);
         else
             fprintf(gp, "'history.dat' using 1:%d", col);
-        fprintf(gp, " with points pt 6 ps 1.0 lc rgb '#909090' title 'pruned: last value (width %d)', \\\n     ",
-                c->proxy_widths[w]);
+        fprintf(gp, " with points pt 6 ps 1.0 lc rgb '#909090' title 'pruned: last value (width %s)', \\\n     ",
+                mup_proxy_label(c, w, label, sizeof label));
     }
-    fprintf(gp, "'history.dat' using 1:%d with steps lw 2 lc rgb 'black' title 'best so far (width %d)'\n",
-            t->n_widths + 2, c->proxy_widths[sel]);
+    fprintf(gp, "'history.dat' using 1:%d with steps lw 2 lc rgb 'black' title 'best so far (width %s)'\n",
+            t->n_proxies + 2, mup_proxy_label(c, sel, label, sizeof label));
     s = mup_plot_close(gp, dir, "history.gp");
     return s ? s : mup_plot_render(dir, "history.gp");
 }
@@ -293,27 +298,29 @@ static int by_rank(const void *a, const void *b) {
 }
 
 static void top_table(FILE *f, const mup_sweep_config *c, const mup_transfer *t) {
-    int T = t->n_trials, sel = t->select_width;
+    int T = t->n_trials, sel = t->select_proxy;
     point *order = mup_tool_xcalloc((size_t)T, sizeof *order);
     for (int i = 0; i < T; i++)
         order[i] = (point){0, score(t, i, sel), i};
     qsort(order, (size_t)T, sizeof *order, by_rank);
     int n = T < TOP_TRIALS ? T : TOP_TRIALS;
-    fprintf(f, "## Top trials\n\nThe %d best of %d trials, ranked at width %d. Each cell is the mean %s over %d "
+    char label[MUP_PROXY_LABEL_MAX];
+    fprintf(f, "## Top trials\n\nThe %d best of %d trials, ranked at width %s. Each cell is the mean %s over %d "
             "seed%s; \"not complete\" means a seed diverged or failed.\n\n| rank | trial", n, T,
-            c->proxy_widths[sel], mup_sweep_objective(c), c->search.seeds, c->search.seeds == 1 ? "" : "s");
+            mup_proxy_label(c, sel, label, sizeof label), mup_sweep_objective(c), c->search.seeds,
+            c->search.seeds == 1 ? "" : "s");
     params_header(f, c);
-    for (int w = 0; w < t->n_widths; w++)
-        fprintf(f, " | width %d", c->proxy_widths[w]);
+    for (int w = 0; w < t->n_proxies; w++)
+        fprintf(f, " | width %s", mup_proxy_label(c, w, label, sizeof label));
     fprintf(f, " |\n|---|---");
-    for (int k = 0; k < c->search.n_dims + t->n_widths; k++)
+    for (int k = 0; k < c->search.n_dims + t->n_proxies; k++)
         fprintf(f, "|---");
     fprintf(f, "|\n");
     for (int r = 0; r < n; r++) {
         int trial = order[r].trial;
         fprintf(f, "| %d | %d", r + 1, trial);
         params_cells(f, c, t, trial);
-        for (int w = 0; w < t->n_widths; w++)
+        for (int w = 0; w < t->n_proxies; w++)
             cell(f, score(t, trial, w), !isnan(score(t, trial, w)));
         fprintf(f, " |\n");
     }
@@ -372,23 +379,25 @@ static void unread_section(FILE *f, const mup_sweep_config *c, const mup_run_lis
 static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j,
                            const mup_transfer *t) {
     const char *obj = mup_sweep_objective(c);
+    char label[MUP_PROXY_LABEL_MAX], target_label[MUP_PROXY_LABEL_MAX];
+    mup_proxy_label(c, t->select_proxy, label, sizeof label);
+    mup_target_label(c, target_label, sizeof target_label);
     fprintf(f, "## Result\n\n");
     mup_transfer_warnings warn;
     mup_transfer_warn(c, t, &warn);
     for (int i = 0; i < warn.n; i++)
         fprintf(f, "**Warning**: %s.\n\n", warn.text[i]);
     if (t->best < 0) {
-        fprintf(f, "No trial completed every seed at width %d: nothing to transfer.\n\n",
-                c->proxy_widths[t->select_width]);
+        fprintf(f, "No trial completed every seed at width %s: nothing to transfer.\n\n", label);
     } else {
         double *v = mup_tool_xcalloc((size_t)c->search.n_dims, sizeof *v);
         char text[4096];
         mup_transfer_trial_values(t, t->best, v);
         mup_plan_format(c, v, text, sizeof text);
         free(v);
-        fprintf(f, "Best setting: trial %d, `%s`, with mean %s %.4f at width %d (the widest proxy, which picks "
-                "the setting).\n\n", t->best, text, obj, score(t, t->best, t->select_width),
-                c->proxy_widths[t->select_width]);
+        fprintf(f, "Best setting: trial %d, `%s`, with mean %s %.4f at width %s (the widest%s proxy, which picks "
+                "the setting).\n\n", t->best, text, obj, score(t, t->best, t->select_proxy), label,
+                c->n_proxy_depths > 0 ? " and deepest" : "");
     }
     fprintf(f, "| width | best trial");
     params_header(f, c);
@@ -396,9 +405,10 @@ static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_lis
     for (int d = 0; d < c->search.n_dims; d++)
         fprintf(f, "|---");
     fprintf(f, "|---|\n");
-    for (int w = 0; w < t->n_widths; w++) {
+    for (int w = 0; w < t->n_proxies; w++) {
         int b = t->best_trial[w];
-        fprintf(f, "| %d | %s", c->proxy_widths[w], b >= 0 ? "" : "none");
+        char at[MUP_PROXY_LABEL_MAX];
+        fprintf(f, "| %s | %s", mup_proxy_label(c, w, at, sizeof at), b >= 0 ? "" : "none");
         if (b >= 0) {
             fprintf(f, "%d", b);
             params_cells(f, c, t, b);
@@ -413,15 +423,15 @@ static void result_section(FILE *f, const mup_sweep_config *c, const mup_run_lis
         return;
     const char *status;
     double target = mup_target_objective(c, l, j, &status);
-    fprintf(f, "\n**Target**: width %d, %d seed%s, ", c->target.width, c->target.seeds, c->target.seeds == 1 ? "" : "s");
+    fprintf(f, "\n**Target**: width %s, %d seed%s, ", target_label, c->target.seeds, c->target.seeds == 1 ? "" : "s");
     if (isfinite(target))
         fprintf(f, "trained with trial %d: mean %s **%.4f** (%s).", l->runs[l->n_proxy].trial, obj, target, status);
     else
         fprintf(f, "%s.", status);
     if (isfinite(target) && t->best >= 0)
         fprintf(f, " Under µP a wider model with the same setting should do at least as well as the proxies: "
-                "%.4f at width %d against %.4f at width %d.", target, c->target.width,
-                score(t, t->best, t->select_width), c->proxy_widths[t->select_width]);
+                "%.4f at width %s against %.4f at width %s.", target, target_label,
+                score(t, t->best, t->select_proxy), label);
     fprintf(f, "\n");
 }
 
@@ -447,21 +457,22 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     mup_status s = mup_plot_open(dir, "report.md", &f);
     if (s)
         return s;
-    int sel = t->select_width;
+    int sel = t->select_proxy;
+    char label[MUP_PROXY_LABEL_MAX];
     fprintf(f, "# Sweep report: %s\n\n", c->name);
     fprintf(f, "Config fingerprint `%s`; %s sampler", c->fingerprint, mup_sampler_name(c->search.sampler));
     if (c->search.sampler == MUP_SAMPLER_TPE)
         fprintf(f, " (the first %d trials random, then each drawn from the finished ones; gamma %g, %d candidates)",
                 mup_plan_fixed(c), c->search.tpe.gamma, c->search.tpe.n_candidates);
     fprintf(f, ", %d trials × %d seed%s at proxy width%s", t->n_trials, c->search.seeds,
-            c->search.seeds == 1 ? "" : "s", t->n_widths == 1 ? "" : "s");
-    for (int w = 0; w < t->n_widths; w++)
-        fprintf(f, "%s%d", w ? ", " : " ", c->proxy_widths[w]);
+            c->search.seeds == 1 ? "" : "s", t->n_proxies == 1 ? "" : "s");
+    for (int w = 0; w < t->n_proxies; w++)
+        fprintf(f, "%s%s", w ? "; " : " ", mup_proxy_label(c, w, label, sizeof label));
     fprintf(f, "; objective `%s` (lower is better)", mup_sweep_objective(c));
     if (c->has_target)
-        fprintf(f, "; target width %d", c->target.width);
-    fprintf(f, ". The setting with the lowest mean over seeds at the widest proxy width (%d) is transferred.\n\n",
-            c->proxy_widths[sel]);
+        fprintf(f, "; target width %s", mup_target_label(c, label, sizeof label));
+    fprintf(f, ". The setting with the lowest mean over seeds at the widest%s proxy (%s) is transferred.\n\n",
+            c->n_proxy_depths > 0 ? ", deepest" : "", mup_proxy_label(c, sel, label, sizeof label));
     result_section(f, c, l, j, t);
     char rel[MUP_RUN_ID_MAX + 32];
     for (int i = l->n_proxy; i < l->n; i++)
@@ -475,15 +486,18 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     int d = x_dim(c);
     char name[128];
     fprintf(f, "\n## Plots\n\n![µTransfer](lr_transfer.png)\n\n`lr_transfer.png`: the mean %s of each trial "
-            "against %s%s, one line per proxy width, each width's best circled%s. Under µP the lines' minima "
-            "sit at the same %s: the setting found on the narrow models is the right one for the wide model.%s\n\n",
+            "against %s%s, one line per proxy %s, each one's best circled%s. Under µP the lines' minima "
+            "sit at the same %s: the setting found on the narrow models is the right one for the wide model.%s%s\n\n",
             mup_sweep_objective(c), mup_distribution(c->search.dims[d].dist)->log ? "log2 " : "",
             mup_key_path(name, sizeof name, c->search.dims[d].key->section, c->search.dims[d].key->name),
-            c->has_target ? " and the target's result as a black square" : "", c->search.dims[d].key->name,
+            c->n_proxy_depths > 0 ? "width and depth" : "width", c->has_target ? " and the target's result as a black square" : "", c->search.dims[d].key->name,
             c->search.n_dims > 1 ? " Other keys are searched too, so a point is the best trial at that value, and "
-                                   "the lines are noisier than a one-key sweep's." : "");
+                                   "the lines are noisier than a one-key sweep's." : "",
+            c->n_proxy_depths > 0 ? " Across depth they sit together only with depth scaling on (mup.depth_alpha)."
+                                  : "");
     fprintf(f, "![history](history.png)\n\n`history.png`: each trial's mean %s in the order tried, at every proxy "
-            "width, and the best so far at width %d%s.\n\n", mup_sweep_objective(c), c->proxy_widths[sel],
+            "width, and the best so far at width %s%s.\n\n", mup_sweep_objective(c),
+            mup_proxy_label(c, sel, label, sizeof label),
             c->search.pruner.kind != MUP_PRUNER_NONE ? "; grey circles: trials with a pruned run, at the mean of "
                                                        "their runs' last reported values (on the top edge when "
                                                        "above the axis)" : "");

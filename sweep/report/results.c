@@ -11,6 +11,18 @@
 #include "report.h"
 #include "sampler.h"
 
+/* The blocks the run was built with (its spec's, which a searched depth key sets too); 0 for a program run. */
+static int64_t record_depth(const mup_sweep_config *c, const mup_run_record *rec) {
+    if (c->kind != MUP_RUN_BUILTIN)
+        return 0;
+    cJSON *j = cJSON_Parse(rec->spec_text);
+    mup_run_spec spec;
+    int64_t depth = j && mup_run_spec_from_json(&spec, j) == MUP_OK ? (int64_t)mup_run_spec_get(&spec, mup_spec_depth_key(&spec))
+                                                               : rec->depth;
+    cJSON_Delete(j);
+    return depth;
+}
+
 static mup_status run_group(hid_t runs, const mup_sweep_config *c, const mup_run_record *rec) {
     hid_t g;
     mup_status s = mup_tool_h5_group(runs, rec->id, &g);
@@ -24,6 +36,7 @@ static mup_status run_group(hid_t runs, const mup_sweep_config *c, const mup_run
     cJSON_Delete(params);
     s = mup_tool_h5_attr_str(g, "phase", mup_phase_name(rec->phase));
     s = s ? s : mup_tool_h5_attr_i64(g, "width", rec->width);
+    s = s ? s : mup_tool_h5_attr_i64(g, "depth", record_depth(c, rec));
     s = s ? s : mup_tool_h5_attr_i64(g, "trial", rec->trial);
     s = s ? s : mup_tool_h5_attr_i64(g, "seed_index", rec->seed_index);
     s = s ? s : mup_tool_h5_attr_i64(g, "seed", (int64_t)rec->seed);
@@ -51,7 +64,7 @@ static mup_status run_group(hid_t runs, const mup_sweep_config *c, const mup_run
 }
 
 static mup_status tables(hid_t f, const mup_sweep_config *c, const mup_transfer *t) {
-    int T = t->n_trials, K = c->search.n_dims, W = t->n_widths;
+    int T = t->n_trials, K = c->search.n_dims, W = t->n_proxies;
     double *params = mup_tool_xcalloc((size_t)T * K + 1, sizeof *params);
     for (int trial = 0; trial < T; trial++)
         mup_transfer_trial_values(t, trial, params + (size_t)trial * K);
@@ -62,9 +75,13 @@ static mup_status tables(hid_t f, const mup_sweep_config *c, const mup_transfer 
                                                                    c->search.dims[d].key->name)));
     char *keys_text = cJSON_PrintUnformatted(keys);
     cJSON_Delete(keys);
-    int32_t *widths = mup_tool_xcalloc((size_t)W, sizeof *widths);
-    for (int w = 0; w < W; w++)
-        widths[w] = c->proxy_widths[w];
+    int32_t *widths = mup_tool_xcalloc((size_t)W, sizeof *widths), *depths = mup_tool_xcalloc((size_t)W, sizeof *depths);
+    for (int w = 0; w < W; w++) {
+        mup_run_spec spec = c->base;
+        mup_run_spec_set_depth(&spec, mup_proxy_at(c, w).depth);
+        widths[w] = mup_proxy_at(c, w).width;
+        depths[w] = (int32_t)mup_run_spec_get(&spec, mup_spec_depth_key(&spec));
+    }
     cJSON *canon = mup_sweep_config_to_json(c);
     char *config_text = cJSON_PrintUnformatted(canon);
     cJSON_Delete(canon);
@@ -75,12 +92,15 @@ static mup_status tables(hid_t f, const mup_sweep_config *c, const mup_transfer 
     s = s ? s : mup_tool_h5_attr_str(f, "config", config_text);
     s = s ? s : mup_tool_h5_attr_str(f, "keys", keys_text);
     s = s ? s : mup_tool_h5_attr_i64(f, "best_trial", t->best);
-    s = s ? s : mup_tool_h5_attr_i64(f, "select_width", c->proxy_widths[t->select_width]);
+    s = s ? s : mup_tool_h5_attr_i64(f, "select_width", widths[t->select_proxy]);
+    s = s ? s : mup_tool_h5_attr_i64(f, "select_depth", depths[t->select_proxy]);
     s = s ? s : mup_tool_h5_write_f64(f, "params", params, 2, pd);
     s = s ? s : mup_tool_h5_write_f64(f, "score", t->score, 2, sd);
     s = s ? s : mup_tool_h5_write_i32(f, "widths", widths, 1, &wd);
+    s = s ? s : mup_tool_h5_write_i32(f, "depths", depths, 1, &wd);
     free(params);
     free(widths);
+    free(depths);
     cJSON_free(keys_text);
     cJSON_free(config_text);
     return s;

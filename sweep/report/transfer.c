@@ -10,16 +10,9 @@
 #include "pruning.h"
 #include "sampler.h"
 
-static int width_index(const mup_sweep_config *c, int width) {
-    for (int w = 0; w < c->n_proxy_widths; w++)
-        if (c->proxy_widths[w] == width)
-            return w;
-    return -1;
-}
-
 void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j) {
-    int T = mup_plan_size(c), W = c->n_proxy_widths;
-    *t = (mup_transfer){.n_trials = T, .n_widths = W, .best = -1, .n_dims = c->search.n_dims};
+    int T = mup_plan_size(c), W = mup_proxy_count(c);
+    *t = (mup_transfer){.n_trials = T, .n_proxies = W, .best = -1, .n_dims = c->search.n_dims};
     t->values = mup_tool_xcalloc((size_t)T * t->n_dims + 1, sizeof *t->values);
     for (int trial = 0; trial < T; trial++)
         mup_run_list_trial_values(l, c, trial, t->values + (size_t)trial * t->n_dims);
@@ -28,7 +21,7 @@ void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_
     for (int i = 0; i < l->n_proxy; i++) {
         const mup_sweep_run *run = &l->runs[i];
         const mup_run_record *rec = mup_journal_record(j, i);
-        int k = run->trial * W + width_index(c, run->width);
+        int k = run->trial * W + run->proxy;
         if (rec) {
             t->score[k] += rec->objective;  /* +inf unless complete, and +inf stays */
             seen[k]++;
@@ -45,10 +38,9 @@ void mup_transfer_compute(mup_transfer *t, const mup_sweep_config *c, const mup_
             if (isfinite(s) && (t->best_trial[w] < 0 || s < t->score[t->best_trial[w] * W + w]))
                 t->best_trial[w] = trial;
         }
-        if (c->proxy_widths[w] > c->proxy_widths[t->select_width])
-            t->select_width = w;
     }
-    t->best = t->best_trial[t->select_width];
+    t->select_proxy = mup_proxy_select(c);
+    t->best = t->best_trial[t->select_proxy];
 }
 
 void mup_transfer_choose(mup_transfer *t, const mup_sweep_config *c, mup_run_list *l, mup_journal *j) {
@@ -129,6 +121,8 @@ static cJSON *target_json(const mup_sweep_config *c, const mup_run_list *l, cons
     double obj = mup_target_objective(c, l, j, &status);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "width", c->target.width);
+    if (c->target.depth > 0)
+        cJSON_AddNumberToObject(o, "depth", c->target.depth);
     cJSON_AddNumberToObject(o, "seeds", c->target.seeds);
     cJSON_AddNumberToObject(o, "trial", trial);
     cJSON_AddItemToObject(o, "params", trial_params(c, t, trial));
@@ -179,24 +173,32 @@ mup_status mup_summary_write(const char *dir, const mup_sweep_config *c, const m
     cJSON_AddStringToObject(root, "name", c->name);
     cJSON_AddStringToObject(root, "fingerprint", c->fingerprint);
     cJSON_AddStringToObject(root, "objective", mup_sweep_objective(c));
-    cJSON_AddStringToObject(root, "selection", "lowest mean objective over seeds at the widest proxy width");
+    cJSON_AddStringToObject(root, "selection", c->n_proxy_depths > 0
+                                                   ? "lowest mean objective over seeds at the widest, deepest proxy"
+                                                   : "lowest mean objective over seeds at the widest proxy width");
+    mup_proxy sel = mup_proxy_at(c, t->select_proxy);
     if (t->best >= 0) {
         cJSON *best = cJSON_AddObjectToObject(root, "best");
-        cJSON_AddNumberToObject(best, "width", c->proxy_widths[t->select_width]);
+        cJSON_AddNumberToObject(best, "width", sel.width);
+        if (sel.depth > 0)
+            cJSON_AddNumberToObject(best, "depth", sel.depth);
         cJSON_AddNumberToObject(best, "trial", t->best);
         cJSON_AddItemToObject(best, "params", trial_params(c, t, t->best));
-        cJSON_AddItemToObject(best, "objective", mup_json_number(t->score[t->best * t->n_widths + t->select_width]));
+        cJSON_AddItemToObject(best, "objective", mup_json_number(t->score[t->best * t->n_proxies + t->select_proxy]));
     } else {
         cJSON_AddNullToObject(root, "best");
     }
     cJSON *per = cJSON_AddArrayToObject(root, "per_width");
-    for (int w = 0; w < t->n_widths; w++) {
+    for (int w = 0; w < t->n_proxies; w++) {
         cJSON *o = cJSON_CreateObject();
         int b = t->best_trial[w];
-        cJSON_AddNumberToObject(o, "width", c->proxy_widths[w]);
+        mup_proxy p = mup_proxy_at(c, w);
+        cJSON_AddNumberToObject(o, "width", p.width);
+        if (p.depth > 0)
+            cJSON_AddNumberToObject(o, "depth", p.depth);
         cJSON_AddNumberToObject(o, "best_trial", b);
         cJSON_AddItemToObject(o, "best_params", trial_params(c, t, b));
-        cJSON_AddItemToObject(o, "best_objective", mup_json_number_or_null(b >= 0 ? t->score[b * t->n_widths + w] : NAN));
+        cJSON_AddItemToObject(o, "best_objective", mup_json_number_or_null(b >= 0 ? t->score[b * t->n_proxies + w] : NAN));
         cJSON_AddItemToArray(per, o);
     }
     bool chosen = l->n > l->n_proxy && l->runs[l->n_proxy].has_spec;

@@ -2,10 +2,11 @@
  *
  * A trial's score at a width is the mean objective over its seeds; a trial with any seed that did not
  * complete (diverged, failed) scores +inf, and one with a seed not yet journaled has no score (NAN).
- * Each width's best trial is its lowest finite score (ties: the lower trial). The transferred trial is
- * the best at the widest proxy width: under µP the optimum holds across widths, and the widest proxy
- * is the closest to the target, so its ranking is the one to trust; the narrower widths show whether
- * the optimum indeed stayed put (the lr_transfer plot). */
+ * Each proxy's (width's, or width and depth's with proxy_depths) best trial is its lowest finite score
+ * (ties: the lower trial). The transferred trial is the best at the widest proxy width (and among
+ * those, the deepest): under µP the optimum holds across widths (and with depth scaling across depth),
+ * and that proxy is the closest to the target, so its ranking is the one to trust; the others show
+ * whether the optimum indeed stayed put (the lr_transfer plot). */
 #ifndef MUP_SWEEP_TRANSFER_H
 #define MUP_SWEEP_TRANSFER_H
 
@@ -14,10 +15,10 @@
 #include "runs.h"
 
 typedef struct {
-    int n_trials, n_widths;
-    double *score;      /* [trial * n_widths + w], w indexing c->proxy_widths */
-    int *best_trial;    /* per width; -1: no trial has a finite score */
-    int select_width;   /* index of the widest proxy width */
+    int n_trials, n_proxies;
+    double *score;      /* [trial * n_proxies + p], p a proxy (mup_proxy_at) */
+    int *best_trial;    /* per proxy; -1: no trial has a finite score */
+    int select_proxy;   /* the proxy that picks (mup_proxy_select) */
     int best;           /* the transferred trial, -1: none */
     int n_dims;
     double *values;     /* [trial * n_dims + d]: each trial's values, NAN for a trial TPE has not drawn */

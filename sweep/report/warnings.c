@@ -37,7 +37,9 @@ static const char *name(const mup_search_dim *d, char *buf, size_t n) {
 
 void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_transfer_warnings *w) {
     w->n = 0;
-    int widest = c->proxy_widths[t->select_width];
+    int widest = mup_proxy_at(c, t->select_proxy).width;
+    char label[MUP_PROXY_LABEL_MAX], sel[MUP_PROXY_LABEL_MAX];
+    mup_proxy_label(c, t->select_proxy, sel, sizeof sel);
     if (c->has_target && c->target.width < widest)
         add(w, "the target (width %d) is narrower than the widest proxy (%d): µTransfer carries settings to wider "
             "models", c->target.width, widest);
@@ -59,8 +61,8 @@ void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_tra
             add(w, "%s = %s is on the %s edge of its searched range: the optimum may lie beyond it (widen the range)",
                 name(dim, key, sizeof key), text, u < 0.5 ? "lower" : "upper");
         }
-        for (int wi = 0; wi < t->n_widths; wi++) {
-            if (c->proxy_widths[wi] >= widest || t->best_trial[wi] < 0)
+        for (int wi = 0; wi < t->n_proxies; wi++) {
+            if (wi == t->select_proxy || t->best_trial[wi] < 0)
                 continue;
             mup_transfer_trial_values(t, t->best_trial[wi], other);
             double gap = fabs(mup_search_dim_position(dim, other[d]) - u);
@@ -68,8 +70,9 @@ void mup_transfer_warn(const mup_sweep_config *c, const mup_transfer *t, mup_tra
                 char there[64];
                 mup_key_format(dim->key, best[d], text, sizeof text);
                 mup_key_format(dim->key, other[d], there, sizeof there);
-                add(w, "%s: width %d's optimum (%s) is %.1f search steps from width %d's (%s): µTransfer may not hold "
-                    "for this key", name(dim, key, sizeof key), c->proxy_widths[wi], there, gap / s, widest, text);
+                add(w, "%s: width %s's optimum (%s) is %.1f search steps from width %s's (%s): µTransfer may not hold "
+                    "for this key", name(dim, key, sizeof key), mup_proxy_label(c, wi, label, sizeof label), there,
+                    gap / s, sel, text);
             }
         }
     }

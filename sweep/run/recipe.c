@@ -165,6 +165,7 @@ static void build_one(mup_run_model *m, mup_model *M, const mup_run_spec *s, con
     if (s->model.arch == MUP_ARCH_MLP) {
         mup_mlp_config c = {.d_in = dm->dim, .width = width, .n_out = dm->n_classes,
                             .depth = depth, .act = s->model.activation, .no_bias = s->model.no_bias,
+                            .residual = s->model.residual,
                             .input_mult = (float)s->mup.input_mult, .output_mult = (float)s->mup.output_mult,
                             .init_std = (float)s->mup.init_std, .readout_zero_init = s->mup.readout_zero_init};
         mup_mlp *net = mup_mlp_new(M, &c);
@@ -426,6 +427,8 @@ mup_status mup_run_model_build(mup_run_model *m, const mup_run_spec *s, const mu
     if (s->mup.parametrization == MUP_PARAMETRIZATION_SP)
         mup_model_set_parametrization(m->M, MUP_PARAMETRIZATION_SP);
     st = mup_set_base_shapes(m->M, m->base, m->delta);
+    if (st == MUP_OK)
+        st = mup_model_set_depth(m->M, mup_run_spec_depth_opts(s));
     if (st != MUP_OK) {
         mup_run_model_free(m);
         return st;

@@ -102,7 +102,7 @@ static mup_status draw_trial(mup_sweep *S, int trial) {
     double *x = mup_tool_xcalloc((size_t)trial * K + 1, sizeof *x), *y = mup_tool_xcalloc((size_t)trial + 1, sizeof *y);
     double *drawn = mup_tool_xcalloc((size_t)K + 1, sizeof *drawn);
     for (int k = 0; k < trial; k++) {
-        double score = t.score[k * t.n_widths + t.select_width];
+        double score = t.score[k * t.n_proxies + t.select_proxy];
         if (isnan(score))
             continue;
         mup_transfer_trial_values(&t, k, x + (size_t)n * K);

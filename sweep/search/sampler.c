@@ -179,9 +179,13 @@ void mup_plan_print(const mup_sweep_config *c, FILE *f) {
             trials, c->search.seeds, c->search.seeds == 1 ? "" : "s", c->n_proxy_widths == 1 ? "" : "s");
     for (int i = 0; i < c->n_proxy_widths; i++)
         fprintf(f, "%s%d", i ? ", " : " ", c->proxy_widths[i]);
-    fprintf(f, " (%ld proxy runs)", (long)trials * c->search.seeds * c->n_proxy_widths);
+    for (int i = 0; i < c->n_proxy_depths; i++)
+        fprintf(f, "%s%d", i ? ", " : " and depth(s) ", c->proxy_depths[i]);
+    fprintf(f, " (%ld proxy runs)", (long)trials * c->search.seeds * mup_proxy_count(c));
+    char label[MUP_PROXY_LABEL_MAX];
     if (c->has_target)
-        fprintf(f, "; target width %d x %d seed%s", c->target.width, c->target.seeds, c->target.seeds == 1 ? "" : "s");
+        fprintf(f, "; target width %s x %d seed%s", mup_target_label(c, label, sizeof label), c->target.seeds,
+                c->target.seeds == 1 ? "" : "s");
     fprintf(f, "; objective %s; config %s\n", mup_sweep_objective(c), c->fingerprint);
     int digits = snprintf(NULL, 0, "%d", trials - 1);
     double *values = mup_tool_xmalloc((size_t)c->search.n_dims * sizeof *values);

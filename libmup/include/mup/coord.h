@@ -66,6 +66,8 @@ typedef struct {
     double factor;         /* allowed change of l1 per 4x of width; 0 means 1.2 */
     double alpha;          /* the verdict's error rate, in (0, 0.5); 0 means 0.05 */
     bool check_finite;     /* debug: stop (MUP_ERR_DIVERGED) at the first NaN or inf, naming its op and layer */
+    const char *axis;      /* what the widths are, in the verdict's words: NULL "width"; "depth" when the
+                            * builder takes them as depths (a check across depth at a fixed width) */
 } mup_coord_opts;
 
 #define MUP_COORD_DEFAULT_FACTOR 1.2
@@ -97,6 +99,7 @@ typedef struct {
 
 typedef struct {
     mup_parametrization parametrization;  /* of the models built */
+    char axis[16];             /* opts->axis: "width" or what the widths stand for ("depth") */
     int n_widths, n_seeds, steps, n_layers;
     int *widths;
     uint64_t *seeds;

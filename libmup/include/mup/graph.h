@@ -83,6 +83,8 @@ MUP_API void mup_graph_check_finite(mup_graph *g, bool on);
 MUP_API const char *mup_graph_nonfinite(const mup_graph *g);
 /* Calls fn on every tapped tensor (modules tap their outputs by layer name). NULL removes it. */
 MUP_API void mup_graph_set_tap(mup_graph *g, mup_tap_fn fn, void *ctx);
+/* The tap set now (NULL: none) and its ctx: a loss function may wrap it, renaming layers, and restore it. */
+MUP_API mup_tap_fn mup_graph_get_tap(const mup_graph *g, void **ctx);
 MUP_API void mup_graph_tap(mup_graph *g, const char *layer, const mup_tensor *t);
 
 #endif

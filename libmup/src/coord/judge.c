@@ -208,13 +208,15 @@ void mup_coord_print_verdict(const mup_coord_result *r, FILE *f) {
         lo = r->widths[w] < lo ? r->widths[w] : lo;
         hi = r->widths[w] > hi ? r->widths[w] : hi;
     }
-    fprintf(f, "%s: %s, %d of %d layer-steps within %gx per 4x of width, %d inconclusive, %d failing (widths %d..%d, "
+    const char *axis = r->axis[0] ? r->axis : "width";
+    fprintf(f, "%s: %s, %d of %d layer-steps within %gx per 4x of %s, %d inconclusive, %d failing (%ss %d..%d, "
                "%d seed%s, %d degrees of freedom)", p, mup_coord_status_name(r->status),
-            total - r->n_failed - r->n_inconclusive, total, r->factor, r->n_inconclusive, r->n_failed, lo, hi,
+            total - r->n_failed - r->n_inconclusive, total, r->factor, axis, r->n_inconclusive, r->n_failed, axis,
+            lo, hi,
             r->n_seeds, r->n_seeds == 1 ? "" : "s", r->dof);
     list_layers(r, MUP_COORD_FAIL, "; failing:", f);
     list_layers(r, MUP_COORD_INCONCLUSIVE, "; inconclusive:", f);
     if (r->status == MUP_COORD_INCONCLUSIVE)
-        fprintf(f, "; more seeds or a wider span of widths can decide");
+        fprintf(f, "; more seeds or a wider span of %ss can decide", axis);
     fprintf(f, "\n");
 }

@@ -216,6 +216,7 @@ mup_status mup_coord_run(mup_coord_build_fn build, void *ctx, const mup_coord_op
     r->n_widths = o->n_widths;
     r->n_seeds = o->seeds > 0 ? o->seeds : 1;
     r->steps = o->steps;
+    snprintf(r->axis, sizeof r->axis, "%s", o->axis ? o->axis : "width");
     r->widths = mup_xcalloc((size_t)r->n_widths, sizeof *r->widths);
     memcpy(r->widths, o->widths, (size_t)r->n_widths * sizeof *r->widths);
     r->seeds = mup_xcalloc((size_t)r->n_seeds, sizeof *r->seeds);
@@ -225,7 +226,7 @@ mup_status mup_coord_run(mup_coord_build_fn build, void *ctx, const mup_coord_op
     for (int w = 0; w < r->n_widths && st == MUP_OK; w++)
         for (int s = 0; s < r->n_seeds && st == MUP_OK; s++)
             if ((st = run_one(&rec, build, ctx, o, w, s)) != MUP_OK)
-                st = mup_error_context(st, "coord: width %d, seed %" PRIu64 ": ", r->widths[w], r->seeds[s]);
+                st = mup_error_context(st, "coord: %s %d, seed %" PRIu64 ": ", r->axis, r->widths[w], r->seeds[s]);
     free(rec.acc);
     if (st == MUP_OK)
         mup_coord_judge(r, o->factor, o->alpha);

@@ -142,6 +142,8 @@ mup_status mup_coord_save_h5(const char *path, const mup_coord_result *const *ru
     s = s ? s : mup_h5_attr_write_i64(f, "version", VERSION);
     s = s ? s : mup_h5_attr_write_f64(f, "factor", runs[0]->factor);
     s = s ? s : mup_h5_attr_write_f64(f, "alpha", runs[0]->alpha);
+    /* "depth": the width column holds depths (a check across depth) */
+    s = s ? s : mup_h5_attr_write_str(f, "axis", runs[0]->axis[0] ? runs[0]->axis : "width");
     s = s ? s : write_table(f, "coord", st, stats, n_stats);
     s = s ? s : write_table(f, "verdict", vt, verdicts, n_verdicts);
     free(stats);

@@ -184,6 +184,11 @@ void mup_graph_set_tap(mup_graph *g, mup_tap_fn fn, void *ctx) {
     g->tap_ctx = ctx;
 }
 
+mup_tap_fn mup_graph_get_tap(const mup_graph *g, void **ctx) {
+    *ctx = g->tap_ctx;
+    return g->tap;
+}
+
 void mup_graph_tap(mup_graph *g, const char *layer, const mup_tensor *t) {
     g->layer = layer;
     if (g->tap)
