@@ -8,7 +8,7 @@
 
 #include "fuzz_common.h"
 #include "protocol.h"
-#include "runs.h"
+#include "records.h"
 
 static const char *CONFIG =
     "{\"objective\": \"loss\", \"program\": {\"command\": [\"true\"]},"

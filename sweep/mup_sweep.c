@@ -24,7 +24,7 @@
 #include "ranks.h"
 #include "recipe.h"
 #include "report.h"
-#include "runs.h"
+#include "records.h"
 #include "sampler.h"
 #include "transfer.h"
 #include "warnings.h"

@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "journal.h"
-#include "runs.h"
+#include "records.h"
 #include "testing.h"
 #include "transfer.h"
 

@@ -1,6 +1,8 @@
 #include "json.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,4 +82,57 @@ mup_status mup_json_save(const char *dir, const char *name, cJSON *root) {
     }
     cJSON_free(text);
     return s;
+}
+
+cJSON *mup_json_number(double v) {
+    MUP_ASSERT(isfinite(v), "JSON has no number for %g", v);
+    if (v == floor(v) && fabs(v) <= INT_MAX)
+        return cJSON_CreateNumber(v);
+    char buf[32];
+    if (v == floor(v) && fabs(v) <= 0x1p53) { /* seeds: every digit, not 2.34871586622285e+15 */
+        snprintf(buf, sizeof buf, "%.0f", v);
+        return cJSON_CreateRaw(buf);
+    }
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
+bool mup_json_get_number(const cJSON *v, double *out) {
+    if (cJSON_IsNumber(v)) {
+        *out = v->valuedouble;
+        return true;
+    }
+    if (!cJSON_IsRaw(v))
+        return false;
+    char *end;
+    *out = strtod(v->valuestring, &end);
+    return end != v->valuestring && *end == '\0';
+}
+
+const char *mup_json_type_name(const cJSON *v) {
+    if (!v) return "nothing";
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsArray(v)) return "a list";
+    if (cJSON_IsObject(v)) return "an object";
+    return "an invalid value";
+}
+
+cJSON *mup_json_number_or_null(double v) { return isfinite(v) ? mup_json_number(v) : cJSON_CreateNull(); }
+
+char *mup_json_line(cJSON *obj) {
+    char *text = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    size_t len = strlen(text);
+    char *line = mup_tool_xmalloc(len + 2);
+    memcpy(line, text, len);
+    memcpy(line + len, "\n", 2);
+    cJSON_free(text);
+    return line;
 }

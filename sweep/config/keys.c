@@ -220,46 +220,6 @@ mup_status mup_key_read_list(const mup_key *k, const cJSON *v, const char *path,
     return MUP_OK;
 }
 
-cJSON *mup_json_number(double v) {
-    MUP_ASSERT(isfinite(v), "JSON has no number for %g", v);
-    if (v == floor(v) && fabs(v) <= INT_MAX)
-        return cJSON_CreateNumber(v);
-    char buf[32];
-    if (v == floor(v) && fabs(v) <= 0x1p53) { /* seeds: every digit, not 2.34871586622285e+15 */
-        snprintf(buf, sizeof buf, "%.0f", v);
-        return cJSON_CreateRaw(buf);
-    }
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return cJSON_CreateRaw(buf);
-}
-
-bool mup_json_get_number(const cJSON *v, double *out) {
-    if (cJSON_IsNumber(v)) {
-        *out = v->valuedouble;
-        return true;
-    }
-    if (!cJSON_IsRaw(v))
-        return false;
-    char *end;
-    *out = strtod(v->valuestring, &end);
-    return end != v->valuestring && *end == '\0';
-}
-
-const char *mup_json_type_name(const cJSON *v) {
-    if (!v) return "nothing";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsArray(v)) return "a list";
-    if (cJSON_IsObject(v)) return "an object";
-    return "an invalid value";
-}
-
 static mup_status enum_from_json(const mup_key *k, const cJSON *v, const char *path, int *out) {
     char allowed[256];
     mup_key_format_allowed(k, allowed, sizeof allowed);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "json.h"
 #include "mup/error.h"
 
 typedef enum { MUP_KEY_INT, MUP_KEY_FLOAT, MUP_KEY_BOOL, MUP_KEY_STRING, MUP_KEY_ENUM } mup_key_type;
@@ -111,14 +112,6 @@ cJSON *mup_key_value_to_json(const mup_key *k, double v);
 /* An enum or bool key's value for a JSON choice ("gelu", true): the error names path. */
 mup_status mup_key_choice_from_json(const mup_key *k, const cJSON *v, const char *path, double *out);
 
-/* A number that prints exactly: integers as cJSON numbers, other values as raw JSON text with the
- * shortest digits that read back to the same double (cJSON's own printing keeps 15 digits whenever
- * they come within a few ulps, which would change sampled values and seeds on the way to the journal).
- * Read such items back with mup_json_get_number; once printed and parsed they are plain numbers. */
-cJSON *mup_json_number(double v);
-/* The value of a number item, or of a raw item holding one; false for anything else. */
-bool mup_json_get_number(const cJSON *v, double *out);
-
 /* A non-empty JSON list of distinct values of an int, float, bool or enum key, each checked as
  * mup_key_choice_from_json does ("values[2]: ..."). *values is allocated (mup_tool_xcalloc) when v is a
  * non-empty list, and is the caller's to free even when an element is rejected. */
@@ -128,9 +121,6 @@ mup_status mup_key_read_list(const mup_key *k, const cJSON *v, const char *path,
  * a name for enum keys, the text itself for string keys; checked as mup_key_from_json checks JSON, and
  * the errors name path (the flag: "--lr"). */
 mup_status mup_key_from_text(const mup_key *k, void *base, const char *text, const char *path);
-
-/* The JSON type of v in words ("a string", "an array"), for error messages. */
-const char *mup_json_type_name(const cJSON *v);
 
 /* ---- reading a JSON object against a table ---- */
 

@@ -31,7 +31,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "runs.h"
+#include "records.h"
 
 /* The longest line read: the reader holds one line at a time, never the file; a longer line is
  * skipped like a garbled one, and a longer record is not written. */

@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "recipe.h"
-#include "runs.h"
+#include "records.h"
 
 /* What a run is trained with besides its spec. */
 typedef struct {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "runs.h"
+#include "records.h"
 
 static int problems;
 
