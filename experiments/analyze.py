@@ -493,10 +493,33 @@ def depth(out, results):
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+# ---- experiment 1's open question: does tuning (and Adam's eps scaling) close µP's gap to SP at 4096? ----
+
+def eps(out, results):
+    dest = os.path.join(results, "eps")
+    os.makedirs(dest, exist_ok=True)
+    result = {}
+    for e in ("on", "off"):
+        rs = runs(os.path.join(out, f"mlp-4096-eps-{e}"))
+        target = [r for r in rs if r["phase"] == "target"]
+        proxies = [r for r in rs if r["phase"] == "proxy"]
+        result[f"eps_scaling_{e}"] = {
+            "best_proxy_trial": best_proxy_trial(rs),
+            "best_proxy_objective": min(map(objective, proxies)) if proxies else None,
+            "target_width": target[0]["width"] if target else None,
+            "target_objective": min(map(objective, target)) if target else None,
+            "params": target[0].get("params") if target else None,
+        }
+    with open(os.path.join(dest, "result.json"), "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    print(json.dumps(result, indent=2))
+
+
 if __name__ == "__main__":
     commands = {"lr-transfer": lr_transfer, "tuning-cost": tuning_cost, "tuning-config": tuning_config,
-                "coord": coord, "depth": depth}
-    arity = {"lr-transfer": 2, "tuning-cost": 2, "tuning-config": 4, "coord": 1, "depth": 2}
+                "coord": coord, "depth": depth, "eps": eps}
+    arity = {"lr-transfer": 2, "tuning-cost": 2, "tuning-config": 4, "coord": 1, "depth": 2, "eps": 2}
     if len(sys.argv) < 2 or sys.argv[1] not in commands or len(sys.argv) != 2 + arity[sys.argv[1]]:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])
