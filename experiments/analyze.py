@@ -346,6 +346,9 @@ def strategies_plot(dest, strategies):
                         f"{p['trials']} {p['seeds']}\n")
         plots.append(f"'{dat}' using 1:2:3:4 with yerrorlines lw 2 pt {5 + i} title '{strategy} at width 128, "
                      "transfer'")
+    # the strategies' spread sets the y range; direct search's first, far worse budgets run off the top
+    lo = min(p["target_min"] for pts in strategies.values() for p in pts) - 0.005
+    hi = max(p["target_max"] for pts in strategies.values() for p in pts) + 0.01
     with open(os.path.join(dest, "strategies.gp"), "w") as f:
         f.write("# rerun with: gnuplot strategies.gp\n"
                 "set terminal pngcairo size 860,560 enhanced font 'DejaVu Sans,10'\nset output 'strategies.png'\n"
@@ -353,7 +356,7 @@ def strategies_plot(dest, strategies):
                 "bars: their range)'\n"
                 "set logscale x\nset grid lc rgb '#dddddd'\nset xlabel 'tuning compute (multiply-add FLOPs, "
                 "target training included)'\nset ylabel 'validation loss of the width-2048 model'\n"
-                "set key top right\nset autoscale fix\nset offsets graph 0.05, graph 0.05, graph 0.08, graph 0.08\n"
+                f"set key top right\nset autoscale xfix\nset yrange [{lo:.4f}:{hi:.4f}]\nset offsets graph 0.05, graph 0.05, 0, 0\n"
                 "plot " + ", \\\n     ".join(plots) + "\n")
     render(dest, "strategies.gp")
 
