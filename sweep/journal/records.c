@@ -9,7 +9,6 @@
 #include "json.h"
 #include "protocol.h"
 #include "recipe.h"
-#include "sampler.h"
 
 static const char *const status_names[] = {"complete", "diverged", "failed", "pruned", NULL};
 static const char *const phase_names[] = {"proxy", "target", NULL};

@@ -1,15 +1,12 @@
 #include "runs.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
-#include "records.h"
 #include "cli.h"
-#include "protocol.h"
-#include "recipe.h"
+#include "records.h"
 #include "sampler.h"
 #include "mup/rng.h"
 
