@@ -467,7 +467,7 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     fprintf(f, ", %d trials × %d seed%s at proxy width%s", t->n_trials, c->search.seeds,
             c->search.seeds == 1 ? "" : "s", t->n_proxies == 1 ? "" : "s");
     for (int w = 0; w < t->n_proxies; w++)
-        fprintf(f, "%s%s", w ? "; " : " ", mup_proxy_label(c, w, label, sizeof label));
+        fprintf(f, "%s%s", w ? (c->n_proxy_depths ? "; " : ", ") : " ", mup_proxy_label(c, w, label, sizeof label));
     fprintf(f, "; objective `%s` (lower is better)", mup_sweep_objective(c));
     if (c->has_target)
         fprintf(f, "; target width %s", mup_target_label(c, label, sizeof label));
