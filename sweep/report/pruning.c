@@ -17,11 +17,12 @@ void mup_pruning_count(const mup_sweep_config *c, const mup_run_list *l, const m
             continue;
         p->pruned++;
         p->flops_spent += rec->flops;
-        /* a program's full length is what its width's complete runs reached */
+        /* a program's full length is what its proxy's complete runs reached */
         int full = rec->steps;
         for (int k = 0; c->kind == MUP_RUN_PROGRAM && k < l->n_proxy; k++) {
             const mup_run_record *o = mup_journal_record(j, k);
-            if (o && o->status == MUP_RUN_COMPLETE && o->width == rec->width && o->steps_done > full)
+            if (o && o->status == MUP_RUN_COMPLETE && o->width == rec->width && o->depth == rec->depth &&
+                o->steps_done > full)
                 full = o->steps_done;
         }
         p->steps_saved += full - rec->steps_done;
@@ -30,9 +31,9 @@ void mup_pruning_count(const mup_sweep_config *c, const mup_run_list *l, const m
     }
 }
 
-double mup_pruned_trial_value(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial,
-                              int w) {
-    int S = c->search.seeds, first = (trial * c->n_proxy_widths + w) * S;
+double mup_pruned_trial_value(const mup_sweep_config *c, const mup_journal *j, int trial, int w) {
+    /* the run list's order: trial, proxy, seed */
+    int S = c->search.seeds, first = (trial * mup_proxy_count(c) + w) * S;
     double sum = 0.0;
     bool pruned = false;
     for (int s = 0; s < S; s++) {
@@ -42,7 +43,6 @@ double mup_pruned_trial_value(const mup_sweep_config *c, const mup_run_list *l, 
         pruned |= rec && rec->status == MUP_RUN_PRUNED;
         sum += v;
     }
-    (void)l;
     return pruned ? sum / S : NAN;
 }
 

@@ -20,11 +20,10 @@ typedef struct {
 
 void mup_pruning_count(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, mup_pruning_stats *p);
 
-/* The mean over seeds at width index w of a trial with a pruned run, each pruned run counting its last
+/* The mean over seeds at proxy index w (mup_proxy_at) of a trial with a pruned run, each pruned run counting its last
  * reported value and each complete run its objective; NAN when no run of it was pruned, or a seed has no
  * such value. */
-double mup_pruned_trial_value(const mup_sweep_config *c, const mup_run_list *l, const mup_journal *j, int trial,
-                              int w);
+double mup_pruned_trial_value(const mup_sweep_config *c, const mup_journal *j, int trial, int w);
 
 /* DIR/curves.{dat,gp,png}: every proxy run's intermediate objective against steps, pruned runs in grey.
  * Nothing when no run reported one (*drawn false). */

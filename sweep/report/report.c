@@ -195,8 +195,8 @@ static mup_status plot_transfer(const char *dir, const mup_sweep_config *c, cons
     return s ? s : mup_plot_render(dir, "lr_transfer.gp");
 }
 
-static mup_status plot_history(const char *dir, const mup_sweep_config *c, const mup_run_list *l,
-                               const mup_journal *j, const mup_transfer *t) {
+static mup_status plot_history(const char *dir, const mup_sweep_config *c, const mup_journal *j,
+                               const mup_transfer *t) {
     FILE *data, *gp;
     mup_status s = mup_plot_open(dir, "history.dat", &data);
     if (s)
@@ -221,7 +221,7 @@ static mup_status plot_history(const char *dir, const mup_sweep_config *c, const
             best = v;
         fprintf(data, isfinite(best) ? " %.9g" : " NaN", best);
         for (int w = 0; w < t->n_proxies; w++) {
-            double p = mup_pruned_trial_value(c, l, j, trial, w);
+            double p = mup_pruned_trial_value(c, j, trial, w);
             fprintf(data, isfinite(p) ? " %.9g" : " NaN", p);
         }
         fprintf(data, "\n");
@@ -443,7 +443,7 @@ mup_status mup_report_write(const char *dir, const mup_sweep_config *c, const mu
     char why[3][1024] = {"", "", ""};
     if (ps[0])
         snprintf(why[0], sizeof why[0], "%s", mup_error_message());
-    ps[1] = plot_history(dir, c, l, j, t);
+    ps[1] = plot_history(dir, c, j, t);
     if (ps[1])
         snprintf(why[1], sizeof why[1], "%s", mup_error_message());
     bool curves;

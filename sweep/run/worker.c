@@ -50,7 +50,7 @@ void mup_sweep_init_worker(mup_sweep *S, int rank) {
 }
 
 /* A proxy run's intermediate value: journaled for the other workers, then judged by the pruner against
- * the runs of its width as the journal has them now. */
+ * the runs of its proxy (width and depth) as the journal has them now. */
 static bool on_report(void *arg, int step, double value) {
     mup_sweep *S = arg;
     const mup_sweep_run *run = &S->list->runs[current_run];
@@ -61,7 +61,7 @@ static bool on_report(void *arg, int step, double value) {
     mup_curve *others = mup_tool_xcalloc((size_t)S->list->n_proxy + 1, sizeof *others);
     int n = 0;
     for (int k = 0; k < S->list->n_proxy; k++)
-        if (k != current_run && S->list->runs[k].width == run->width)
+        if (k != current_run && S->list->runs[k].proxy == run->proxy)
             others[n++] = mup_journal_curve(S->j, k);
     mup_curve self = mup_journal_curve(S->j, current_run);
     bool stop = mup_pruner_should_stop(&S->c->search.pruner, &self, others, n,
