@@ -203,18 +203,26 @@ Test(sweep_tpe, a_sweep_stopped_after_k_trials_and_resumed_draws_the_trials_of_o
     free_log(&whole);
 }
 
+/* A sweep stopped as trial 7 was drawn, with draw as that trial's journaled line instead of TPE's own:
+ * the whole sweep's journal cut before its trial-7 line, into dir. The line number the draw takes. */
+static int stopped_at_trial_7(const char *dir, const char *draw) {
+    int at = line_of(test_path("whole"), 7, "trial");
+    cut_journal(test_path("whole"), dir, at - 1);
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal.jsonl", test_path(dir));
+    FILE *f = fopen(path, "a");
+    cr_assert(f);
+    fputs(draw, f);
+    fclose(f);
+    return at;
+}
+
 Test(sweep_tpe, a_resumed_sweep_takes_a_started_trial_from_its_journaled_draw) {
     const char *cfg = config("tpe.json", 1);
     cr_assert_eq(sweep(cfg, test_path("whole"), NULL), 0);
     /* trial 7 drawn and started when the sweep stopped; its draw says values TPE would not pick */
-    int cut = line_of(test_path("whole"), 7, "trial");
-    cut_journal(test_path("whole"), "stopped", cut - 1);
-    char path[600];
-    snprintf(path, sizeof path, "%s/journal.jsonl", test_path("stopped"));
-    FILE *f = fopen(path, "a");
-    cr_assert(f);
-    fputs("{\"type\":\"trial\",\"trial\":7,\"params\":{\"mup.output_mult\":1,\"train.lr\":0.001}}\n", f);
-    fclose(f);
+    stopped_at_trial_7("stopped",
+                       "{\"type\":\"trial\",\"trial\":7,\"params\":{\"mup.output_mult\":1,\"train.lr\":0.001}}\n");
     cr_assert_eq(sweep(cfg, test_path("stopped"), NULL), 0);
     sweep_log whole, resumed;
     read_log(test_path("whole"), &whole);
@@ -231,14 +239,8 @@ Test(sweep_tpe, a_resumed_sweep_takes_a_started_trial_from_its_journaled_draw) {
 Test(sweep_tpe, a_journaled_draw_outside_the_search_space_is_skipped_with_a_warning_and_drawn_again) {
     const char *cfg = config("tpe.json", 1);
     cr_assert_eq(sweep(cfg, test_path("whole"), NULL), 0);
-    int at = line_of(test_path("whole"), 7, "trial");
-    cut_journal(test_path("whole"), "unfit", at - 1);
-    char path[600];
-    snprintf(path, sizeof path, "%s/journal.jsonl", test_path("unfit"));
-    FILE *f = fopen(path, "a");
-    cr_assert(f);
-    fputs("{\"type\":\"trial\",\"trial\":7,\"params\":{\"mup.output_mult\":1,\"train.lr\":1}}\n", f);
-    fclose(f);
+    int at = stopped_at_trial_7("unfit",
+                                "{\"type\":\"trial\",\"trial\":7,\"params\":{\"mup.output_mult\":1,\"train.lr\":1}}\n");
     remove(test_path("log.txt"));
     cr_assert_eq(sweep(cfg, test_path("unfit"), NULL), 0);
     char *log = test_read_file(test_path("log.txt"), NULL), want[128];

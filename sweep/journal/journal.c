@@ -152,14 +152,14 @@ static void read_draw(mup_journal *j, const cJSON *obj, int line) {
              mup_sampler_name(c->search.sampler));
         return;
     }
-    double *values = mup_tool_xcalloc(2 * ((size_t)c->search.n_dims + 1), sizeof *values), *had = values + c->search.n_dims + 1;
+    double *values = mup_tool_xcalloc((size_t)c->search.n_dims + 1, sizeof *values);
     bool fits = mup_params_from_json(c, cJSON_GetObjectItemCaseSensitive(obj, "params"), values);
     for (int d = 0; d < c->search.n_dims && fits; d++)
         fits = mup_search_dim_holds(&c->search.dims[d], values[d]);
     if (!fits)
         warn(j, "%s:%d: the draw of trial %d does not fit the search space; skipped, the trial will be drawn again",
              j->path, line, k);
-    else if (!mup_run_list_trial_values(j->l, c, k, had) && mup_run_list_set_trial(j->l, c, k, values))
+    else if (!mup_run_list_trial_drawn(j->l, c, k) && mup_run_list_set_trial(j->l, c, k, values))
         warn(j, "%s:%d: the draw of trial %d: %s; skipped, the trial will be drawn again", j->path, line, k,
              mup_error_message());
     free(values);
@@ -376,10 +376,9 @@ mup_status mup_journal_draw(mup_journal *j, int trial, const double *values) {
         return s;
     /* read back like every other process reads it, so that all take the same values */
     mup_journal_refresh(j);
-    double *got = mup_tool_xcalloc((size_t)j->c->search.n_dims + 1, sizeof *got);
-    bool drawn = mup_run_list_trial_values(j->l, j->c, trial, got);
-    free(got);
-    return drawn ? MUP_OK : mup_error(MUP_ERR_FORMAT, "the draw of trial %d does not read back from %s", trial, j->path);
+    if (!mup_run_list_trial_drawn(j->l, j->c, trial))
+        return mup_error(MUP_ERR_FORMAT, "the draw of trial %d does not read back from %s", trial, j->path);
+    return MUP_OK;
 }
 
 mup_status mup_journal_append(mup_journal *j, const char *line, int i) {
