@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "alloc.h"
+
 long mup_pruner_rung_step(const mup_pruner *p, int k) {
     long s = p->min_resource;
     for (int i = 0; i < k; i++) {
@@ -37,9 +39,7 @@ static bool median_stops(const mup_pruner *p, const mup_curve *self, const mup_c
             best = self->value[i];
     if (!isfinite(best))
         return false;
-    double *v = malloc(((size_t)n_others + 1) * sizeof *v);
-    if (!v)
-        return false;
+    double *v = mup_tool_xmalloc(((size_t)n_others + 1) * sizeof *v);
     int n = 0;
     for (int o = 0; o < n_others; o++) {
         if (!others[o].complete)
@@ -73,9 +73,7 @@ static bool asha_stops(const mup_pruner *p, const mup_curve *self, const mup_cur
     double value = self->value[self->n - 1];
     if (!isfinite(value))
         return false;
-    double *rung = malloc(((size_t)n_others + 1) * sizeof *rung);
-    if (!rung)
-        return false;
+    double *rung = mup_tool_xmalloc(((size_t)n_others + 1) * sizeof *rung);
     bool stop = false;
     /* the rungs this report is the first to reach, each decided as Optuna's pruner decides them in turn */
     for (int k = 0; !stop; k++) {
