@@ -6,6 +6,8 @@
  * Run by hand it trains once with the arguments' values. Run by mup-sweep it reads its width, base and
  * delta widths, seed and searched values from its trial (mup/trial.h) and reports its metrics back; the
  * arguments are then only defaults. A target run keeps its trained model at the trial's checkpoint.
+ * Built with MPI, it can train across ranks: a sweep under mpirun whose config says "mpi": true
+ * (examples/configs/custom-model-mpi.json) starts each target run on all its ranks, data-parallel.
  *
  * If you know PyTorch's `mup` package, here is the correspondence:
  *   nn.Module with nn.Linear/nn.LayerNorm   a struct of modules (mup_linear, mup_layernorm_layer)
@@ -22,6 +24,9 @@
 #include <stdlib.h>
 
 #include "mup/mup.h"
+#ifdef EXAMPLE_WITH_MPI
+#include <mpi.h>
+#endif
 
 #define D_IN 32
 #define N_CLASSES 8
@@ -96,6 +101,17 @@ int main(int argc, char **argv) {
         mup_trial_close(T);
         return 2;
     }
+    /* Launched on several ranks by the sweep: every rank takes its share of each batch and the gradients
+     * are summed (mup/dist.h); rank 0 reports for the run, prints and writes the checkpoint. */
+    mup_dist *D = NULL;
+#ifdef EXAMPLE_WITH_MPI
+    if (mup_trial_ranks(T, 1) > 1) {
+        MPI_Init(&argc, &argv);
+        MUP_CHECK(mup_dist_new(NULL, &D));
+        mup_trial_use_dist(T, D);
+    }
+#endif
+    bool lead = !D || mup_dist_rank(D) == 0;
 
     /* 10000 examples of a fixed random teacher; the last 2000 are held out */
     mup_classif_data all, train, val;
@@ -118,7 +134,7 @@ int main(int argc, char **argv) {
                                          delta_width));
     MUP_CHECK(mup_model_init(M, seed));
     /* What µP decided for each parameter: the table to read when something looks wrong. */
-    if (!mup_trial_in_sweep(T))
+    if (!mup_trial_in_sweep(T) && lead)
         mup_model_print_shapes(M, stdout);
 
     /* The same lr works at every width: Adam's rate is divided by the fan-in multiplier for
@@ -129,17 +145,19 @@ int main(int argc, char **argv) {
     /* a sweep's target run keeps its trained model (HDF5, with the base shapes) where the trial says */
     s = mup_train(M, opt, task, &(mup_train_opts){.steps = steps, .eval_every = steps / 4, .progress = true,
                                                   .label = "resmlp", .checkpoint_path = mup_trial_checkpoint(T),
-                                                  .checkpoint_every = steps}, &r);
+                                                  .checkpoint_every = steps, .dist = D}, &r);
     /* the evaluations as intermediate reports, then the final metrics: the sweep ranks by one of them */
     for (int i = 0; i < r.n_evals; i++)
         MUP_CHECK(mup_trial_report(T, r.eval_step[i], (mup_metric[]){{"val_loss", r.eval_loss[i]}}, 1));
     MUP_CHECK(mup_trial_final(T, (mup_metric[]){{"val_loss", r.final_val_loss}, {"val_acc", r.final_val_acc},
                                                 {"train_loss", r.final_train_loss}}, 3));
-    printf("first loss %.4f (chance: ln %d = %.4f), final training loss %.4f\n", r.first_loss, N_CLASSES,
-           log((double)N_CLASSES), r.final_train_loss);
-    for (int i = 0; i < r.n_evals; i++)
-        printf("step %4d  validation loss %.4f  accuracy %.1f%%\n", r.eval_step[i], r.eval_loss[i],
-               100 * r.eval_acc[i]);
+    if (lead) {
+        printf("first loss %.4f (chance: ln %d = %.4f), final training loss %.4f\n", r.first_loss, N_CLASSES,
+               log((double)N_CLASSES), r.final_train_loss);
+        for (int i = 0; i < r.n_evals; i++)
+            printf("step %4d  validation loss %.4f  accuracy %.1f%%\n", r.eval_step[i], r.eval_loss[i],
+                   100 * r.eval_acc[i]);
+    }
     if (s != MUP_OK)
         fprintf(stderr, "custom_model: %s\n", r.message);
 
@@ -150,6 +168,12 @@ int main(int argc, char **argv) {
     mup_classif_data_free(&train);
     mup_classif_data_free(&val);
     mup_trial_close(T);
+#ifdef EXAMPLE_WITH_MPI
+    if (D) {
+        mup_dist_free(D);
+        MPI_Finalize();
+    }
+#endif
     /* a diverged run has reported its non-finite loss: the sweep records it as diverged */
     return s == MUP_OK || s == MUP_ERR_DIVERGED ? 0 : 1;
 }

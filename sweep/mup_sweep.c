@@ -230,10 +230,17 @@ static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int 
     int left = p->total - p->done, workers = R->size > 1 ? R->size : o->jobs < left ? o->jobs : left;
     int threads = o->jobs > 1 ? mup_sweep_pool_threads(S, workers, o->threads) : S->threads;
     const char *what = from < S->list->n_proxy ? "proxy" : "target";
-    /* the target is one wide run: under mpirun all ranks train it, data-parallel (a program's alone) */
-    bool together = R->dist && from >= S->list->n_proxy && S->c->kind != MUP_RUN_PROGRAM;
+    /* the target is one wide run: under mpirun all ranks train it, data-parallel; a program that can use MPI
+     * is started on all of them by rank 0 through its launcher (another program's target trains alone) */
+    bool target = from >= S->list->n_proxy;
+    bool together = R->dist && target && S->c->kind != MUP_RUN_PROGRAM;
+    bool launched = R->size > 1 && target && S->c->kind == MUP_RUN_PROGRAM && S->c->program.mpi;
     if (R->rank == 0 && left == 0)
         fprintf(stderr, "mup-sweep: %s runs: %d, all done before\n", what, p->total);
+    else if (R->rank == 0 && launched)
+        fprintf(stderr, "mup-sweep: %s runs: %d, %d done before, %d to train on all %d MPI ranks, started by rank 0 "
+                "through program.launcher, of %d thread%s each\n", what, p->total, p->done, left, R->size, threads,
+                threads == 1 ? "" : "s");
     else if (R->rank == 0 && together)
         fprintf(stderr, "mup-sweep: %s runs: %d, %d done before, %d to train by all %d MPI ranks together "
                 "(data-parallel) of %d thread%s each\n", what, p->total, p->done, left, R->size, threads,
@@ -243,9 +250,19 @@ static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int 
                 what, p->total, p->done, left, workers,
                 R->size > 1 ? "MPI rank" : o->jobs > 1 ? "forked worker" : "worker", workers == 1 ? "" : "s",
                 threads, threads == 1 ? "" : "s");
-    mup_status s = together ? mup_sweep_work_together(S, from, to, R->dist)
-                 : o->jobs > 1 ? mup_sweep_pool(S, from, to, o->jobs, o->threads, wait)
-                               : mup_sweep_work(S, from, to, wait);
+    mup_status s = MUP_OK;
+    if (launched) { /* the other ranks wait, asleep, at the agreement after the phase */
+        S->launch_ranks = R->size;
+        S->hosts = R->hosts;
+        if (R->rank == 0)
+            s = mup_sweep_work(S, from, to, wait);
+        S->launch_ranks = 0;
+        S->hosts = NULL;
+    } else {
+        s = together ? mup_sweep_work_together(S, from, to, R->dist)
+          : o->jobs > 1 ? mup_sweep_pool(S, from, to, o->jobs, o->threads, wait)
+                        : mup_sweep_work(S, from, to, wait);
+    }
     mup_sweep_progress_end(S);
     return s;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "launch.h"
 #include "program.h"
 #include "journal.h" /* and the sweep's runs.h, which tests/support/runs.h would shadow */
 #include "sampler.h"
@@ -133,4 +134,62 @@ Test(program_config, trial_fields_and_searched_keys_are_the_substitutions) {
         " 'search': {'sampler': 'grid', 'space': {'lr': {'dist': 'choice', 'values': [1]}}}, 'proxy_widths': [8]}");
     cr_assert_eq(mup_program_check_args(c), MUP_OK, "%s", mup_error_message());
     mup_sweep_config_free(c);
+}
+
+#define MPI_TAIL " 'search': {'sampler': 'grid', 'space': {'lr': {'dist': 'choice', 'values': [1]}}}, 'proxy_widths': [8]}"
+
+Test(program_config, a_program_that_can_use_mpi_gets_a_launcher_of_its_own_or_mpirun) {
+    mup_sweep_config *c = parse("{'objective': 'acc', 'program': {'command': ['t', '{ranks}'], 'mpi': true}," MPI_TAIL);
+    const char *mpirun[] = {"mpirun", "-n", "{ranks}", "--host", "{hosts}"};
+    cr_assert_eq(c->program.launcher_argc, 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_str_eq(c->program.launcher[i], mpirun[i]);
+    cr_assert_eq(mup_program_check_args(c), MUP_OK, "%s", mup_error_message());
+    /* the launcher is part of the config: another launcher is another sweep */
+    mup_sweep_config *srun = parse("{'objective': 'acc', 'program': {'command': ['t', '{ranks}'], 'mpi': true,"
+                                   " 'launcher': ['srun', '--overlap', '-n', '{ranks}']}," MPI_TAIL);
+    cr_assert_eq(srun->program.launcher_argc, 4);
+    cr_assert_str_eq(srun->program.launcher[1], "--overlap");
+    cr_assert_str_neq(srun->fingerprint, c->fingerprint);
+    /* a config without the key keeps the fingerprint it had before the key existed */
+    mup_sweep_config *plain = parse("{'objective': 'acc', 'program': {'command': ['t']}," MPI_TAIL);
+    mup_sweep_config *off = parse("{'objective': 'acc', 'program': {'command': ['t'], 'mpi': false}," MPI_TAIL);
+    cr_assert_str_eq(plain->fingerprint, off->fingerprint);
+    cJSON *json = mup_sweep_config_to_json(plain);
+    char *canon = cJSON_PrintUnformatted(json);
+    cr_assert_null(strstr(canon, "mpi"), "%s", canon);
+    cr_assert_null(strstr(canon, "launcher"), "%s", canon);
+    cJSON_free(canon);
+    cJSON_Delete(json);
+    mup_sweep_config_free(plain);
+    mup_sweep_config_free(off);
+    mup_sweep_config_free(srun);
+    mup_sweep_config_free(c);
+}
+
+Test(program_config, bad_launchers_are_refused_naming_the_argument) {
+    refused("{'objective': 'acc', 'program': {'command': ['t'], 'launcher': ['mpirun']}," MPI_TAIL,
+            "program.launcher: given without \"mpi\": true");
+    refused("{'objective': 'acc', 'program': {'command': ['t'], 'mpi': true, 'launcher': []}," MPI_TAIL,
+            "program.launcher: expected a non-empty list");
+    refused("{'objective': 'acc', 'program': {'command': ['t'], 'mpi': true, 'launcher': ['mpirun', 7]}," MPI_TAIL,
+            "program.launcher[1]: expected a string");
+    refused("{'objective': 'acc', 'program': {'command': ['t'], 'mpi': true, 'launcher': ['mpirun', '-n', '{width}']},"
+            MPI_TAIL, "program.launcher[2]: {width} is not {ranks} or {hosts}");
+    refused("{'objective': 'acc', 'program': {'command': ['t'], 'mpi': true, 'launcher': ['{hosts}']}," MPI_TAIL,
+            "program.launcher[0]: the command itself takes no {hosts}");
+    refused("{'objective': 'acc', 'program': {'command': ['t', '{hosts}'], 'mpi': true}," MPI_TAIL,
+            "program.command[1]: {hosts} is neither a searched key nor a trial field");
+    refused("{'objective': 'acc', 'program': {'command': ['t'], 'mpi': 1}," MPI_TAIL, "program.mpi");
+}
+
+Test(program_config, the_sweeps_own_launcher_variables_do_not_reach_a_launcher) {
+    const char *dropped[] = {"OMPI_COMM_WORLD_RANK=1", "OMPI_MCA_orte_hnp_uri=1.0;tcp://x", "OMPI_MCA_ess=pmi",
+                             "OMPI_UNIVERSE_SIZE=2", "PMIX_RANK=1", "PMI_FD=5", "MPI_LOCALRANKID=0"};
+    const char *kept[] = {"OMPI_MCA_btl=^openib", "OMPI_ALLOW_RUN_AS_ROOT=1", "SLURM_JOB_ID=7", "PATH=/bin",
+                          "OMP_NUM_THREADS=2", "PMIXED=1"};
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
+        cr_assert(mup_launch_job_variable(dropped[i]), "%s", dropped[i]);
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        cr_assert_not(mup_launch_job_variable(kept[i]), "%s", kept[i]);
 }

@@ -183,3 +183,41 @@ Test(trial, a_value_of_another_type_stops_naming_the_key, .exit_code = 0) {
     mup_trial_int(T, "lr", 1);
     cr_assert_fail("a fraction was read as an integer");
 }
+
+/* A target launched on several ranks (program.mpi): no descriptor, the report file the sweep made. */
+/* (That only rank 0 of mup_trial_use_dist's ranks writes is tests/mpi/sweep-program-ranks': a second rank's
+ * lines would fail the run.) */
+Test(trial, a_launched_run_appends_its_reports_to_the_report_file) {
+    const char *trial = test_path("trial.json"), *file = test_path("reports.jsonl");
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fclose(f);
+    f = fopen(trial, "w");
+    cr_assert(f);
+    fprintf(f, "{\"protocol\": 1, \"run_id\": \"target-w256-s0\", \"phase\": \"target\", \"width\": 256, \"seed\": 5,"
+               " \"params\": {}, \"ranks\": 4, \"report_file\": \"%s\", \"report_fd\": null, \"answer_fd\": null}",
+            file);
+    fclose(f);
+    setenv("MUP_TRIAL", trial, 1);
+    unsetenv("MUP_TRIAL_FD");
+    mup_trial *T;
+    cr_assert_eq(mup_trial_open(&T), MUP_OK, "%s", mup_error_message());
+    cr_assert_eq(mup_trial_ranks(T, 1), 4);
+    cr_assert_eq(mup_trial_report(T, 5, (mup_metric[]){{"val_loss", 2.5}}, 1), MUP_OK);
+    cr_assert_not(mup_trial_should_stop(T, 5));
+    cr_assert_eq(mup_trial_final(T, (mup_metric[]){{"val_loss", 2.0}}, 1), MUP_OK);
+    mup_trial_close(T);
+    char text[512] = "";
+    f = fopen(file, "r");
+    cr_assert(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cr_assert_str_eq(text, "{\"type\":\"report\",\"step\":5,\"metrics\":{\"val_loss\":2.5}}\n"
+                           "{\"type\":\"final\",\"metrics\":{\"val_loss\":2},\"read\":[]}\n");
+    /* a report file that is not there is refused, naming it */
+    cr_assert_eq(unlink(file), 0);
+    cr_assert_eq(mup_trial_open(&T), MUP_ERR_IO);
+    cr_assert(strstr(mup_error_message(), "cannot open its report file"), "%s", mup_error_message());
+    unsetenv("MUP_TRIAL");
+}

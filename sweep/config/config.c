@@ -90,6 +90,9 @@ static const mup_key config_keys[] = {
                    "working directory of the program (and of a relative command); \"\": the sweep's"),
     MUP_KEY_FLOAT("program", "timeout", C, program.timeout, 0, MUP_RANGE_NONNEG, "time_limit seconds",
                   "seconds a run may take before its process group is killed and the run fails; 0: no limit"),
+    MUP_KEY_BOOL_OMIT("program", "mpi", C, program.mpi, 0, "use_mpi data_parallel",
+                      "the program can train across MPI ranks: under mpirun, each target run is started once "
+                      "through `launcher` to train on all the sweep's ranks (trial-protocol.md)"),
 };
 #undef C
 #define N_CONFIG_KEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
@@ -105,7 +108,7 @@ static const char *const top_extra[] = {"model", "mup", "train", "data", "search
 static const char *const program_top_extra[] = {"model", "mup", "train", "data", "search", "proxy_widths",
                                                 "proxy_depths", "target", "program", "objective", NULL};
 static const char *const search_extra[] = {"space", "pruner", "tpe", NULL};
-static const char *const program_extra[] = {"command", "env", NULL};
+static const char *const program_extra[] = {"command", "env", "launcher", NULL};
 
 /* A list of distinct positive integers (proxy_widths, proxy_depths), each read as target.width is. */
 static mup_status read_sizes(const cJSON *v, const char *path, int **out, int *n_out) {
@@ -383,6 +386,24 @@ static mup_status read_env(mup_program_config *p, const cJSON *env) {
     return MUP_OK;
 }
 
+/* program.launcher: given only with program.mpi; by default Open MPI's mpirun on the sweep's own ranks
+ * and hosts (MUP_DEFAULT_LAUNCHER). */
+static mup_status read_launcher(mup_program_config *p, const cJSON *launcher) {
+    if (launcher && !p->mpi)
+        return mup_error(MUP_ERR_INVALID, "program.launcher: given without \"mpi\": true (a launcher starts a "
+                         "program that trains across MPI ranks)");
+    if (launcher)
+        return read_strings(launcher, "program.launcher", &p->launcher, &p->launcher_argc);
+    if (!p->mpi)
+        return MUP_OK;
+    static const char *const fallback[] = {MUP_DEFAULT_LAUNCHER};
+    p->launcher_argc = (int)(sizeof fallback / sizeof fallback[0]);
+    p->launcher = mup_tool_xcalloc((size_t)p->launcher_argc + 1, sizeof *p->launcher);
+    for (int i = 0; i < p->launcher_argc; i++)
+        p->launcher[i] = mup_tool_xstrdup(fallback[i]);
+    return MUP_OK;
+}
+
 /* The program section, the objective as a metric name, and no built-in settings: a program run's
  * settings are its search keys and its own. */
 static mup_status read_program(mup_sweep_config *c, const cJSON *root) {
@@ -406,6 +427,8 @@ static mup_status read_program(mup_sweep_config *c, const cJSON *root) {
     }
     if (!s)
         s = read_env(&c->program, cJSON_GetObjectItemCaseSensitive(prog, "env"));
+    if (!s)
+        s = read_launcher(&c->program, cJSON_GetObjectItemCaseSensitive(prog, "launcher"));
     if (s)
         return s;
     const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "objective");
@@ -512,6 +535,9 @@ void mup_sweep_config_free(mup_sweep_config *c) {
     for (int i = 0; i < c->program.argc; i++)
         free(c->program.argv[i]);
     free(c->program.argv);
+    for (int i = 0; i < c->program.launcher_argc; i++)
+        free(c->program.launcher[i]);
+    free(c->program.launcher);
     for (int i = 0; i < c->program.n_env; i++)
         free(c->program.env[i]);
     free(c->program.env);
@@ -556,6 +582,9 @@ static cJSON *program_to_json(const mup_sweep_config *c) {
         snprintf(name, sizeof name, "%.*s", (int)n, c->program.env[i]);
         cJSON_AddStringToObject(env, name, c->program.env[i] + n + 1);
     }
+    if (c->program.mpi) /* absent otherwise: the fingerprints of configs from before it stay as they were */
+        cJSON_AddItemToObject(o, "launcher", cJSON_CreateStringArray((const char *const *)c->program.launcher,
+                                                                     c->program.launcher_argc));
     add_keys(o, c, "program");
     return o;
 }

@@ -30,6 +30,10 @@ typedef struct {
     int n_env;
     char cwd[MUP_SPEC_PATH_MAX];   /* "": the sweep's working directory */
     double timeout;                /* seconds per run; 0: none */
+    bool mpi;                      /* the program can train across MPI ranks: under mpirun, a target run is
+                                    * started once through launcher, on every rank (program.c) */
+    char **launcher;               /* launcher_argc elements, NULL-terminated; may hold {ranks} and {hosts} */
+    int launcher_argc;
 } mup_program_config;
 
 typedef enum {

@@ -93,9 +93,16 @@ void mup_sweep_config_write_markdown(FILE *f) {
         "```\n\n"
         "- `command` (required): the program and its arguments, a list run without a shell. An argument may\n"
         "  hold `{name}` for a searched key or a trial field (`run_id`, `phase`, `width`, `base_width`,\n"
-        "  `delta_width`, `seed`, `run_dir`, `checkpoint`, `trial_file`); `{{` and `}}` are braces. A\n"
+        "  `delta_width`, `seed`, `run_dir`, `checkpoint`, `trial_file`, `ranks`); `{{` and `}}` are braces. A\n"
         "  command without `/` is looked up in PATH, one with `/` is relative to `cwd`.\n"
-        "- `env`: variables added to the environment of every run (names of A-Z a-z 0-9 _).\n\n");
+        "- `env`: variables added to the environment of every run (names of A-Z a-z 0-9 _).\n"
+        "- `launcher` (with `\"mpi\": true` only): the command that starts the program on several ranks, a list\n"
+        "  run without a shell, followed by the program and its arguments; `{ranks}` is the number of the\n"
+        "  sweep's MPI ranks and `{hosts}` their nodes (`node1:2,node2:2`). Default: `[\"mpirun\", \"-n\",\n"
+        "  \"{ranks}\", \"--host\", \"{hosts}\"]`; under Slurm, e.g. `[\"srun\", \"--overlap\", \"-n\", \"{ranks}\"]`.\n"
+        "  Under `mpirun -n N` (N > 1) each target run is started once through it, on all N ranks\n"
+        "  ([sweep.md](sweep.md#mpi)); proxy runs, and every run of a sweep on one process, start the program\n"
+        "  directly.\n\n");
     mup_keys_write_markdown(keys, n, "program", f);
     fprintf(f, "%s", "\n## Run settings\n\n"
         "Every run (proxy or target) is built from these; `width` and `seed` are set per run.\n");

@@ -25,6 +25,10 @@ typedef struct {
     bool (*report)(void *arg, int step, double value);
     void *report_arg;
     mup_dist *dist;       /* built-in: every rank trains this run together, data-parallel; NULL: alone */
+    /* program with program.mpi: a target run is started once, through program.launcher, on this many ranks
+     * on hosts ("node1:2,node2:2", the sweep's own); 0 or 1: started directly */
+    int ranks;
+    const char *hosts;
 } mup_run_context;
 
 typedef struct mup_executor mup_executor;
@@ -46,6 +50,7 @@ struct mup_executor {
     char dir[2048];        /* the sweep's directory, absolute once prepared */
     mup_run_data data;     /* built-in: loaded once per process */
     char *command;         /* program: the command's resolved path */
+    char *launcher;        /* program with program.mpi: the launcher's resolved path */
 };
 
 /* Picks the implementation for c's kind and prepares it for DIR's runs (dir must exist). */

@@ -2,6 +2,11 @@
  * process group of its own, given its trial in DIR/runs/<id>/trial.json (MUP_TRIAL) and in {name}
  * substitutions of its arguments, and read through its report channel, fd 3 (protocol.c).
  *
+ * A target run of a program that trains across MPI ranks (program.mpi, under mpirun) is one process of
+ * the launcher instead, which starts the program on every rank (launch.h). A launcher passes no
+ * descriptor but 0-2 to the ranks it starts, so such a run reports into a file, RUN_DIR/reports.jsonl,
+ * which the sweep reads as it grows (on a file system the nodes share, as DIR is).
+ *
  * The process group ends with the run: at its timeout, on a bad report line, once the program has
  * exited (so that children it forked end with it), and when the sweep is interrupted (SIGINT, SIGTERM,
  * SIGHUP). A worker killed with SIGKILL takes its program with it (PR_SET_PDEATHSIG); the run has no
@@ -27,6 +32,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "executor.h"
+#include "launch.h"
 #include "protocol.h"
 #include "sampler.h"
 
@@ -38,6 +44,9 @@ extern char **environ;
 /* How long a program told to stop has to end before its process group is killed (a program that does
  * not ask is killed at its next report line). */
 #define STOP_GRACE_S 10.0
+/* How long a launcher has, once told to end (SIGTERM), to take its job down on every node before it is
+ * killed: a killed mpirun leaves its ranks behind. */
+#define LAUNCHER_GRACE_S 10.0
 /* The end of a run's stderr kept for its record. */
 #define TAIL_BYTES 2048
 #define TAIL_LINES 5
@@ -47,30 +56,41 @@ extern char **environ;
 #define RUN_PATH 2200
 
 const char *const mup_trial_fields[] = {"run_id", "phase", "width", "base_width", "delta_width", "seed",
-                                        "run_dir", "checkpoint", "trial_file", NULL};
+                                        "run_dir", "checkpoint", "trial_file", "ranks", NULL};
+
+/* What program.launcher's arguments may name. */
+static const char *const launcher_fields[] = {"ranks", "hosts", NULL};
 
 /* ---- {name} substitutions ---- */
 
-static bool is_key(const mup_sweep_config *c, const char *name) {
-    for (int i = 0; mup_trial_fields[i]; i++)
-        if (strcmp(mup_trial_fields[i], name) == 0)
+static bool in_list(const char *const *list, const char *name) {
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], name) == 0)
             return true;
+    return false;
+}
+
+static bool is_key(const mup_sweep_config *c, const char *name) {
+    if (in_list(mup_trial_fields, name))
+        return true;
     for (int d = 0; d < c->search.n_dims; d++)
         if (strcmp(c->search.dims[d].key->name, name) == 0)
             return true;
     return false;
 }
 
-mup_status mup_program_check_args(const mup_sweep_config *c) {
-    for (int a = 0; a < c->program.argc; a++) {
-        const char *s = c->program.argv[a];
+/* The substitutions of one list (program.command or program.launcher, as what). */
+static mup_status check_list(const mup_sweep_config *c, const char *what, char *const *argv, int argc) {
+    bool launcher = strcmp(what, "program.launcher") == 0;
+    for (int a = 0; a < argc; a++) {
+        const char *s = argv[a];
         for (size_t i = 0; s[i]; i++) {
             if ((s[i] == '{' && s[i + 1] == '{') || (s[i] == '}' && s[i + 1] == '}')) {
                 i++;
                 continue;
             }
             if (s[i] == '}')
-                return mup_error(MUP_ERR_INVALID, "program.command[%d]: a lone '}' (write }} for a brace)", a);
+                return mup_error(MUP_ERR_INVALID, "%s[%d]: a lone '}' (write }} for a brace)", what, a);
             if (s[i] != '{')
                 continue;
             const char *end = strchr(s + i, '}');
@@ -78,18 +98,25 @@ mup_status mup_program_check_args(const mup_sweep_config *c) {
             size_t n = end ? (size_t)(end - s - i - 1) : 0;
             snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n : sizeof name - 1), s + i + 1);
             if (!end || n == 0 || n > MUP_SAFE_NAME_MAX || !mup_safe_name(name))
-                return mup_error(MUP_ERR_INVALID, "program.command[%d]: a '{' without a name and '}' (write {{ for "
-                                 "a brace)", a);
+                return mup_error(MUP_ERR_INVALID, "%s[%d]: a '{' without a name and '}' (write {{ for a brace)",
+                                 what, a);
             if (a == 0)
-                return mup_error(MUP_ERR_INVALID, "program.command[0]: the command itself takes no {%s}", name);
-            if (!is_key(c, name))
+                return mup_error(MUP_ERR_INVALID, "%s[0]: the command itself takes no {%s}", what, name);
+            if (launcher && !in_list(launcher_fields, name))
+                return mup_error(MUP_ERR_INVALID, "program.launcher[%d]: {%s} is not {ranks} or {hosts}", a, name);
+            if (!launcher && !is_key(c, name))
                 return mup_error(MUP_ERR_INVALID, "program.command[%d]: {%s} is neither a searched key nor a trial "
                                  "field (run_id, phase, width, base_width, delta_width, seed, run_dir, checkpoint, "
-                                 "trial_file)", a, name);
+                                 "trial_file, ranks)", a, name);
             i += n + 1;
         }
     }
     return MUP_OK;
+}
+
+mup_status mup_program_check_args(const mup_sweep_config *c) {
+    mup_status s = check_list(c, "program.command", c->program.argv, c->program.argc);
+    return s ? s : check_list(c, "program.launcher", c->program.launcher, c->program.launcher_argc);
 }
 
 /* A value as its shortest text that reads back the same: what both argv and trial.json get. */
@@ -109,6 +136,9 @@ typedef struct {
     const mup_sweep_config *c;
     const mup_sweep_run *run;
     const char *run_dir, *checkpoint, *trial_file;
+    int ranks;                  /* the ranks the run is launched on; 1: started directly */
+    const char *hosts;          /* launched: the sweep's hosts */
+    const char *report_file;    /* launched: the report channel; NULL: fd 3 */
 } trial;
 
 static void field_value(const trial *t, const char *name, char *buf, size_t n) {
@@ -122,6 +152,8 @@ static void field_value(const trial *t, const char *name, char *buf, size_t n) {
     else if (strcmp(name, "run_dir") == 0) snprintf(buf, n, "%s", t->run_dir);
     else if (strcmp(name, "checkpoint") == 0) snprintf(buf, n, "%s", t->checkpoint ? t->checkpoint : "");
     else if (strcmp(name, "trial_file") == 0) snprintf(buf, n, "%s", t->trial_file);
+    else if (strcmp(name, "ranks") == 0) snprintf(buf, n, "%d", t->ranks);
+    else if (strcmp(name, "hosts") == 0) snprintf(buf, n, "%s", t->hosts ? t->hosts : "");
     else
         for (int d = 0; d < t->c->search.n_dims; d++)
             if (strcmp(t->c->search.dims[d].key->name, name) == 0)
@@ -161,19 +193,18 @@ static char *substitute(const trial *t, const char *s) {
 
 /* ---- the command ---- */
 
-static mup_status check_file(const char *shown, const char *path) {
+static mup_status check_file(const char *what, const char *shown, const char *path) {
     struct stat st;
     if (stat(path, &st) != 0)
-        return mup_error(MUP_ERR_INVALID, "program.command: %s: %s", shown, strerror(errno));
+        return mup_error(MUP_ERR_INVALID, "%s: %s: %s", what, shown, strerror(errno));
     if (S_ISDIR(st.st_mode))
-        return mup_error(MUP_ERR_INVALID, "program.command: %s is a directory", shown);
+        return mup_error(MUP_ERR_INVALID, "%s: %s is a directory", what, shown);
     if (access(path, X_OK) != 0)
-        return mup_error(MUP_ERR_INVALID, "program.command: %s is not executable", shown);
+        return mup_error(MUP_ERR_INVALID, "%s: %s is not executable", what, shown);
     return MUP_OK;
 }
 
-mup_status mup_program_resolve(const mup_sweep_config *c, char **path) {
-    const char *cmd = c->program.argv[0];
+mup_status mup_program_resolve(const mup_sweep_config *c, const char *what, const char *cmd, char **path) {
     char buf[PATH_MAX * 2];
     *path = NULL;
     if (strchr(cmd, '/')) {
@@ -181,7 +212,7 @@ mup_status mup_program_resolve(const mup_sweep_config *c, char **path) {
             snprintf(buf, sizeof buf, "%s/%s", c->program.cwd, cmd);
         else
             snprintf(buf, sizeof buf, "%s", cmd);
-        mup_status s = check_file(cmd, buf);
+        mup_status s = check_file(what, cmd, buf);
         if (!s)
             *path = mup_tool_xstrdup(buf);
         return s;
@@ -197,7 +228,23 @@ mup_status mup_program_resolve(const mup_sweep_config *c, char **path) {
         }
         p += n + (p[n] == ':');
     }
-    return mup_error(MUP_ERR_INVALID, "program.command: %s is not found in PATH", cmd);
+    return mup_error(MUP_ERR_INVALID, "%s: %s is not found in PATH", what, cmd);
+}
+
+/* A command's path, made absolute: the child changes to program.cwd before exec. */
+static mup_status resolve_absolute(const mup_sweep_config *c, const char *what, const char *cmd, char **out) {
+    mup_status s = mup_program_resolve(c, what, cmd, out);
+    if (!s && (*out)[0] != '/') {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+            return mup_error(MUP_ERR_IO, "cannot read the working directory: %s", strerror(errno));
+        size_t n = strlen(cwd) + strlen(*out) + 2;
+        char *abs = mup_tool_xmalloc(n);
+        snprintf(abs, n, "%s/%s", cwd, *out);
+        free(*out);
+        *out = abs;
+    }
+    return s;
 }
 
 static mup_status program_prepare(mup_executor *x, const mup_run_list *l) {
@@ -212,18 +259,9 @@ static mup_status program_prepare(mup_executor *x, const mup_run_list *l) {
                              sizeof x->dir - 1);
         snprintf(x->dir, sizeof x->dir, "%.1024s/%.1022s", cwd, rel);
     }
-    mup_status s = mup_program_resolve(x->c, &x->command);
-    if (!s && x->command[0] != '/') {
-        /* the child changes to program.cwd before exec */
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd))
-            return mup_error(MUP_ERR_IO, "cannot read the working directory: %s", strerror(errno));
-        size_t n = strlen(cwd) + strlen(x->command) + 2;
-        char *abs = mup_tool_xmalloc(n);
-        snprintf(abs, n, "%s/%s", cwd, x->command);
-        free(x->command);
-        x->command = abs;
-    }
+    mup_status s = resolve_absolute(x->c, "program.command", x->c->program.argv[0], &x->command);
+    if (!s && x->c->program.mpi)
+        s = resolve_absolute(x->c, "program.launcher", x->c->program.launcher[0], &x->launcher);
     return s;
 }
 
@@ -232,7 +270,10 @@ static double program_cost(const mup_executor *x, const mup_sweep_run *run) {
     return run->has_spec ? 1.0 : 0.0;
 }
 
-static void program_close(mup_executor *x) { free(x->command); }
+static void program_close(mup_executor *x) {
+    free(x->command);
+    free(x->launcher);
+}
 
 /* ---- one run ---- */
 
@@ -265,8 +306,15 @@ static mup_status write_trial(const trial *t) {
         cJSON_AddStringToObject(o, "checkpoint", t->checkpoint);
     else
         cJSON_AddNullToObject(o, "checkpoint");
-    cJSON_AddNumberToObject(o, "report_fd", REPORT_FD);
-    cJSON_AddNumberToObject(o, "answer_fd", ANSWER_FD);
+    cJSON_AddNumberToObject(o, "ranks", t->ranks);
+    if (t->report_file) { /* launched: no descriptor reaches the ranks, and a target is never pruned */
+        cJSON_AddStringToObject(o, "report_file", t->report_file);
+        cJSON_AddNullToObject(o, "report_fd");
+        cJSON_AddNullToObject(o, "answer_fd");
+    } else {
+        cJSON_AddNumberToObject(o, "report_fd", REPORT_FD);
+        cJSON_AddNumberToObject(o, "answer_fd", ANSWER_FD);
+    }
     char *text = mup_json_line(o), tmp[RUN_PATH + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", t->trial_file);
     FILE *f = fopen(tmp, "w");
@@ -287,8 +335,9 @@ static bool env_sets(const mup_sweep_config *c, const char *entry) {
 }
 
 /* The environment: the sweep's, then program.env, then the trial's, and the worker's share of the
- * cores as OMP_NUM_THREADS and MUP_NUM_THREADS unless program.env sets them. */
-static char **make_env(const mup_sweep_config *c, const char *trial_file, int threads) {
+ * cores as OMP_NUM_THREADS and MUP_NUM_THREADS unless program.env sets them. A launched run's lacks
+ * the sweep's own launcher's job variables and MUP_TRIAL_FD. */
+static char **make_env(const mup_sweep_config *c, const trial *t, int threads) {
     static const char *const thread_vars[] = {"OMP_NUM_THREADS=", "MUP_NUM_THREADS="};
     int n = 0;
     while (environ[n])
@@ -296,7 +345,8 @@ static char **make_env(const mup_sweep_config *c, const char *trial_file, int th
     char **env = mup_tool_xcalloc((size_t)(n + c->program.n_env + 5), sizeof *env);
     int k = 0;
     for (int i = 0; i < n; i++) {
-        bool replaced = strncmp(environ[i], "MUP_TRIAL", 9) == 0 || env_sets(c, environ[i]);
+        bool replaced = strncmp(environ[i], "MUP_TRIAL", 9) == 0 || env_sets(c, environ[i]) ||
+                        (t->report_file && mup_launch_job_variable(environ[i]));
         for (int v = 0; v < 2; v++)
             replaced |= strncmp(environ[i], thread_vars[v], strlen(thread_vars[v])) == 0;
         if (!replaced)
@@ -309,11 +359,13 @@ static char **make_env(const mup_sweep_config *c, const char *trial_file, int th
             env[k] = mup_tool_xmalloc(32);
             snprintf(env[k++], 32, "%s%d", thread_vars[v], threads);
         }
-    size_t len = strlen(trial_file) + 16;
+    size_t len = strlen(t->trial_file) + 16;
     env[k] = mup_tool_xmalloc(len);
-    snprintf(env[k++], len, "MUP_TRIAL=%s", trial_file);
-    env[k] = mup_tool_xmalloc(32);
-    snprintf(env[k++], 32, "MUP_TRIAL_FD=%d", REPORT_FD);
+    snprintf(env[k++], len, "MUP_TRIAL=%s", t->trial_file);
+    if (!t->report_file) {
+        env[k] = mup_tool_xmalloc(32);
+        snprintf(env[k++], 32, "MUP_TRIAL_FD=%d", REPORT_FD);
+    }
     return env;
 }
 
@@ -323,12 +375,13 @@ static void free_list(char **list) {
     free(list);
 }
 
-/* The process group of the program this process is running, for the signal handler. */
-static volatile sig_atomic_t running_group;
+/* The process group of the program this process is running, and the signal that ends it (SIGTERM for a
+ * launcher, which then ends its job), for the signal handler. */
+static volatile sig_atomic_t running_group, ending_signal = SIGKILL;
 
 static void on_signal(int sig) {
     if (running_group > 0)
-        kill(-(pid_t)running_group, SIGKILL);
+        kill(-(pid_t)running_group, ending_signal);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -339,7 +392,7 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
 static _Noreturn void child(const char *path, char **argv, char **env, const char *cwd, int report, int answer,
                             int err, int out, pid_t parent) {
     setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_PDEATHSIG, (int)ending_signal);
     if (getppid() != parent)
         _exit(127);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
@@ -347,8 +400,8 @@ static _Noreturn void child(const char *path, char **argv, char **env, const cha
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
         _exit(127);
-    /* both above ANSWER_FD (program_run), so neither dup2 overwrites the other */
-    if (dup2(report, REPORT_FD) < 0 || dup2(answer, ANSWER_FD) < 0)
+    /* both above ANSWER_FD (program_run), so neither dup2 overwrites the other; none when launched */
+    if (report >= 0 && (dup2(report, REPORT_FD) < 0 || dup2(answer, ANSWER_FD) < 0))
         _exit(127);
     if (cwd[0] && chdir(cwd) != 0) {
         static const char msg[] = "mup-sweep: cannot enter program.cwd\n";
@@ -359,6 +412,18 @@ static _Noreturn void child(const char *path, char **argv, char **env, const cha
     static const char msg[] = "mup-sweep: cannot execute the program\n";
     (void)!write(2, msg, sizeof msg - 1);
     _exit(127);
+}
+
+/* Starts the child; its pid. In a function of its own, so that nothing vfork's child shares changes here. */
+static pid_t start(const char *path, char **argv, char **env, const char *cwd, int report, int answer, int err,
+                   int out) {
+    fflush(NULL);
+    /* vfork: the child shares the sweep's memory until its exec instead of copying its page tables, a
+     * copy that cost most of a run's overhead; child() makes only system calls, then execs or exits */
+    pid_t parent = getpid(), pid = vfork();
+    if (pid == 0)
+        child(path, argv, env, cwd, report, answer, err, out, parent);
+    return pid;
 }
 
 /* The last TAIL_BYTES of stderr, as a ring. */
@@ -452,15 +517,37 @@ static void take(watch *w, int k, const char *buf, size_t got, FILE *err_log) {
         fwrite(buf, 1, got, err_log);
 }
 
+/* Takes what a report file has gained since the last look (a file's end is not the writer's). */
+static void read_file(watch *w, int fd, char *buf, size_t cap) {
+    size_t got;
+    while (!w->p.bad && drain(fd, buf, cap, &got) && got > 0)
+        take(w, 0, buf, got, NULL);
+}
+
+/* Ends the program's process group. A launcher is asked first (SIGTERM), so that it ends its ranks on
+ * every node, and killed if it has not exited within LAUNCHER_GRACE_S. */
+static void end_group(watch *w, pid_t pid, bool launcher) {
+    if (launcher && !w->exited) {
+        kill(-pid, SIGTERM);
+        double t0 = mup_tool_now();
+        while (!(w->exited = waitpid(pid, &w->status, WNOHANG) == pid) && mup_tool_now() - t0 < LAUNCHER_GRACE_S)
+            nanosleep(&(struct timespec){0, POLL_MS * 1000000L}, NULL);
+    }
+    kill(-pid, SIGKILL);
+    if (!w->exited)
+        waitpid(pid, &w->status, 0);
+}
+
 /* Reads the program's report channel and stderr until it exits, times out or writes a bad line; then
- * ends its process group. */
-static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, double timeout) {
+ * ends its process group. The channel is a pipe, or a file when launched (report_file), which poll
+ * cannot wait on: it is read at every turn. */
+static void follow(watch *w, pid_t pid, int report, bool report_file, int err, FILE *err_log, double timeout) {
     double t0 = mup_tool_now();
-    struct pollfd fds[2] = {{.fd = report, .events = POLLIN}, {.fd = err, .events = POLLIN}};
+    struct pollfd fds[2] = {{.fd = report_file ? -1 : report, .events = POLLIN}, {.fd = err, .events = POLLIN}};
     char buf[65536];
     while (!w->exited && !w->p.bad && !stop_due(w)) {
         /* once both pipes are closed, the exit is a moment away: look again soon */
-        int wait_ms = fds[0].fd < 0 && fds[1].fd < 0 ? 1 : POLL_MS;
+        int wait_ms = fds[0].fd < 0 && fds[1].fd < 0 && !report_file ? 1 : POLL_MS;
         if (timeout > 0) {
             double left = timeout - (mup_tool_now() - t0);
             if (left <= 0) {
@@ -480,17 +567,19 @@ static void follow(watch *w, pid_t pid, int report, int err, FILE *err_log, doub
             if (!open_still)
                 fds[k].fd = -1;
         }
+        if (report_file)
+            read_file(w, report, buf, sizeof buf);
         w->exited = waitpid(pid, &w->status, WNOHANG) == pid;
     }
     /* the program's children end with it; what it wrote before is still in the pipes */
-    kill(-pid, SIGKILL);
-    if (!w->exited)
-        waitpid(pid, &w->status, 0);
+    end_group(w, pid, report_file);
     for (int k = 0; k < 2; k++) {
         size_t got;
         while (fds[k].fd >= 0 && !w->p.bad && drain(fds[k].fd, buf, sizeof buf, &got) && got > 0)
             take(w, k, buf, got, err_log);
     }
+    if (report_file)
+        read_file(w, report, buf, sizeof buf);
     w->seconds = mup_tool_now() - t0;
 }
 
@@ -535,11 +624,15 @@ static mup_run_status judge(const mup_sweep_config *c, const watch *w, const cha
 static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_run_context *ctx) {
     const mup_sweep_config *c = x->c;
     char runs[RUN_PATH], run_dir[RUN_PATH], trial_file[RUN_PATH], checkpoint[RUN_PATH], path[RUN_PATH];
+    char report_file[RUN_PATH];
     snprintf(runs, sizeof runs, "%.2047s/runs", x->dir);
     snprintf(run_dir, sizeof run_dir, "%.2047s/runs/%.47s", x->dir, run->id);
     snprintf(trial_file, sizeof trial_file, "%.2047s/runs/%.47s/trial.json", x->dir, run->id);
     snprintf(checkpoint, sizeof checkpoint, "%.2047s/runs/%.47s/checkpoint", x->dir, run->id);
-    trial t = {c, run, run_dir, run->phase == MUP_PHASE_TARGET ? checkpoint : NULL, trial_file};
+    snprintf(report_file, sizeof report_file, "%.2047s/runs/%.47s/reports.jsonl", x->dir, run->id);
+    bool launched = c->program.mpi && run->phase == MUP_PHASE_TARGET && ctx->ranks > 1;
+    trial t = {c, run, run_dir, run->phase == MUP_PHASE_TARGET ? checkpoint : NULL, trial_file,
+               launched ? ctx->ranks : 1, ctx->hosts, launched ? report_file : NULL};
     watch w = {.status = 0, .ctx = ctx, .answer = -1};
     mup_protocol_init(&w.p, c->metric, c->maximize ? -1.0 : 1.0);
     char message[600] = "", tail_lines[TAIL_BYTES + 1] = "", last[TAIL_BYTES + 1] = "";
@@ -556,19 +649,24 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         snprintf(path, sizeof path, "%.2047s/runs/%.47s/stderr.log", x->dir, run->id);
         err_log = fopen(path, "we");
+        /* a launched run's channel is its file, emptied of an earlier attempt's lines */
+        if (launched)
+            report[0] = open(report_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         /* the answers go over a socket: a send to a program that is gone fails instead of raising SIGPIPE */
-        if (out < 0 || !err_log || pipe(report) != 0 || pipe(err) != 0 ||
-            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, answers) != 0)
+        if (out < 0 || !err_log || pipe(err) != 0 || (launched && report[0] < 0) ||
+            (!launched && (pipe(report) != 0 ||
+                           socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, answers) != 0)))
             s = mup_error(MUP_ERR_IO, "cannot set up the run's files and pipes in %s: %s", run_dir, strerror(errno));
     }
     for (int k = 0; k < 2 && !s; k++) {
-        fcntl(report[k], F_SETFD, FD_CLOEXEC);
+        if (!launched)
+            fcntl(report[k], F_SETFD, FD_CLOEXEC);
         fcntl(err[k], F_SETFD, FD_CLOEXEC);
     }
     /* the child's ends above ANSWER_FD, so that its dup2s onto 3 and 4 cannot overwrite one another */
     int *ends[2] = {&report[1], &answers[1]};
     for (int k = 0; k < 2 && !s; k++)
-        if (*ends[k] <= ANSWER_FD) {
+        if (*ends[k] >= 0 && *ends[k] <= ANSWER_FD) {
             int hi = fcntl(*ends[k], F_DUPFD_CLOEXEC, ANSWER_FD + 1);
             if (hi < 0)
                 s = mup_error(MUP_ERR_IO, "cannot set up the run's pipes: %s", strerror(errno));
@@ -580,21 +678,22 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
     if (s) {
         snprintf(message, sizeof message, "%s", mup_error_message());
     } else {
-        char **argv = mup_tool_xcalloc((size_t)c->program.argc + 1, sizeof *argv);
-        argv[0] = mup_tool_xstrdup(c->program.argv[0]);
+        /* launched: the launcher's arguments, then the program's path and arguments as the launcher's */
+        int n_launcher = launched ? c->program.launcher_argc : 0;
+        char **argv = mup_tool_xcalloc((size_t)(n_launcher + c->program.argc) + 1, sizeof *argv);
+        for (int a = 0; a < n_launcher; a++)
+            argv[a] = a == 0 ? mup_tool_xstrdup(c->program.launcher[0]) : substitute(&t, c->program.launcher[a]);
+        argv[n_launcher] = mup_tool_xstrdup(launched ? x->command : c->program.argv[0]);
         for (int a = 1; a < c->program.argc; a++)
-            argv[a] = substitute(&t, c->program.argv[a]);
-        char **env = make_env(c, trial_file, ctx->threads);
+            argv[n_launcher + a] = substitute(&t, c->program.argv[a]);
+        char **env = make_env(c, &t, ctx->threads);
+        ending_signal = launched ? SIGTERM : SIGKILL;
         struct sigaction on = {.sa_handler = on_signal}, old[3];
         sigemptyset(&on.sa_mask);
         for (int k = 0; k < 3; k++)
             sigaction(forwarded[k], &on, &old[k]);
-        fflush(NULL);
-        /* vfork: the child shares the sweep's memory until its exec instead of copying its page tables, a
-         * copy that cost most of a run's overhead; child() makes only system calls, then execs or exits */
-        pid_t parent = getpid(), pid = vfork();
-        if (pid == 0)
-            child(x->command, argv, env, c->program.cwd, report[1], answers[1], err[1], out, parent);
+        pid_t pid = start(launched ? x->launcher : x->command, argv, env, c->program.cwd, report[1], answers[1],
+                          err[1], out);
         close(report[1]);
         close(err[1]);
         close(answers[1]);
@@ -607,7 +706,7 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
             running_group = pid;
             fcntl(report[0], F_SETFL, O_NONBLOCK);
             fcntl(err[0], F_SETFL, O_NONBLOCK);
-            follow(&w, pid, report[0], err[0], err_log, c->program.timeout);
+            follow(&w, pid, report[0], launched, err[0], err_log, c->program.timeout);
             running_group = 0;
             tail_text(&w.err, tail_lines, sizeof tail_lines, last, sizeof last);
             status = judge(c, &w, last, message, sizeof message);
@@ -625,7 +724,7 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         fclose(err_log);
     mup_run_outcome o = {.status = status, .message = message, .report = &w.p, .seconds = w.seconds,
                          .stderr_tail = status == MUP_RUN_COMPLETE ? NULL : tail_lines, .threads = ctx->threads,
-                         .worker = ctx->worker};
+                         .worker = ctx->worker, .ranks = t.ranks};
     char *line = mup_run_record_line(c, run, &o);
     mup_protocol_free(&w.p);
     return line;

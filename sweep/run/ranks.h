@@ -17,11 +17,12 @@ typedef struct {
     int rank, size;
     int local_size;   /* ranks on this node, which share its cores */
     mup_dist *dist;   /* all ranks, for the target's data-parallel training; NULL with one rank */
+    char *hosts;      /* "node1:2,node2:2", the ranks' nodes (a launched program's {hosts}); NULL with one rank */
 } mup_ranks;
 
 /* Starts MPI when built with it and the environment shows a launcher; otherwise one rank. */
 void mup_ranks_start(mup_ranks *r, int *argc, char ***argv);
-/* Whether every rank passes ok (a collective call; waits for all ranks). */
+/* Whether every rank passes ok (a collective call; waits for all ranks, asleep). */
 bool mup_ranks_agree(const mup_ranks *r, bool ok);
 /* Whether every rank started alike: each passes whether it got as far as a loaded config (ok) and the
  * config's fingerprint. MUP_ERR_INVALID when a rank stopped before (its own message says why) or when a

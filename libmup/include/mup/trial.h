@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mup/dist.h"
 #include "mup/error.h"
 
 typedef struct mup_trial mup_trial;
@@ -33,11 +34,20 @@ typedef struct {
     double value;
 } mup_metric;
 
-/* Opens this process's trial: the file MUP_TRIAL names, reports to the descriptor MUP_TRIAL_FD. Without
- * MUP_TRIAL, an empty trial (defaults everywhere). MUP_ERR_IO or MUP_ERR_FORMAT for a trial file that
- * cannot be read or is not one. Close with mup_trial_close. */
+/* Opens this process's trial: the file MUP_TRIAL names, reports to the descriptor MUP_TRIAL_FD (or, in a
+ * target run launched on several ranks, to the trial's report file). Without MUP_TRIAL, an empty trial
+ * (defaults everywhere). MUP_ERR_IO or MUP_ERR_FORMAT for a trial file (or report file) that cannot be
+ * read or is not one. Close with mup_trial_close. */
 MUP_API mup_status mup_trial_open(mup_trial **out);
 MUP_API void mup_trial_close(mup_trial *t);
+
+/* A program that trains across MPI ranks (program.mpi in the sweep's config) opens the trial on every
+ * rank and hands it the ranks: then rank 0 alone reports for the run (the other ranks' reports and final
+ * report succeed without writing), and mup_trial_should_stop becomes collective, every rank getting rank
+ * 0's answer. d must outlive the trial's last report. */
+MUP_API void mup_trial_use_dist(mup_trial *t, mup_dist *d);
+/* The number of ranks the sweep launched this run on (1: one process), or def without a sweep. */
+MUP_API int mup_trial_ranks(const mup_trial *t, int def);
 
 /* Whether a sweep started this process (MUP_TRIAL was set). */
 MUP_API bool mup_trial_in_sweep(const mup_trial *t);

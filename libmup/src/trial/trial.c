@@ -1,9 +1,11 @@
 /* The trial API (mup/trial.h): reads the trial file of docs/trial-protocol.md and writes report lines
- * to the sweep's descriptor, each line with one write() so that a line is whole or absent. */
+ * to the sweep's descriptor (or, in a run launched on several ranks, appends them to its report file),
+ * each line with one write() so that a line is whole or absent. */
 #include "mup/trial.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "mup/dist.h"
 
 #define NAME_MAX_LEN 63
 #define READ_MAX 64
@@ -19,6 +22,8 @@ struct mup_trial {
     cJSON *root;            /* the trial file; NULL without a sweep */
     const cJSON *params;
     int fd;                 /* the report channel; -1 without a sweep */
+    bool own_fd;            /* fd is the report file, opened here */
+    mup_dist *dist;         /* the run's ranks (mup_trial_use_dist): rank 0 reports; NULL: this process */
     int answer_fd;          /* the answer channel: one byte per report line; -1 without one */
     int reports, answers;   /* report lines sent, answers read */
     bool stop;              /* an answer said stop */
@@ -78,14 +83,16 @@ mup_status mup_trial_open(mup_trial **out) {
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(t->root, "protocol");
     t->params = cJSON_GetObjectItemCaseSensitive(t->root, "params");
     const char *fd = getenv("MUP_TRIAL_FD");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(t->root, "report_file");
     char *end = NULL;
     long fdn = fd ? strtol(fd, &end, 10) : -1;
     const char *why = !cJSON_IsObject(t->root) ? "not a JSON object"
                     : !cJSON_IsNumber(version) || version->valueint != 1 ? "not protocol version 1"
                     : !cJSON_IsObject(t->params) ? "no params object"
                     : !int_member(t->root, "width") || !int_member(t->root, "seed") ? "no width or seed"
-                    : !fd || !*fd || *end || fdn < 0 || fdn > 65535 ? "MUP_TRIAL_FD is not a descriptor"
-                                                                   : NULL;
+                    : file && !cJSON_IsString(file) ? "report_file is not a path"
+                    : !file && (!fd || !*fd || *end || fdn < 0 || fdn > 65535) ? "MUP_TRIAL_FD is not a descriptor"
+                                                                              : NULL;
     if (why) {
         mup_status s = mup_error(MUP_ERR_FORMAT, "trial %s: %s", path, why);
         mup_trial_close(t);
@@ -93,6 +100,17 @@ mup_status mup_trial_open(mup_trial **out) {
         return s;
     }
     t->fd = (int)fdn;
+    if (file) { /* a run launched on several ranks: the sweep made the file and reads it as it grows */
+        t->fd = open(file->valuestring, O_WRONLY | O_APPEND | O_CLOEXEC);
+        t->own_fd = true;
+        if (t->fd < 0) {
+            mup_status s = mup_error(MUP_ERR_IO, "trial %s: cannot open its report file %s: %s", path,
+                                     file->valuestring, strerror(errno));
+            mup_trial_close(t);
+            *out = NULL;
+            return s;
+        }
+    }
     /* a sweep before pruners gives no answer channel: the run is never asked to stop */
     if (int_member(t->root, "answer_fd") && cJSON_GetObjectItemCaseSensitive(t->root, "answer_fd")->valuedouble <= 65535)
         t->answer_fd = (int)cJSON_GetObjectItemCaseSensitive(t->root, "answer_fd")->valuedouble;
@@ -104,9 +122,13 @@ void mup_trial_close(mup_trial *t) {
         return;
     for (int i = 0; i < t->n_read; i++)
         free(t->read[i]);
+    if (t->own_fd && t->fd >= 0)
+        close(t->fd);
     cJSON_Delete(t->root);
     free(t);
 }
+
+void mup_trial_use_dist(mup_trial *t, mup_dist *d) { t->dist = d; }
 
 bool mup_trial_in_sweep(const mup_trial *t) { return t->root != NULL; }
 
@@ -160,6 +182,7 @@ static double member(const mup_trial *t, const char *name, double def) {
 }
 
 int mup_trial_width(const mup_trial *t, int def) { return (int)member(t, "width", def); }
+int mup_trial_ranks(const mup_trial *t, int def) { return (int)member(t, "ranks", def); }
 int mup_trial_base_width(const mup_trial *t, int def) { return (int)member(t, "base_width", def); }
 int mup_trial_delta_width(const mup_trial *t, int def) { return (int)member(t, "delta_width", def); }
 uint64_t mup_trial_seed(const mup_trial *t, uint64_t def) { return (uint64_t)member(t, "seed", (double)def); }
@@ -218,7 +241,9 @@ static mup_status send(mup_trial *t, const char *type, int step, const mup_metri
     }
     put(&line, &cap, &used, "}\n");
     mup_status s = MUP_OK;
-    if (t->fd < 0) {
+    if (t->dist && mup_dist_rank(t->dist) != 0) {
+        /* rank 0 reports for the run */
+    } else if (t->fd < 0) {
         mup_log(MUP_LOG_INFO, "trial %s: %.*s", type, (int)used - 1, line);
     } else {
         ssize_t w;
@@ -254,7 +279,8 @@ mup_status mup_trial_final(mup_trial *t, const mup_metric *metrics, int n) {
  * to the lines sent so far makes the verdict the one on the latest report. */
 bool mup_trial_should_stop(mup_trial *t, int step) {
     (void)step;
-    while (t->answer_fd >= 0 && t->answers < t->reports && !t->stop) {
+    bool lead = !t->dist || mup_dist_rank(t->dist) == 0;
+    while (lead && t->answer_fd >= 0 && t->answers < t->reports && !t->stop) {
         char buf[64];
         size_t want = (size_t)(t->reports - t->answers) < sizeof buf ? (size_t)(t->reports - t->answers) : sizeof buf;
         ssize_t n = read(t->answer_fd, buf, want);
@@ -266,6 +292,11 @@ bool mup_trial_should_stop(mup_trial *t, int step) {
         }
         t->answers += (int)n;
         t->stop = memchr(buf, 's', (size_t)n) != NULL;
+    }
+    if (t->dist) { /* every rank stops at the same step */
+        double stop = t->stop;
+        mup_dist_broadcast(t->dist, &stop, 1);
+        t->stop = stop != 0;
     }
     return t->stop;
 }
