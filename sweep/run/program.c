@@ -13,6 +13,7 @@
  * record and runs again on resume. */
 #include "program.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -437,7 +438,8 @@ static void tail_add(tail *t, const char *s, size_t n) {
         t->buf[t->total++ % TAIL_BYTES] = s[i];
 }
 
-/* The last TAIL_LINES lines of the tail, control characters but newlines as '?'; *last: the last one. */
+/* The last TAIL_LINES lines of the tail, control characters but newlines as '?'; *last: the last one with a
+ * letter or digit. */
 static void tail_text(const tail *t, char *out, size_t n, char *last, size_t n_last) {
     size_t len = t->total < TAIL_BYTES ? t->total : TAIL_BYTES, start = t->total - len;
     char lin[TAIL_BYTES + 1];
@@ -453,8 +455,21 @@ static void tail_text(const tail *t, char *out, size_t n, char *last, size_t n_l
         if (lin[from - 1] == '\n' && ++lines == TAIL_LINES)
             break;
     snprintf(out, n, "%s", lin + from);
-    const char *nl = strrchr(lin, '\n');
-    snprintf(last, n_last, "%s", nl ? nl + 1 : lin);
+    /* the last line that says something (launchers frame their messages in rules of dashes), else the last */
+    size_t say_from = 0, say_to = 0;
+    bool said = false;
+    for (size_t b = 0, e = 0; b <= len; b = e + 1) {
+        e = b + strcspn(lin + b, "\n");
+        bool says = false;
+        for (size_t i = b; i < e && !says; i++)
+            says = isalnum((unsigned char)lin[i]);
+        if (says || !said) {
+            say_from = b;
+            say_to = e;
+            said = says;
+        }
+    }
+    snprintf(last, n_last, "%.*s", (int)(say_to - say_from), lin + say_from);
 }
 
 /* Reads what fd has now; false at its end (or an error). */
