@@ -666,7 +666,7 @@ static char *program_run(mup_executor *x, const mup_sweep_run *run, const mup_ru
         err_log = fopen(path, "we");
         /* a launched run's channel is its file, emptied of an earlier attempt's lines */
         if (launched)
-            report[0] = open(report_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+            report[0] = open(report_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
         /* the answers go over a socket: a send to a program that is gone fails instead of raising SIGPIPE */
         if (out < 0 || !err_log || pipe(err) != 0 || (launched && report[0] < 0) ||
             (!launched && (pipe(report) != 0 ||
