@@ -1,12 +1,15 @@
 /* Data-parallel steps/s of a sweep's target (docs/performance.md, "Data-parallel targets"): run by
  * bench/dp-scaling under mpirun, one configuration per process, alternating.
  *
- *   mpirun --bind-to none -n R bench_dp mlp|gpt WIDTH STEPS [sum]
+ *   mpirun --bind-to none -n R bench_dp mlp|gpt WIDTH STEPS [allreduce|sum]
  *
  * prints, on rank 0, "steps/s S" for STEPS timed steps after 3 of warm-up: the task's draw of the
- * global batch, this rank's forward and weighted backward, the gradient sum, the loss's mean and the
- * Adam step, as mup_train does them; and the milliseconds per step of each part (forward and backward,
- * the sum with the loss's mean, the optimizer). With "sum": the gradient sum alone (mup_dist_sum_grads
+ * global batch, this rank's forward and weighted backward, the loss's mean, and the sharded gradient sum
+ * and Adam step (mup_dist_optim_step), as mup_train does them; and the milliseconds per step of each
+ * part (forward and backward, the loss's mean, the sum and the optimizer). With "allreduce": the step
+ * of a loop that calls mup_dist_sum_grads (one MPI_Allreduce of the gradient slab) and then
+ * mup_optim_step (Adam over the whole slab on every rank), for comparison; the sum and the optimizer
+ * are then timed apart. With "sum": the gradient sum alone (mup_dist_sum_grads
  * of the model's slab, no training), STEPS times; the best and the median time. The MLP is the demo
  * config's target (depth 2, batch 128, 784 inputs, 10 classes); the GPT is bench_train's (2 layers, 4
  * heads, batch 8 of 128). */
@@ -42,8 +45,9 @@ static void sum_alone(mup_dist *D, mup_model *M, int n) {
     free(t);
 }
 
-static void time_steps(mup_dist *D, mup_model *M, mup_task *task, mup_optim *opt, int global, int steps) {
-    double t0 = 0, sum = 0, part[3] = {0};
+static void time_steps(mup_dist *D, mup_model *M, mup_task *task, mup_optim *opt, int global, int steps,
+                       bool allreduce) {
+    double t0 = 0, sum = 0, part[4] = {0};
     float w = (float)mup_dist_weight(D, global);
     for (int step = 0; step < WARMUP + steps; step++) {
         if (step == WARMUP) {
@@ -56,27 +60,37 @@ static void time_steps(mup_dist *D, mup_model *M, mup_task *task, mup_optim *opt
         mup_tensor *loss = task->train_loss(task, g);
         mup_backward_seed(g, loss, &w);
         double t1 = now();
-        MUP_CHECK(mup_dist_sum_grads(D, M));
         sum += mup_dist_mean(D, loss->data[0], global);
         double t2 = now();
-        mup_optim_step(opt);
+        if (allreduce)
+            MUP_CHECK(mup_dist_sum_grads(D, M));
+        else
+            MUP_CHECK(mup_dist_optim_step(D, opt));
+        double t3 = now();
+        if (allreduce)
+            mup_optim_step(opt);
         mup_graph_end(g);
         part[0] += t1 - t;
         part[1] += t2 - t1;
-        part[2] += now() - t2;
+        part[2] += t3 - t2;
+        part[3] += now() - t3;
     }
-    double seconds = now() - t0;
-    if (mup_dist_rank(D) == 0)
-        printf("steps/s %.4f (ranks %d, threads %d; ms per step: forward+backward %.1f, sum %.1f, optimizer %.1f; "
-               "mean loss %.4f)\n", steps / seconds, mup_dist_size(D), mup_num_threads(), 1e3 * part[0] / steps,
-               1e3 * part[1] / steps, 1e3 * part[2] / steps, sum / (WARMUP + steps));
+    double seconds = now() - t0, ms = 1e3 / steps;
+    if (mup_dist_rank(D) == 0 && allreduce)
+        printf("steps/s %.4f (ranks %d, threads %d, allreduce; ms per step: forward+backward %.1f, loss mean %.2f, "
+               "sum %.1f, optimizer %.1f; mean loss %.4f)\n", steps / seconds, mup_dist_size(D), mup_num_threads(),
+               ms * part[0], ms * part[1], ms * part[2], ms * part[3], sum / (WARMUP + steps));
+    else if (mup_dist_rank(D) == 0)
+        printf("steps/s %.4f (ranks %d, threads %d, sharded; ms per step: forward+backward %.1f, loss mean %.2f, "
+               "sum and optimizer %.1f; mean loss %.4f)\n", steps / seconds, mup_dist_size(D), mup_num_threads(),
+               ms * part[0], ms * part[1], ms * part[2], sum / (WARMUP + steps));
 }
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     if (argc < 4 || argc > 5 || (strcmp(argv[1], "mlp") && strcmp(argv[1], "gpt")) || atoi(argv[2]) < 8 ||
-        atoi(argv[3]) < 1 || (argc == 5 && strcmp(argv[4], "sum"))) {
-        fprintf(stderr, "usage: bench_dp mlp|gpt WIDTH STEPS [sum]\n");
+        atoi(argv[3]) < 1 || (argc == 5 && strcmp(argv[4], "sum") && strcmp(argv[4], "allreduce"))) {
+        fprintf(stderr, "usage: bench_dp mlp|gpt WIDTH STEPS [allreduce|sum]\n");
         MPI_Finalize();
         return 2;
     }
@@ -107,10 +121,10 @@ int main(int argc, char **argv) {
     MUP_CHECK(mup_model_init(M, 1));
     mup_optim *opt = mup_optim_new(M, (mup_optim_opts){.kind = MUP_OPTIM_ADAM, .lr = 1e-4f, MUP_ADAM_DEFAULTS});
     int global = task->share(task, D);
-    if (argc == 5)
+    if (argc == 5 && strcmp(argv[4], "sum") == 0)
         sum_alone(D, M, steps);
     else
-        time_steps(D, M, task, opt, global, steps);
+        time_steps(D, M, task, opt, global, steps, argc == 5);
     mup_optim_free(opt);
     mup_task_free(task);
     mup_mlp_free(mlp);

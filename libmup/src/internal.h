@@ -98,6 +98,34 @@ float *mup_grad(mup_graph *g, mup_tensor *t);
 /* A tensor with the same shape as t. */
 mup_tensor *mup_graph_like(mup_graph *g, const mup_tensor *t);
 
+/* ---- the optimizer's insides that data-parallel training uses (dist/dist.c) ---- */
+
+typedef struct mup_optim mup_optim;
+
+/* Sums of squares are taken over chunks of this many floats from the start of what is summed, combined
+ * in order, so the sum depends on the values and their length only. A span that starts at a multiple
+ * of it has the chunks of the whole slab: its partials are the whole sum's. */
+#define MUP_NORM_CHUNK 4096L
+
+/* Called on each chunk [start, start + len) (from x) before its squares are summed, in whichever
+ * thread sums that chunk: it may write the chunk. */
+typedef void (*mup_chunk_fill)(void *ctx, long start, long len);
+/* The sum of squares of x (n floats) in double, chunk by chunk (fill may be NULL). */
+double mup_sum_squares(float *x, long n, mup_chunk_fill fill, void *ctx);
+/* Scales g (n floats) by max_norm / norm when norm is finite and above max_norm. */
+void mup_clip_span(float *g, long n, double norm, double max_norm);
+
+mup_model *mup_optim_model(const mup_optim *o);
+/* One optimizer step that updates the slab's floats [lo, hi) only: their gradients are already the
+ * global batch's, and norm is the global gradient norm (measured by the caller, clipped here when
+ * clip_norm asks). The state outside [lo, hi) is then stale: mup_optim_state_covers tells, and
+ * mup_optim_step, a checkpoint save and another span outside [lo, hi) refuse it until
+ * mup_optim_state_whole marks the state whole again (after the caller gathered it). */
+void mup_optim_step_span(mup_optim *o, long lo, long hi, double norm);
+/* Whether the state is current on [lo, hi) of the slab (always, for an optimizer without state). */
+bool mup_optim_state_covers(const mup_optim *o, long lo, long hi);
+void mup_optim_state_whole(mup_optim *o);
+
 /* ---- kernels shared across op families ---- */
 
 /* C (M,N) = alpha * op(A) op(B) + beta * C, row-major; op(A) is (M,K), op(B) is (K,N).

@@ -1,7 +1,8 @@
 /* Data-parallel training against one process, run under mpirun (suite 'mpi', tests/meson.build).
  *
- *   dist_train curve          the MLP and the GPT through mup_train, and a hand-written loop through
- *                             mup_dist_backward: the ranks' loss curves against rank 0 training alone
+ *   dist_train curve          the MLP and the GPT through mup_train, and hand-written loops through
+ *                             mup_dist_backward and through mup_dist_step (sharded, with and without
+ *                             clipping): the ranks' loss curves against rank 0 training alone
  *   dist_train resume DIR     a checkpoint written by all ranks, resumed by all ranks and by rank 0 alone
  *   dist_train die DIR STEP   checkpoints every 2 steps; the last rank kills itself in step STEP
  *   dist_train after DIR      (one process) the checkpoint that run left resumes
@@ -72,21 +73,29 @@ static bool same_curve(const mup_train_result *a, const mup_train_result *b) {
            memcmp(a->eval_loss, b->eval_loss, (size_t)a->n_evals * sizeof(double)) == 0;
 }
 
-/* Whether every rank holds rank 0's parameter bits. */
-static bool params_agree(mup_model *M) {
-    int n = (int)mup_model_num_floats(M), same, all;
+/* Whether every rank holds rank 0's bits in a slab of n floats. */
+static bool slab_agrees(const float *x, int n) {
+    int same, all;
     float *zero = malloc((size_t)n * sizeof *zero);
-    memcpy(zero, mup_model_values(M), (size_t)n * sizeof *zero);
+    memcpy(zero, x, (size_t)n * sizeof *zero);
     MPI_Bcast(zero, n, MPI_FLOAT, 0, MPI_COMM_WORLD);
-    same = memcmp(zero, mup_model_values(M), (size_t)n * sizeof *zero) == 0;
+    same = memcmp(zero, x, (size_t)n * sizeof *zero) == 0;
     MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     free(zero);
     return all;
 }
 
-/* The hand-written loop of mup/dist.h's comment (a user's own); D NULL: plain backward. */
-static void hand_loop(test_run *r, mup_dist *D, float *losses) {
-    build(r, false);
+static bool params_agree(mup_model *M) { return slab_agrees(mup_model_values(M), (int)mup_model_num_floats(M)); }
+
+typedef enum { ALONE, SUM, SHARDED } loop_kind;
+
+/* The hand-written loop of mup/dist.h's comment (a user's own): one process (D NULL), or on the ranks
+ * through mup_dist_backward and mup_optim_step (SUM) or through mup_dist_step (SHARDED); clip_norm 0:
+ * no clipping. Each step's loss and gradient norm go to losses and norms. */
+static void hand_loop(test_run *r, mup_dist *D, loop_kind kind, float clip_norm, float *losses, double *norms) {
+    mup_optim_opts o = test_adam_cosine(0.05f, STEPS);
+    o.clip_norm = clip_norm;
+    test_run_classif(r, 64, 7, o);
     int B = 16, lo = 0, hi = B, dim = r->train.dim;
     if (D)
         mup_dist_share(D, B, &lo, &hi);
@@ -99,17 +108,83 @@ static void hand_loop(test_run *r, mup_dist *D, float *losses) {
         mup_graph *g = mup_graph_begin(r->M);
         mup_tensor *in = mup_graph_wrap(g, x + (size_t)lo * dim, 2, (int[]){hi - lo, dim});
         mup_tensor *loss = mup_cross_entropy(g, mup_mlp_forward(g, r->mlp, in), y + lo);
-        if (D)
-            MUP_CHECK(mup_dist_backward(D, r->M, loss, B));
-        else
-            mup_backward(g, loss);
-        mup_optim_step(r->opt);
+        if (kind == SHARDED) {
+            MUP_CHECK(mup_dist_step(D, r->opt, loss, B));
+        } else {
+            if (kind == SUM)
+                MUP_CHECK(mup_dist_backward(D, r->M, loss, B));
+            else
+                mup_backward(g, loss);
+            mup_optim_step(r->opt);
+        }
         losses[step] = (float)(D ? mup_dist_mean(D, loss->data[0], B) : loss->data[0]);
+        norms[step] = mup_optim_last_grad_norm(r->opt);
         mup_graph_end(g);
     }
     mup_batcher_free(&b);
     free(x);
     free(y);
+}
+
+/* Whether every rank holds rank 0's optimizer state, and rank 0's is within TOL of one's (relative to
+ * the largest magnitude in each slab: a state that would be stale on some floats is off by far more). */
+static bool state_agrees(mup_optim *many, mup_optim *one, long n) {
+    bool ok = true;
+    for (int k = 0; k < mup_optim_num_state(many); k++) {
+        ok = slab_agrees(mup_optim_state(many, k), (int)n) && ok;
+        if (rank != 0)
+            continue;
+        const float *a = mup_optim_state(one, k), *b = mup_optim_state(many, k);
+        double top = 0, worst = 0;
+        for (long i = 0; i < n; i++) {
+            top = fmax(top, fabs(a[i]));
+            worst = fmax(worst, fabs(a[i] - b[i]));
+        }
+        ok = ok && worst <= TOL * top;
+    }
+    return ok;
+}
+
+/* A hand-written loop on the ranks against one process: both ways of stepping, with and without
+ * clipping (at a norm most steps' gradients exceed; far below all of them, the run reaches a ReLU whose
+ * input is within rounding of 0, and the two runs' gradients part there). */
+static void hand_loops(mup_dist *world) {
+    static const char *name[] = {"", "mup_dist_backward", "mup_dist_step"};
+    for (int clip = 0; clip < 2; clip++)
+        for (loop_kind kind = SUM; kind <= SHARDED; kind++) {
+            float one[STEPS], many[STEPS], clip_norm = clip ? 0.3f : 0.0f;
+            double one_norm[STEPS], many_norm[STEPS];
+            test_run a = {0}, b;
+            if (rank == 0)
+                hand_loop(&a, NULL, ALONE, clip_norm, one, one_norm);
+            hand_loop(&b, world, kind, clip_norm, many, many_norm);
+            check(params_agree(b.M), "the hand loop's parameters differ between ranks");
+            long n = mup_model_num_floats(b.M);
+            if (kind == SHARDED) {
+                check(mup_checkpoint_save("/nonexistent/sharded.h5", b.M, b.opt, NULL) == MUP_ERR_STATE &&
+                      strstr(mup_error_message(), "mup_dist_gather_state"),
+                      "a checkpoint of a sharded optimizer state was not refused by name");
+                MUP_CHECK(mup_dist_gather_state(world, b.opt));
+            }
+            check(state_agrees(b.opt, a.opt, n), "after the hand loop the optimizer state is not the same on every "
+                  "rank and within 1e-5 of one process's");
+            if (rank == 0) {
+                double d = 0, dn = 0;
+                int clipped = 0;
+                for (int i = 0; i < STEPS; i++) {
+                    d = fmax(d, rel(one[i], many[i]));
+                    dn = fmax(dn, rel(one_norm[i], many_norm[i]));
+                    clipped += one_norm[i] > clip_norm;
+                }
+                printf("MLP, hand-written loop through %s%s: %d ranks against one process: largest relative "
+                       "difference %.3g (gradient norms %.3g)\n", name[kind], clip ? ", clipped" : "", size, d, dn);
+                check(d <= TOL, "the hand-written loop's curve is not within 1e-5 of one process's");
+                check(dn <= TOL, "the hand-written loop's gradient norms are not within 1e-5 of one process's");
+                check(!clip || clipped >= STEPS / 2, "the clipped loop did not clip most steps");
+            }
+            test_run_free(&a);
+            test_run_free(&b);
+        }
 }
 
 static void curves(mup_dist *world) {
@@ -143,21 +218,7 @@ static void curves(mup_dist *world) {
         test_run_free(&self);
         test_run_free(&all);
     }
-    float one[STEPS], many[STEPS];
-    test_run a = {0}, b;
-    if (rank == 0)
-        hand_loop(&a, NULL, one);
-    hand_loop(&b, world, many);
-    check(params_agree(b.M), "the hand loop's parameters differ between ranks");
-    if (rank == 0) {
-        double d = 0;
-        for (int i = 0; i < STEPS; i++)
-            d = fmax(d, rel(one[i], many[i]));
-        printf("MLP, hand-written loop: %d ranks against one process: largest relative difference %.3g\n", size, d);
-        check(d <= TOL, "the hand-written loop's curve is not within 1e-5 of one process's");
-    }
-    test_run_free(&a);
-    test_run_free(&b);
+    hand_loops(world);
 }
 
 /* What is refused, and the shares of an uneven batch. */

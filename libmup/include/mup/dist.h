@@ -13,8 +13,8 @@
  *         draw the global batch of B rows, wrap rows lo..hi-1 as x
  *         mup_graph *g = mup_graph_begin(M);
  *         mup_tensor *loss = ...mean loss of x...;
- *         mup_dist_backward(D, M, loss, B);       (backward of this rank's part, then the gradient sum)
- *         mup_optim_step(opt);
+ *         mup_dist_step(D, opt, loss, B);         (backward of this rank's part, the gradient sum and
+ *                                                  the optimizer step, sharded over the ranks)
  *         double L = mup_dist_mean(D, loss->data[0], B);  (the global batch's mean loss, for the log)
  *         mup_graph_end(g);
  *     mup_dist_free(D);
@@ -35,6 +35,7 @@
 #include "mup/error.h"
 #include "mup/graph.h"
 #include "mup/model.h"
+#include "mup/optim.h"
 
 typedef struct mup_dist mup_dist;
 
@@ -65,6 +66,28 @@ MUP_API double mup_dist_weight(const mup_dist *d, int global);
 MUP_API mup_status mup_dist_backward(mup_dist *d, mup_model *M, mup_tensor *loss, int global);
 /* The sum step alone, for a loop that seeds backward itself: every rank's gradients summed in place. */
 MUP_API mup_status mup_dist_sum_grads(mup_dist *d, mup_model *M);
+
+/* The data-parallel step in one: backpropagates this rank's mean loss weighted as mup_dist_backward
+ * does (loss NULL on a rank without rows), then mup_dist_optim_step. Instead of mup_dist_backward +
+ * mup_optim_step, and faster: it is what mup_train does. Collective. */
+MUP_API mup_status mup_dist_step(mup_dist *d, mup_optim *opt, mup_tensor *loss, int global);
+/* The gradient sum and the optimizer step, sharded over the ranks, for a loop that seeds backward
+ * itself (mup_train does, to check the gradients first): the model's gradients must be this rank's own
+ * (weighted, not summed: after mup_dist_sum_grads step with mup_optim_step instead). When every rank is
+ * on one node, each rank sums and updates its own block of the parameter slab only, through an MPI-3
+ * shared window (made at the first call, about (size + 1) slabs of the model's size, freed by
+ * mup_dist_free), and reads the other blocks' new values; the ranks' parameters are then identical,
+ * within a relative 1e-5 of one process's (docs/distributed.md). Ranks on several nodes get the plain
+ * MPI_Allreduce and the whole update on every rank. One rank is mup_optim_step. Afterwards the model's
+ * gradients are the global batch's on this rank's block only, mup_optim_last_grad_norm is the global
+ * norm (always measured: one double summed over the ranks), and the optimizer's state is current on
+ * this rank's block only: mup_optim_step and mup_checkpoint_save refuse it until mup_dist_gather_state.
+ * Collective; allocates nothing after its first call for a model. */
+MUP_API mup_status mup_dist_optim_step(mup_dist *d, mup_optim *opt);
+/* Makes every rank's optimizer state whole again after sharded steps (each rank's block broadcast to
+ * the others): call it on every rank before a checkpoint is saved (mup_train does) or before
+ * mup_optim_step. Collective. */
+MUP_API mup_status mup_dist_gather_state(mup_dist *d, mup_optim *opt);
 
 /* The global batch's mean of a per-rank mean over its share: the weighted sum over the ranks (a NaN on
  * any rank makes it NaN everywhere). Collective. */

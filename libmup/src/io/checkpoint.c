@@ -103,6 +103,9 @@ static int64_t checkpoint_bytes(const mup_model *M, const mup_optim *opt, const 
 
 mup_status mup_checkpoint_save(const char *path, mup_model *M, mup_optim *opt, const mup_checkpoint_meta *meta) {
     MUP_ASSERT(!mup_model_is_shapes_only(M), "checkpoint: a shapes-only model has no parameters to save");
+    if (opt && !mup_optim_state_covers(opt, 0, mup_model_num_floats(M)))
+        return mup_error(MUP_ERR_STATE, "checkpoint %s: the optimizer's state is sharded over ranks "
+                         "(mup_dist_optim_step): gather it with mup_dist_gather_state on every rank first", path);
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return mup_error(MUP_ERR_INVALID, "checkpoint: path too long: %s", path);
@@ -277,8 +280,10 @@ static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint
         memcpy(values, staged, (size_t)nf * sizeof(float));
         for (int k = 0; opt && k < mup_optim_num_state(opt); k++)
             memcpy(mup_optim_state(opt, k), staged + (long)(k + 1) * nf, (size_t)nf * sizeof(float));
-        if (opt)
+        if (opt) {
             mup_optim_set_step_count(opt, (int)step);
+            mup_optim_state_whole(opt);
+        }
         mup_model_mark_loaded(M);
         if (meta)
             *meta = m;

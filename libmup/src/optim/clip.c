@@ -9,39 +9,46 @@
 #include "mup/optim.h"
 #include "mup/threads.h"
 
-/* Fixed sizes make the summation order a function of the slab length alone. */
-#define CHUNK 4096L          /* floats summed by one thread into one partial */
 #define BLOCK 256            /* partials per parallel region (kept on the stack: no allocation) */
 
-double mup_grad_norm(mup_model *M) {
+/* Static, for the clones (update.c says why); the same sums in the same order in each. */
+MUP_CLONES static double chunk_squares(const float *x, long n) { return mup_sum_lanes_d(x, x, n); }
+
+double mup_sum_squares(float *x, long n, mup_chunk_fill fill, void *ctx) {
     mup_threads_init();
-    const float *g = mup_model_grads(M);
-    long n = mup_model_num_floats(M);
-    long n_chunks = (n + CHUNK - 1) / CHUNK;
+    long n_chunks = (n + MUP_NORM_CHUNK - 1) / MUP_NORM_CHUNK;
     double total = 0.0;
     for (long c0 = 0; c0 < n_chunks; c0 += BLOCK) {
         int nb = (int)(n_chunks - c0 < BLOCK ? n_chunks - c0 : BLOCK);
         double partial[BLOCK];
-        MUP_PARALLEL_FOR((long)nb * CHUNK, b, nb, {
-            long start = (c0 + b) * CHUNK;
-            const float *x = g + start;
-            partial[b] = mup_sum_lanes_d(x, x, n - start < CHUNK ? n - start : CHUNK);
+        MUP_PARALLEL_FOR((long)nb * MUP_NORM_CHUNK, b, nb, {
+            long start = (c0 + b) * MUP_NORM_CHUNK, len = n - start < MUP_NORM_CHUNK ? n - start : MUP_NORM_CHUNK;
+            if (fill)
+                fill(ctx, start, len);
+            partial[b] = chunk_squares(x + start, len);
         });
         for (int b = 0; b < nb; b++)
             total += partial[b];
     }
-    return sqrt(total);
+    return total;
+}
+
+double mup_grad_norm(mup_model *M) {
+    return sqrt(mup_sum_squares(mup_model_grads(M), mup_model_num_floats(M), NULL, NULL));
+}
+
+void mup_clip_span(float *g, long n, double norm, double max_norm) {
+    if (isfinite(norm) && norm > max_norm) {
+        float coef = (float)(max_norm / norm);
+        MUP_PARALLEL_FOR(n, i, n, {
+            g[i] *= coef;
+        });
+    }
 }
 
 double mup_clip_grad_norm(mup_model *M, double max_norm) {
     MUP_ASSERT(max_norm > 0.0, "mup_clip_grad_norm: max_norm %g must be positive", max_norm);
     double norm = mup_grad_norm(M);
-    if (isfinite(norm) && norm > max_norm) {
-        float coef = (float)(max_norm / norm), *g = mup_model_grads(M);
-        long n = mup_model_num_floats(M);
-        MUP_PARALLEL_FOR(n, i, n, {
-            g[i] *= coef;
-        });
-    }
+    mup_clip_span(mup_model_grads(M), mup_model_num_floats(M), norm, max_norm);
     return norm;
 }

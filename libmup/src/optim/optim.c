@@ -22,6 +22,8 @@ struct mup_optim {
     int n_state;
     const char *state_name[MAX_STATE];
     float *state[MAX_STATE];      /* each mup_model_num_floats floats */
+    long state_lo, state_hi;      /* the state is current on these floats of the slab: all of them, unless
+                                   * a data-parallel step updated a rank's block alone */
     int step;
     double last_norm;
     bool norm_measured;           /* false: the last step did not clip, so its norm is measured when asked */
@@ -127,6 +129,7 @@ mup_optim *mup_optim_new(mup_model *M, mup_optim_opts opts) {
     }
     mup_model_values(M); /* the slabs, so that every parameter's data and grad are set */
     long nf = mup_model_num_floats(M);
+    o->state_hi = nf;
     if (opts.kind == MUP_OPTIM_SGD) {
         if (opts.momentum != 0.0f)
             add_state(o, "momentum", nf);
@@ -168,28 +171,36 @@ void mup_optim_free(mup_optim *o) {
 static double param_lr_mult(const mup_optim *o, int i) { return o->group_lr[i] * o->lr_mult[i]; }
 static double param_wd_mult(const mup_optim *o, int i) { return o->group_wd[i] * o->wd_mult[i]; }
 
-/* A step is one parallel region: every parameter is cut into as many shares as there are threads
- * and share k of each goes to thread k (a region per parameter would cost a fork and a join each,
- * and most of a GPT's parameters are small). The updates are elementwise, so no split changes a bit. */
-static long share_start(const mup_param *p, long k, int shares) { return p->t.size * k / shares; }
+/* A step is one parallel region: every parameter's floats within the span [lo, hi) of the slab (all
+ * of them in a whole step) are cut into as many shares as there are threads and share k of each goes
+ * to thread k (a region per parameter would cost a fork and a join each, and most of a GPT's
+ * parameters are small). The updates are elementwise, so no split changes a bit. */
+static void share_of(const mup_param *p, long lo, long hi, long k, int shares, long *from, long *to) {
+    long a = lo > p->offset ? lo - p->offset : 0, b = hi - p->offset < p->t.size ? hi - p->offset : p->t.size;
+    if (b < a)
+        b = a;
+    *from = a + (b - a) * k / shares;
+    *to = a + (b - a) * (k + 1) / shares;
+}
 
-static void step_sgd(mup_optim *o, double factor) {
+static void step_sgd(mup_optim *o, double factor, long lo_span, long hi_span) {
     const mup_optim_opts *op = &o->opts;
     float *buf = o->n_state ? o->state[0] : NULL;
     int shares = omp_get_max_threads();
-    MUP_PARALLEL_FOR(mup_model_num_floats(o->M), k, shares, {
+    MUP_PARALLEL_FOR(hi_span - lo_span, k, shares, {
         for (int i = 0; i < o->n_params; i++) {
             mup_param *p = mup_model_param(o->M, i);
             mup_sgd_coefs c = {.lr = (float)(op->lr * factor * param_lr_mult(o, i)),
                                .wd = (float)(op->weight_decay * param_wd_mult(o, i)), .momentum = op->momentum,
                                .keep = o->step == 0 ? 1.0f : 1.0f - op->dampening, .nesterov = op->nesterov};
-            long lo = share_start(p, k, shares), hi = share_start(p, k + 1, shares);
+            long lo, hi;
+            share_of(p, lo_span, hi_span, k, shares, &lo, &hi);
             mup_sgd_update(p->t.data + lo, p->t.grad + lo, buf ? buf + p->offset + lo : NULL, hi - lo, &c);
         }
     });
 }
 
-static void step_adam(mup_optim *o, double factor) {
+static void step_adam(mup_optim *o, double factor, long lo_span, long hi_span) {
     const mup_optim_opts *op = &o->opts;
     int t = o->step + 1;
     double bc1 = 1.0 - pow(o->beta1, t), bc2 = 1.0 - pow(o->beta2, t);
@@ -202,7 +213,7 @@ static void step_adam(mup_optim *o, double factor) {
         .eps = (float)o->eps,
     };
     int shares = omp_get_max_threads();
-    MUP_PARALLEL_FOR(mup_model_num_floats(o->M), k, shares, {
+    MUP_PARALLEL_FOR(hi_span - lo_span, k, shares, {
         mup_adam_coefs c = common;
         for (int i = 0; i < o->n_params; i++) {
             mup_param *p = mup_model_param(o->M, i);
@@ -210,26 +221,62 @@ static void step_adam(mup_optim *o, double factor) {
             c.step_size = (float)(lr / bc1);
             c.wd = adamw ? 0.0f : (float)wd;
             c.shrink = (float)(!adamw ? 1.0 : op->independent_wd ? 1.0 - factor * wd : 1.0 - lr * wd);
-            long lo = share_start(p, k, shares), hi = share_start(p, k + 1, shares), off = p->offset + lo;
+            long lo, hi;
+            share_of(p, lo_span, hi_span, k, shares, &lo, &hi);
+            long off = p->offset + lo;
             mup_adam_update(p->t.data + lo, p->t.grad + lo, o->state[0] + off, o->state[1] + off, hi - lo, &c);
         }
     });
 }
 
+/* Clipping (when asked, by the norm in last_norm), the schedule and the update of [lo, hi). */
+static void update(mup_optim *o, long lo, long hi) {
+    if (o->opts.clip_norm > 0.0f)
+        mup_clip_span(mup_model_grads(o->M) + lo, hi - lo, o->last_norm, o->opts.clip_norm);
+    double factor = mup_schedule_factor(&o->opts.schedule, o->step);
+    if (o->opts.kind == MUP_OPTIM_SGD)
+        step_sgd(o, factor, lo, hi);
+    else
+        step_adam(o, factor, lo, hi);
+    o->step++;
+}
+
 void mup_optim_step(mup_optim *o) {
     mup_threads_init();
+    long nf = mup_model_num_floats(o->M);
+    MUP_ASSERT(mup_optim_state_covers(o, 0, nf), "mup_optim_step: the optimizer's state is current on the floats "
+               "[%ld, %ld) of %ld only (mup_dist_optim_step shards it over ranks): gather it with "
+               "mup_dist_gather_state on every rank first", o->state_lo, o->state_hi, nf);
     /* without clipping the update does not need the norm: measuring it on every step would cost a
      * pass over the gradients (an eighth of Adam's memory traffic) that few callers want */
     o->norm_measured = o->opts.clip_norm > 0.0f;
     if (o->norm_measured)
-        o->last_norm = mup_clip_grad_norm(o->M, o->opts.clip_norm);
-    double factor = mup_schedule_factor(&o->opts.schedule, o->step);
-    if (o->opts.kind == MUP_OPTIM_SGD)
-        step_sgd(o, factor);
-    else
-        step_adam(o, factor);
-    o->step++;
+        o->last_norm = mup_grad_norm(o->M);
+    update(o, 0, nf);
 }
+
+void mup_optim_step_span(mup_optim *o, long lo, long hi, double norm) {
+    mup_threads_init();
+    MUP_ASSERT(0 <= lo && lo <= hi && hi <= mup_model_num_floats(o->M) && mup_optim_state_covers(o, lo, hi),
+               "mup_optim_step_span: the span [%ld, %ld) is not within the floats [%ld, %ld) whose state is current",
+               lo, hi, o->state_lo, o->state_hi);
+    o->last_norm = norm;
+    o->norm_measured = true;
+    update(o, lo, hi);
+    o->state_lo = lo;
+    o->state_hi = hi;
+}
+
+bool mup_optim_state_covers(const mup_optim *o, long lo, long hi) {
+    return o->n_state == 0 || (o->state_lo <= lo && hi <= o->state_hi);
+}
+
+void mup_optim_state_whole(mup_optim *o) {
+    o->state_lo = 0;
+    o->state_hi = mup_model_num_floats(o->M);
+}
+
+mup_model *mup_optim_model(const mup_optim *o) { return o->M; }
 
 mup_status mup_optim_set_group(mup_optim *o, const char *prefix, double lr_factor, double wd_factor) {
     if (!(isfinite(lr_factor) && lr_factor >= 0.0 && isfinite(wd_factor) && wd_factor >= 0.0))

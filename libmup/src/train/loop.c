@@ -155,15 +155,14 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
             return bad ? stop(x, MUP_ERR_DIVERGED, "at step %d, %s", step, bad)
                        : stop(x, MUP_ERR_DIVERGED, "at step %d, a non-finite gradient on another rank", step);
         }
-        if (x->dist) {
-            mup_status s = mup_dist_sum_grads(x->dist, x->M);
-            if (s != MUP_OK) {
-                mup_graph_end(g);
-                return stop(x, s, "%s", mup_error_message());
-            }
-        }
-        mup_optim_step(x->opt);
+        mup_status s = MUP_OK;
+        if (x->dist)
+            s = mup_dist_optim_step(x->dist, x->opt);
+        else
+            mup_optim_step(x->opt);
         mup_graph_end(g);
+        if (s != MUP_OK)
+            return stop(x, s, "%s", mup_error_message());
         r->train_loss[step] = (float)L;
         r->steps_done = step + 1;
         if (x->log)
@@ -182,8 +181,10 @@ static mup_status loop(run *x, int start, mup_progress *bar) {
             }
         }
         if (o->checkpoint_path && (last || (o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0))) {
-            /* written once; every rank holds the same state, and the checkpoint none of its own */
-            mup_status s = x->lead ? save(x, step + 1) : MUP_OK;
+            /* written once, when every rank holds the same state (each updated its own block of the
+             * optimizer's); the checkpoint holds none of any rank's own */
+            mup_status s = x->dist ? mup_dist_gather_state(x->dist, x->opt) : MUP_OK;
+            s = s == MUP_OK && x->lead ? save(x, step + 1) : s;
             bool saved = x->dist ? mup_dist_all(x->dist, s == MUP_OK) : s == MUP_OK;
             if (!saved)
                 return s ? stop(x, s, "%s", mup_error_message())
