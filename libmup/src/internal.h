@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mup/error.h"
 #include "mup/graph.h"
 #include "mup/rng.h"
 #include "mup/tensor.h"
@@ -125,6 +126,22 @@ void mup_optim_step_span(mup_optim *o, long lo, long hi, double norm);
 /* Whether the state is current on [lo, hi) of the slab (always, for an optimizer without state). */
 bool mup_optim_state_covers(const mup_optim *o, long lo, long hi);
 void mup_optim_state_whole(mup_optim *o);
+
+/* ---- the model's slabs in the node's shared memory (dist/dist.c) ---- */
+
+/* Places the model's slabs in map, a mapping of bytes of the node's shared memory that the model owns
+ * from then on (mup_model_free unmaps it, so that freeing takes no other rank's part and no mup_dist):
+ * grads is this rank's gradient slab within it, values the values' slab within it (one copy for the
+ * node's ranks), or NULL to leave the values where they are. The floats must already be there: the
+ * model's own slabs it gives up are freed, and a mapping it held before is unmapped. key names who
+ * made the mapping (mup_model_slab_map hands it back). */
+void mup_model_place_slabs(mup_model *M, void *map, size_t bytes, unsigned long key, float *values, float *grads);
+/* The mapping the slabs are placed in and its key, or NULL when the model allocated both itself. */
+void *mup_model_slab_map(const mup_model *M, unsigned long *key);
+/* Gives the model its own copy of values shared by the node's ranks (nothing when they are its own),
+ * so that a rank can write them alone: an init, a checkpoint loaded, a whole optimizer step. The
+ * gradients stay where they are; the next sharded step shares the values again. MUP_ERR_NOMEM. */
+mup_status mup_model_own_values(mup_model *M);
 
 /* ---- kernels shared across op families ---- */
 

@@ -3,17 +3,25 @@
  *
  * The sharded step (mup_dist_optim_step), when every rank shares one node's memory: rank r owns the
  * block r of the slab (whole chunks of MUP_NORM_CHUNK floats, so that the norm's partials are one
- * process's), and an MPI-3 shared window holds each rank's gradients and one copy of the values. Each
- * rank writes its gradients outside its block to its slab of the window; after a barrier it adds the
- * other ranks' gradients of its block to its own (in rank order, fused with the sum of squares of the
- * result), the ranks sum those squares (one double), it updates its block and writes the values there to
- * the window; after a second barrier it reads the other blocks' values back. Against an MPI_Allreduce of
- * the slab and the whole update on every rank, this moves the gradients once, through memory, and each
- * rank updates 1/size of the slab (docs/performance.md, "Data-parallel targets"). */
+ * process's), and the model's slabs live in a mapping of the node's shared memory: each rank's gradient
+ * slab, which the other ranks read, and one copy of the values for all. Backward writes each rank's
+ * gradients where the others read them; after a barrier each rank adds the other ranks' gradients of its
+ * block to its own (in rank order, fused with the sum of squares of the result), the ranks sum those
+ * squares (one double), and it updates its block of the values in place; after a second barrier every
+ * rank reads every block's new values. Against an MPI_Allreduce of the slab and the whole update on
+ * every rank, this moves the gradients once, through memory, no value is copied, and each rank updates
+ * 1/size of the slab (docs/performance.md, "Data-parallel targets"). The model owns the mapping (it
+ * unmaps it when freed), so a model and a mup_dist can be freed in either order, without a collective. */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "mup/dist.h"
@@ -25,11 +33,9 @@
 struct mup_dist {
     int rank, size;
 #ifdef MUP_HAVE_MPI
-    MPI_Comm comm;    /* our own duplicate: no message of ours can meet one of the caller's */
-    bool one_node;    /* every rank can map this node's memory: the sharded step goes through it */
-    MPI_Win win;      /* the sharded step's window, made at its first step; MPI_WIN_NULL before */
-    long win_floats;  /* the slab length it was made for */
-    float *shared;    /* size + 1 slabs of win_floats: each rank's gradients, then the values */
+    MPI_Comm comm;      /* our own duplicate: no message of ours can meet one of the caller's */
+    bool one_node;      /* every rank can map this node's memory: the sharded step goes through it */
+    unsigned long key;  /* names the node mappings this handle made, in the models that own them */
 #endif
 };
 
@@ -49,42 +55,68 @@ static mup_status mpi_failed(int rc, const char *call) {
     return mup_error(MUP_ERR_MPI, "%s failed: %.*s", call, len, text);
 }
 
-static void free_window(mup_dist *d) {
-    if (d->win == MPI_WIN_NULL)
-        return;
-    MPI_Win_unlock_all(d->win);
-    MPI_Win_free(&d->win);
-    d->shared = NULL;
+/* Numbers this process's handles and node mappings: a model placed by a handle since freed is placed
+ * again, never mistaken for a newer handle's. */
+static atomic_ulong serial;
+
+/* A barrier that orders memory: every rank's stores to the node's mapping before it are seen by every
+ * rank's loads after it. The mapping is no MPI window, so MPI promises nothing about it: the fences keep
+ * the compiler and the processor from moving our loads and stores across the collective. With least
+ * non-NULL, it also hands back the least of the ranks' mine (an MPI_Allreduce costs what a barrier does). */
+static mup_status fence(mup_dist *d, int mine, int *least) {
+    atomic_thread_fence(memory_order_seq_cst);
+    int rc = least ? MPI_Allreduce(&mine, least, 1, MPI_INT, MPI_MIN, d->comm) : MPI_Barrier(d->comm);
+    atomic_thread_fence(memory_order_seq_cst);
+    return rc == MPI_SUCCESS ? MUP_OK : mpi_failed(rc, "the sharded step's barrier");
 }
 
-/* The window for a slab of nf floats, made at the first sharded step (or for another model's slab):
- * allocated by the first rank in one piece, so every rank reaches every slab from one base. */
-static mup_status window(mup_dist *d, long nf) {
-    if (d->win != MPI_WIN_NULL && d->win_floats == nf)
-        return MUP_OK;
-    free_window(d);
-    MPI_Aint bytes = d->rank == 0 ? (MPI_Aint)(d->size + 1) * nf * (MPI_Aint)sizeof(float) : 0;
-    void *base;
-    int rc = MPI_Win_allocate_shared(bytes, sizeof(float), MPI_INFO_NULL, d->comm, &base, &d->win);
-    if (rc != MPI_SUCCESS) {
-        d->win = MPI_WIN_NULL;
-        return mpi_failed(rc, "MPI_Win_allocate_shared of the sharded step's slabs");
+/* bytes of the node's shared memory, mapped by every rank: the first makes it under a name that lives
+ * until every rank has opened it, so that no way of ending (a rank killed included) leaves it behind
+ * once the step runs. */
+static mup_status node_map(mup_dist *d, size_t bytes, void **out) {
+    struct {
+        int err;
+        char name[64];
+    } made = {0};
+    void *map = MAP_FAILED;
+    if (d->rank == 0) {
+        snprintf(made.name, sizeof made.name, "/libmup-%ld-%lu", (long)getpid(), atomic_fetch_add(&serial, 1) + 1);
+        int fd = shm_open(made.name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        /* the pages reserved now: a full /dev/shm is an error here rather than a SIGBUS at the first touch */
+        made.err = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)bytes);
+        if (!made.err && (map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+            made.err = errno;
+        if (fd >= 0)
+            close(fd);
+        if (fd >= 0 && made.err)
+            shm_unlink(made.name);
     }
-    int unit;
-    MPI_Win_shared_query(d->win, 0, &bytes, &unit, &base);
-    /* one passive epoch for the window's life: the barriers with MPI_Win_sync order the loads and stores */
-    MPI_Win_lock_all(MPI_MODE_NOCHECK, d->win);
-    d->shared = base;
-    d->win_floats = nf;
-    return MUP_OK;
-}
-
-/* Every rank's stores to the window before it are seen by every rank's loads after it. */
-static mup_status fence(mup_dist *d) {
-    MPI_Win_sync(d->win);
-    int rc = MPI_Barrier(d->comm);
-    MPI_Win_sync(d->win);
-    return rc == MPI_SUCCESS ? MUP_OK : mpi_failed(rc, "MPI_Barrier of the sharded step");
+    int rc = MPI_Bcast(&made, sizeof made, MPI_BYTE, 0, d->comm);
+    if (rc != MPI_SUCCESS)
+        made.err = EIO;
+    int err = made.err;
+    if (d->rank != 0 && !err) {
+        int fd = shm_open(made.name, O_RDWR, 0);
+        if (fd < 0 || (map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+            err = errno;
+        if (fd >= 0)
+            close(fd);
+    }
+    int failed = err != 0, any = 1;
+    rc = MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, d->comm);
+    if (d->rank == 0 && !made.err)
+        shm_unlink(made.name);
+    if (rc == MPI_SUCCESS && !any) {
+        *out = map;
+        return MUP_OK;
+    }
+    if (map != MAP_FAILED)
+        munmap(map, bytes);
+    if (rc != MPI_SUCCESS)
+        return mpi_failed(rc, "MPI_Allreduce after mapping the sharded step's slabs");
+    return mup_error(MUP_ERR_NOMEM, "the sharded step cannot share %zu bytes of the node's memory (%s, %s): %s",
+                     bytes, made.name, d->rank == 0 || made.err ? "made by rank 0" : "opened by this rank",
+                     err ? strerror(err) : "another rank could not map it (its message says why)");
 }
 #endif
 
@@ -114,7 +146,7 @@ mup_status mup_dist_new(const void *comm, mup_dist **out) {
     MPI_Comm_size(node, &on_node);
     MPI_Comm_free(&node);
     d->one_node = on_node == d->size;
-    d->win = MPI_WIN_NULL;
+    d->key = atomic_fetch_add(&serial, 1) + 1;
 #else
     if (comm)
         return mup_error(MUP_ERR_MPI, "mup_dist_new: this libmup was built without MPI, so it cannot use the "
@@ -130,7 +162,6 @@ void mup_dist_free(mup_dist *d) {
     if (!d)
         return;
 #ifdef MUP_HAVE_MPI
-    free_window(d);
     MPI_Comm_free(&d->comm);
 #endif
     free(d);
@@ -190,22 +221,12 @@ static void block(const mup_dist *d, long nf, int r, long *lo, long *hi) {
     *hi = *hi < nf ? *hi : nf;
 }
 
-static void copy(float *restrict to, const float *restrict from, long n) {
-    MUP_PARALLEL_FOR(n, i, n, {
-        to[i] = from[i];
-    });
-}
-
-/* The slab's floats outside [lo, hi), from one slab to another. */
-static void copy_outside(float *to, const float *from, long lo, long hi, long nf) {
-    copy(to, from, lo);
-    copy(to + hi, from + hi, nf - hi);
-}
-
 typedef struct {
     const mup_dist *d;
-    float *mine;      /* this rank's gradients of its block */
-    long lo;          /* where the block starts in the slab */
+    const float *node;  /* the node's mapping: rank r's gradient slab at r * nf */
+    long nf;
+    float *mine;        /* this rank's gradients of its block */
+    long lo;            /* where the block starts in the slab */
 } sum_block;
 
 /* mup_chunk_fill: the other ranks' gradients of a chunk of the block, added to this rank's in rank order. */
@@ -214,35 +235,65 @@ static void add_others(void *ctx, long start, long len) {
     const mup_dist *d = c->d;
     float *restrict out = c->mine + start;
     for (int r = 0; r < d->size; r++) {
-        const float *restrict in = d->shared + r * d->win_floats + c->lo + start;
+        const float *restrict in = c->node + r * c->nf + c->lo + start;
         if (r != d->rank)
             for (long i = 0; i < len; i++)
                 out[i] += in[i];
     }
 }
 
+/* Where a rank's slabs are, least placed first: the model's own (or in another handle's mapping), its
+ * gradients in this handle's mapping but its own values (loaded, drawn, or stepped whole since), both. */
+enum { SLABS_OWN, SLABS_GRADS, SLABS_PLACED };
+
+/* Places M's slabs in the node's memory from where the least placed rank's are (least): a new mapping
+ * when some rank's gradients are not in this handle's, each rank's gradients copied to its slab there;
+ * then rank 0's values, which the ranks then share. The mapping's layout: the ranks' gradient slabs in
+ * rank order, then the values'. */
+static mup_status place(mup_dist *d, mup_model *M, int least, float *node) {
+    long nf = mup_model_num_floats(M);
+    size_t bytes = (size_t)(d->size + 1) * (size_t)(nf ? nf : 1) * sizeof(float);
+    mup_status s;
+    if (least == SLABS_OWN) {
+        if ((s = node_map(d, bytes, (void **)&node)) != MUP_OK)
+            return s;
+        memcpy(node + d->rank * nf, mup_model_grads(M), (size_t)nf * sizeof(float));
+    }
+    float *values = node + d->size * nf;
+    if (d->rank == 0 && mup_model_values(M) != values)
+        memcpy(values, mup_model_values(M), (size_t)nf * sizeof(float));
+    if ((s = fence(d, 0, NULL)) != MUP_OK) {
+        if (least == SLABS_OWN)
+            munmap(node, bytes);
+        return s;
+    }
+    mup_model_place_slabs(M, node, bytes, d->key, values, node + d->rank * nf);
+    return MUP_OK;
+}
+
 static mup_status sharded_step(mup_dist *d, mup_optim *opt) {
     mup_model *M = mup_optim_model(opt);
     long nf = mup_model_num_floats(M), lo, hi;
-    mup_status s = window(d, nf);
+    block(d, nf, d->rank, &lo, &hi);
+    unsigned long key;
+    float *node = mup_model_slab_map(M, &key);
+    int mine = !node || key != d->key ? SLABS_OWN
+             : mup_model_values(M) != node + d->size * nf ? SLABS_GRADS : SLABS_PLACED, least;
+    /* every rank's gradients are written */
+    mup_status s = fence(d, mine, &least);
+    if (s == MUP_OK && least != SLABS_PLACED && (s = place(d, M, least, node)) == MUP_OK)
+        node = mup_model_slab_map(M, &key);
     if (s != MUP_OK)
         return s;
-    block(d, nf, d->rank, &lo, &hi);
-    float *grads = mup_model_grads(M), *values = mup_model_values(M), *shared_values = d->shared + d->size * nf;
-    copy_outside(d->shared + d->rank * nf, grads, lo, hi, nf);
-    if ((s = fence(d)) != MUP_OK)
-        return s;
-    double squares = mup_sum_squares(grads + lo, hi - lo, add_others, &(sum_block){.d = d, .mine = grads + lo,
-                                                                                    .lo = lo});
+    float *grads = mup_model_grads(M);
+    double squares = mup_sum_squares(grads + lo, hi - lo, add_others,
+                                     &(sum_block){.d = d, .node = node, .nf = nf, .mine = grads + lo, .lo = lo});
     int rc = MPI_Allreduce(MPI_IN_PLACE, &squares, 1, MPI_DOUBLE, MPI_SUM, d->comm);
     if (rc != MPI_SUCCESS)
         return mpi_failed(rc, "MPI_Allreduce of the gradient norm");
     mup_optim_step_span(opt, lo, hi, sqrt(squares));
-    copy(shared_values + lo, values + lo, hi - lo);
-    if ((s = fence(d)) != MUP_OK)
-        return s;
-    copy_outside(values, shared_values, lo, hi, nf);
-    return MUP_OK;
+    /* every block's new values are written, where every rank reads them */
+    return fence(d, 0, NULL);
 }
 #endif
 

@@ -225,7 +225,10 @@ static mup_status check_file(hid_t f, mup_model *M, mup_optim *opt, int64_t *ver
 }
 
 static mup_status read_all(hid_t f, mup_model *M, mup_optim *opt, mup_checkpoint_meta *meta, int64_t version) {
-    mup_status s = MUP_OK;
+    /* every rank loading writes its own values: not the copy sharded steps share (they share it again) */
+    mup_status s = mup_model_own_values(M);
+    if (s != MUP_OK)
+        return s;
     float *values = mup_model_values(M);
     long nf = mup_model_num_floats(M);
     float *staged = mup_xaligned((size_t)nf * sizeof(float) * (size_t)(1 + (opt ? mup_optim_num_state(opt) : 0)));

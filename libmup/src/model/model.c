@@ -1,6 +1,8 @@
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "model_impl.h"
@@ -16,18 +18,6 @@ static mup_model *model_new(bool shapes_only) {
 
 mup_model *mup_model_new(void) { return model_new(false); }
 mup_model *mup_model_new_shapes_only(void) { return model_new(true); }
-
-void mup_model_free(mup_model *M) {
-    if (!M)
-        return;
-    for (int i = 0; i < M->n_params; i++)
-        free(M->params[i]);
-    free(M->params);
-    free(M->values);
-    free(M->grads);
-    mup_graph_free(M->graph);
-    free(M);
-}
 
 bool mup_model_is_shapes_only(const mup_model *M) { return M->shapes_only; }
 
@@ -112,11 +102,55 @@ long mup_model_num_elements(const mup_model *M) { return M->n_elements; }
 /* Rounded to whole cache lines, as aligned_alloc wants; NULL when the system refuses. */
 static float *slab_alloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) & ~(size_t)63); }
 
+/* A slab's bytes: one float at least, so that a model without parameters has slabs too. */
+static size_t slab_bytes(const mup_model *M) { return (size_t)(M->n_floats ? M->n_floats : 1) * sizeof(float); }
+
+static void point_params(mup_model *M) {
+    for (int i = 0; i < M->n_params; i++) {
+        mup_param *p = M->params[i];
+        p->t.data = M->values + p->offset;
+        p->t.grad = M->grads + p->offset;
+    }
+}
+
+/* Whether a slab lies in the node's mapping (else the model allocated it). */
+static bool in_map(const mup_model *M, const float *slab) {
+    uintptr_t at = (uintptr_t)slab, base = (uintptr_t)M->node_map;
+    return M->node_map && base <= at && at < base + M->node_map_bytes;
+}
+
+/* The slabs become values and grads, within map (NULL: none): the model's own slabs that are given up
+ * are freed, and a mapping given up is unmapped. NULLs throughout: everything given up. */
+static void place(mup_model *M, void *map, size_t bytes, unsigned long key, float *values, float *grads) {
+    if (M->values != values && !in_map(M, M->values))
+        free(M->values);
+    if (M->grads != grads && !in_map(M, M->grads))
+        free(M->grads);
+    if (M->node_map && M->node_map != map)
+        munmap(M->node_map, M->node_map_bytes);
+    M->node_map = map;
+    M->node_map_bytes = bytes;
+    M->node_key = key;
+    M->values = values;
+    M->grads = grads;
+}
+
+void mup_model_free(mup_model *M) {
+    if (!M)
+        return;
+    for (int i = 0; i < M->n_params; i++)
+        free(M->params[i]);
+    free(M->params);
+    place(M, NULL, 0, 0, NULL, NULL);
+    mup_graph_free(M->graph);
+    free(M);
+}
+
 mup_status mup_model_alloc(mup_model *M) {
     if (M->values)
         return MUP_OK;
     MUP_ASSERT(!M->shapes_only, "a shapes-only model has no parameter memory");
-    size_t bytes = (size_t)(M->n_floats ? M->n_floats : 1) * sizeof(float);
+    size_t bytes = slab_bytes(M);
     M->values = slab_alloc(bytes);
     M->grads = M->values ? slab_alloc(bytes) : NULL;
     if (!M->grads) {
@@ -128,11 +162,32 @@ mup_status mup_model_alloc(mup_model *M) {
     }
     memset(M->values, 0, bytes);
     memset(M->grads, 0, bytes);
-    for (int i = 0; i < M->n_params; i++) {
-        mup_param *p = M->params[i];
-        p->t.data = M->values + p->offset;
-        p->t.grad = M->grads + p->offset;
-    }
+    point_params(M);
+    return MUP_OK;
+}
+
+void mup_model_place_slabs(mup_model *M, void *map, size_t bytes, unsigned long key, float *values, float *grads) {
+    MUP_ASSERT(M->values, "mup_model_place_slabs: the model's slabs are not allocated");
+    place(M, map, bytes, key, values ? values : M->values, grads);
+    point_params(M);
+}
+
+void *mup_model_slab_map(const mup_model *M, unsigned long *key) {
+    *key = M->node_key;
+    return M->node_map;
+}
+
+mup_status mup_model_own_values(mup_model *M) {
+    if (!M->values || !in_map(M, M->values))
+        return MUP_OK;
+    size_t bytes = slab_bytes(M);
+    float *own = slab_alloc(bytes);
+    if (!own)
+        return mup_error(MUP_ERR_NOMEM, "model: cannot allocate %zu bytes for its own copy of the values shared "
+                         "by the node's ranks", bytes);
+    memcpy(own, M->values, bytes);
+    M->values = own;
+    point_params(M);
     return MUP_OK;
 }
 
@@ -164,6 +219,7 @@ static uint64_t name_hash(const char *s) {
 
 mup_status mup_model_init(mup_model *M, uint64_t seed) {
     mup_status s = mup_model_alloc(M);
+    s = s ? s : mup_model_own_values(M); /* every rank draws into its own values */
     if (s != MUP_OK)
         return s;
     bool rescale = M->shapes_set && M->parametrization == MUP_PARAMETRIZATION_MUP;

@@ -11,6 +11,9 @@ struct mup_model {
     int n_params, cap_params;
     bool shapes_only;
     float *values, *grads;          /* slabs; NULL until first needed */
+    void *node_map;                 /* the node's shared memory (mup_model_place_slabs) when some slab is in it */
+    size_t node_map_bytes;
+    unsigned long node_key;         /* who placed the slabs there */
     long n_floats;                  /* slab length with each parameter 64-byte aligned */
     long n_elements;
     bool shapes_set;                /* mup_set_base_shapes has run */

@@ -252,6 +252,8 @@ void mup_optim_step(mup_optim *o) {
     o->norm_measured = o->opts.clip_norm > 0.0f;
     if (o->norm_measured)
         o->last_norm = mup_grad_norm(o->M);
+    /* every rank that steps whole writes every value: into its own copy, not the one sharded steps share */
+    MUP_ASSERT(mup_model_own_values(o->M) == MUP_OK, "%s", mup_error_message());
     update(o, 0, nf);
 }
 
