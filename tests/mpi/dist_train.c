@@ -2,8 +2,10 @@
  *
  *   dist_train curve          the MLP and the GPT through mup_train, and hand-written loops through
  *                             mup_dist_backward and through mup_dist_step (sharded, with and without
- *                             clipping): the ranks' loss curves against rank 0 training alone
- *   dist_train resume DIR     a checkpoint written by all ranks, resumed by all ranks and by rank 0 alone
+ *                             clipping): the ranks' loss curves and parameters against rank 0 training
+ *                             alone; the model and the handle freed in either order
+ *   dist_train resume DIR     a checkpoint written by all ranks, resumed by all ranks and by rank 0 alone;
+ *                             one loaded mid-run into the values the ranks share
  *   dist_train die DIR STEP   checkpoints every 2 steps; the last rank kills itself in step STEP
  *   dist_train after DIR      (one process) the checkpoint that run left resumes
  *
@@ -89,58 +91,78 @@ static bool params_agree(mup_model *M) { return slab_agrees(mup_model_values(M),
 
 typedef enum { ALONE, SUM, SHARDED } loop_kind;
 
-/* The hand-written loop of mup/dist.h's comment (a user's own): one process (D NULL), or on the ranks
- * through mup_dist_backward and mup_optim_step (SUM) or through mup_dist_step (SHARDED); clip_norm 0:
- * no clipping. Each step's loss and gradient norm go to losses and norms. */
-static void hand_loop(test_run *r, mup_dist *D, loop_kind kind, float clip_norm, float *losses, double *norms) {
+/* The hand-written loop of mup/dist.h's comment (a user's own), in pieces: its run, batches and step. */
+typedef struct {
+    test_run r;
+    mup_batcher b;
+    float *x;
+    int32_t *y;
+    int B, step;
+} hand;
+
+/* clip_norm 0: no clipping. */
+static void hand_begin(hand *h, float clip_norm) {
     mup_optim_opts o = test_adam_cosine(0.05f, STEPS);
     o.clip_norm = clip_norm;
-    test_run_classif(r, 64, 7, o);
-    int B = 16, lo = 0, hi = B, dim = r->train.dim;
-    if (D)
-        mup_dist_share(D, B, &lo, &hi);
-    mup_batcher b;
-    mup_batcher_init(&b, r->train.n, B, 11);
-    float *x = malloc((size_t)B * dim * sizeof *x);
-    int32_t *y = malloc((size_t)B * sizeof *y);
-    for (int step = 0; step < STEPS; step++) {
-        mup_batcher_next(&b, &r->train, x, y); /* the global batch; this rank's rows lo..hi-1 */
-        mup_graph *g = mup_graph_begin(r->M);
-        mup_tensor *in = mup_graph_wrap(g, x + (size_t)lo * dim, 2, (int[]){hi - lo, dim});
-        mup_tensor *loss = mup_cross_entropy(g, mup_mlp_forward(g, r->mlp, in), y + lo);
-        if (kind == SHARDED) {
-            MUP_CHECK(mup_dist_step(D, r->opt, loss, B));
-        } else {
-            if (kind == SUM)
-                MUP_CHECK(mup_dist_backward(D, r->M, loss, B));
-            else
-                mup_backward(g, loss);
-            mup_optim_step(r->opt);
-        }
-        losses[step] = (float)(D ? mup_dist_mean(D, loss->data[0], B) : loss->data[0]);
-        norms[step] = mup_optim_last_grad_norm(r->opt);
-        mup_graph_end(g);
-    }
-    mup_batcher_free(&b);
-    free(x);
-    free(y);
+    test_run_classif(&h->r, 64, 7, o);
+    h->B = 16;
+    h->step = 0;
+    mup_batcher_init(&h->b, h->r.train.n, h->B, 11);
+    h->x = malloc((size_t)h->B * h->r.train.dim * sizeof *h->x);
+    h->y = malloc((size_t)h->B * sizeof *h->y);
 }
 
-/* Whether every rank holds rank 0's optimizer state, and rank 0's is within TOL of one's (relative to
- * the largest magnitude in each slab: a state that would be stale on some floats is off by far more). */
+/* Steps up to step `to`: on one process (D NULL), or on the ranks through mup_dist_backward and
+ * mup_optim_step (SUM) or through mup_dist_step (SHARDED). Each step's loss and gradient norm go to
+ * losses[step] and norms[step]. */
+static void hand_steps(hand *h, mup_dist *D, loop_kind kind, int to, float *losses, double *norms) {
+    int lo = 0, hi = h->B, dim = h->r.train.dim;
+    if (D)
+        mup_dist_share(D, h->B, &lo, &hi);
+    for (; h->step < to; h->step++) {
+        mup_batcher_next(&h->b, &h->r.train, h->x, h->y); /* the global batch; this rank's rows lo..hi-1 */
+        mup_graph *g = mup_graph_begin(h->r.M);
+        mup_tensor *in = mup_graph_wrap(g, h->x + (size_t)lo * dim, 2, (int[]){hi - lo, dim});
+        mup_tensor *loss = mup_cross_entropy(g, mup_mlp_forward(g, h->r.mlp, in), h->y + lo);
+        if (kind == SHARDED) {
+            MUP_CHECK(mup_dist_step(D, h->r.opt, loss, h->B));
+        } else {
+            if (kind == SUM)
+                MUP_CHECK(mup_dist_backward(D, h->r.M, loss, h->B));
+            else
+                mup_backward(g, loss);
+            mup_optim_step(h->r.opt);
+        }
+        losses[h->step] = (float)(D ? mup_dist_mean(D, loss->data[0], h->B) : loss->data[0]);
+        norms[h->step] = mup_optim_last_grad_norm(h->r.opt);
+        mup_graph_end(g);
+    }
+}
+
+static void hand_end(hand *h) {
+    mup_batcher_free(&h->b);
+    free(h->x);
+    free(h->y);
+    test_run_free(&h->r);
+}
+
+/* The largest difference of two slabs of n floats relative to the largest magnitude in a's, within TOL:
+ * a slab that would be stale on some floats is off by far more. */
+static bool slab_close(const float *a, const float *b, long n) {
+    double top = 0, worst = 0;
+    for (long i = 0; i < n; i++) {
+        top = fmax(top, fabs(a[i]));
+        worst = fmax(worst, fabs(a[i] - b[i]));
+    }
+    return worst <= TOL * top;
+}
+
+/* Whether every rank holds rank 0's optimizer state, and rank 0's is within TOL of one's (slab_close). */
 static bool state_agrees(mup_optim *many, mup_optim *one, long n) {
     bool ok = true;
     for (int k = 0; k < mup_optim_num_state(many); k++) {
         ok = slab_agrees(mup_optim_state(many, k), (int)n) && ok;
-        if (rank != 0)
-            continue;
-        const float *a = mup_optim_state(one, k), *b = mup_optim_state(many, k);
-        double top = 0, worst = 0;
-        for (long i = 0; i < n; i++) {
-            top = fmax(top, fabs(a[i]));
-            worst = fmax(worst, fabs(a[i] - b[i]));
-        }
-        ok = ok && worst <= TOL * top;
+        ok = ok && (rank != 0 || slab_close(mup_optim_state(one, k), mup_optim_state(many, k), n));
     }
     return ok;
 }
@@ -154,20 +176,25 @@ static void hand_loops(mup_dist *world) {
         for (loop_kind kind = SUM; kind <= SHARDED; kind++) {
             float one[STEPS], many[STEPS], clip_norm = clip ? 0.3f : 0.0f;
             double one_norm[STEPS], many_norm[STEPS];
-            test_run a = {0}, b;
-            if (rank == 0)
-                hand_loop(&a, NULL, ALONE, clip_norm, one, one_norm);
-            hand_loop(&b, world, kind, clip_norm, many, many_norm);
-            check(params_agree(b.M), "the hand loop's parameters differ between ranks");
-            long n = mup_model_num_floats(b.M);
+            hand a = {0}, b;
+            if (rank == 0) {
+                hand_begin(&a, clip_norm);
+                hand_steps(&a, NULL, ALONE, STEPS, one, one_norm);
+            }
+            hand_begin(&b, clip_norm);
+            hand_steps(&b, world, kind, STEPS, many, many_norm);
+            check(params_agree(b.r.M), "the hand loop's parameters differ between ranks");
+            long n = mup_model_num_floats(b.r.M);
+            check(rank != 0 || slab_close(mup_model_values(a.r.M), mup_model_values(b.r.M), n),
+                  "the hand loop's parameters are not within 1e-5 of one process's");
             if (kind == SHARDED) {
-                check(mup_checkpoint_save("/nonexistent/sharded.h5", b.M, b.opt, NULL) == MUP_ERR_STATE &&
+                check(mup_checkpoint_save("/nonexistent/sharded.h5", b.r.M, b.r.opt, NULL) == MUP_ERR_STATE &&
                       strstr(mup_error_message(), "mup_dist_gather_state"),
                       "a checkpoint of a sharded optimizer state was not refused by name");
-                MUP_CHECK(mup_dist_gather_state(world, b.opt));
+                MUP_CHECK(mup_dist_gather_state(world, b.r.opt));
             }
-            check(state_agrees(b.opt, a.opt, n), "after the hand loop the optimizer state is not the same on every "
-                  "rank and within 1e-5 of one process's");
+            check(state_agrees(b.r.opt, a.r.opt, n), "after the hand loop the optimizer state is not the same on "
+                  "every rank and within 1e-5 of one process's");
             if (rank == 0) {
                 double d = 0, dn = 0;
                 int clipped = 0;
@@ -182,9 +209,46 @@ static void hand_loops(mup_dist *world) {
                 check(dn <= TOL, "the hand-written loop's gradient norms are not within 1e-5 of one process's");
                 check(!clip || clipped >= STEPS / 2, "the clipped loop did not clip most steps");
             }
-            test_run_free(&a);
-            test_run_free(&b);
+            if (rank == 0)
+                hand_end(&a);
+            hand_end(&b);
         }
+}
+
+/* A model's slabs live in the node's shared memory while sharded steps run, and the model owns that
+ * memory: the model and the handle freed in either order, without the other ranks. First the handle:
+ * STEPS / 2 sharded steps through a handle of their own, freed then, and the rest through world give
+ * the bits of a run through world throughout. Then the model: one that stepped through a handle of its
+ * own freed first, the handle then trains another model to those bits again. */
+static void free_orders(mup_dist *world) {
+    float ref[STEPS], got[STEPS];
+    double norms[STEPS];
+    hand h;
+    hand_begin(&h, 0.0f);
+    hand_steps(&h, world, SHARDED, STEPS, ref, norms);
+    hand_end(&h);
+    mup_dist *own;
+    MUP_CHECK(mup_dist_new(NULL, &own));
+    hand_begin(&h, 0.0f);
+    hand_steps(&h, own, SHARDED, STEPS / 2, got, norms);
+    mup_dist_free(own);
+    check(params_agree(h.r.M), "after its handle was freed, the model's parameters differ between ranks");
+    hand_steps(&h, world, SHARDED, STEPS, got, norms);
+    hand_end(&h);
+    check(memcmp(ref, got, sizeof ref) == 0, "sharded steps through a handle freed midway, then through "
+          "another, are not the bits of one handle throughout");
+    MUP_CHECK(mup_dist_new(NULL, &own));
+    hand_begin(&h, 0.0f);
+    hand_steps(&h, own, SHARDED, STEPS / 2, got, norms);
+    hand_end(&h);
+    hand_begin(&h, 0.0f);
+    hand_steps(&h, own, SHARDED, STEPS, got, norms);
+    hand_end(&h);
+    mup_dist_free(own);
+    check(memcmp(ref, got, sizeof ref) == 0, "a handle whose first model was freed before it does not train "
+          "another to the same bits");
+    if (rank == 0)
+        printf("the model and its handle freed in either order: the curves are the bits of one handle's\n");
 }
 
 static void curves(mup_dist *world) {
@@ -281,6 +345,39 @@ static void resume(mup_dist *world, const char *dir) {
     test_run_free(&alone);
 }
 
+/* A checkpoint loaded into a model whose values the ranks share (mid-run, after sharded steps): the
+ * hand loop saves at STEPS / 2, goes on, loads it on every rank and goes on from there again, to the
+ * bits of the run that went on from STEPS / 2 at once. */
+static void reload_shared(mup_dist *world, const char *dir) {
+    char ckpt[4096];
+    snprintf(ckpt, sizeof ckpt, "%s/shared.h5", dir);
+    float ref[STEPS], got[STEPS];
+    double norms[STEPS];
+    hand h;
+    hand_begin(&h, 0.0f);
+    hand_steps(&h, world, SHARDED, STEPS, ref, norms);
+    hand_end(&h);
+    hand_begin(&h, 0.0f);
+    hand_steps(&h, world, SHARDED, STEPS / 2, got, norms);
+    MUP_CHECK(mup_dist_gather_state(world, h.r.opt));
+    if (rank == 0)
+        MUP_CHECK(mup_checkpoint_save(ckpt, h.r.M, h.r.opt, NULL));
+    MPI_Barrier(MPI_COMM_WORLD);
+    mup_batcher_state at = mup_batcher_get_state(&h.b);
+    hand_steps(&h, world, SHARDED, STEPS / 2 + 5, got, norms);
+    MUP_CHECK(mup_checkpoint_load(ckpt, h.r.M, h.r.opt, NULL));
+    MUP_CHECK(mup_batcher_set_state(&h.b, at));
+    h.step = STEPS / 2;
+    hand_steps(&h, world, SHARDED, STEPS, got, norms);
+    check(params_agree(h.r.M), "after a checkpoint loaded into shared values, the parameters differ between ranks");
+    check(memcmp(ref + STEPS / 2, got + STEPS / 2, sizeof ref / 2) == 0, "a checkpoint loaded into shared values "
+          "does not go on to the bits of the run it was saved from");
+    if (rank == 0)
+        printf("a checkpoint loaded into the values the ranks share, at step %d: the run goes on to the same bits\n",
+               STEPS / 2);
+    hand_end(&h);
+}
+
 /* A task that kills the last rank in its given step, mid-step (before the gradient sum). */
 typedef struct {
     mup_task base;
@@ -350,9 +447,12 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "curve") == 0 && argc == 2) {
         bad_input(world);
         curves(world);
+        free_orders(world);
     }
-    else if (strcmp(mode, "resume") == 0 && argc == 3)
+    else if (strcmp(mode, "resume") == 0 && argc == 3) {
         resume(world, argv[2]);
+        reload_shared(world, argv[2]);
+    }
     else if (strcmp(mode, "die") == 0 && argc == 4)
         die(world, argv[2], atoi(argv[3]));
     else {
