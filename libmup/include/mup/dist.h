@@ -74,15 +74,19 @@ MUP_API mup_status mup_dist_step(mup_dist *d, mup_optim *opt, mup_tensor *loss, 
 /* The gradient sum and the optimizer step, sharded over the ranks, for a loop that seeds backward
  * itself (mup_train does, to check the gradients first): the model's gradients must be this rank's own
  * (weighted, not summed: after mup_dist_sum_grads step with mup_optim_step instead). When every rank is
- * on one node, each rank sums and updates its own block of the parameter slab only, through an MPI-3
- * shared window (made at the first call, about (size + 1) slabs of the model's size, freed by
- * mup_dist_free), and reads the other blocks' new values; the ranks' parameters are then identical,
+ * on one node, each rank sums and updates its own block of the parameter slab only: at the first call
+ * the model's slabs move into the node's shared memory (each rank's gradients, read by the others, and
+ * one copy of the values for all; (size + 1) slabs of the model's size, owned by the model and unmapped
+ * by mup_model_free, so the model and the handle are freed in either order), and every rank reads the
+ * other blocks' new values there; the ranks' parameters are then identical,
  * within a relative 1e-5 of one process's (docs/distributed.md). Ranks on several nodes get the plain
  * MPI_Allreduce and the whole update on every rank. One rank is mup_optim_step. Afterwards the model's
  * gradients are the global batch's on this rank's block only, mup_optim_last_grad_norm is the global
  * norm (always measured: one double summed over the ranks), and the optimizer's state is current on
  * this rank's block only: mup_optim_step and mup_checkpoint_save refuse it until mup_dist_gather_state.
- * Collective; allocates nothing after its first call for a model. */
+ * mup_model_init, mup_checkpoint_load and mup_optim_step give a rank its own copy of shared values
+ * before writing them; the next call shares rank 0's again (docs/distributed.md). Collective; allocates
+ * nothing after its first call for a model. */
 MUP_API mup_status mup_dist_optim_step(mup_dist *d, mup_optim *opt);
 /* Makes every rank's optimizer state whole again after sharded steps (each rank's block broadcast to
  * the others): call it on every rank before a checkpoint is saved (mup_train does) or before
