@@ -132,9 +132,9 @@ void mup_optim_state_whole(mup_optim *o);
 /* Places the model's slabs in map, a mapping of bytes of the node's shared memory that the model owns
  * from then on (mup_model_free unmaps it, so that freeing takes no other rank's part and no mup_dist):
  * grads is this rank's gradient slab within it, values the values' slab within it (one copy for the
- * node's ranks), or NULL to leave the values where they are. The floats must already be there: the
- * model's own slabs it gives up are freed, and a mapping it held before is unmapped. key names who
- * made the mapping (mup_model_slab_map hands it back). */
+ * node's ranks). The floats must already be there: the model's own slabs it gives up are freed, and a
+ * mapping it held before is unmapped. key names who made the mapping (mup_model_slab_map hands it
+ * back). */
 void mup_model_place_slabs(mup_model *M, void *map, size_t bytes, unsigned long key, float *values, float *grads);
 /* The mapping the slabs are placed in and its key, or NULL when the model allocated both itself. */
 void *mup_model_slab_map(const mup_model *M, unsigned long *key);

@@ -168,7 +168,7 @@ mup_status mup_model_alloc(mup_model *M) {
 
 void mup_model_place_slabs(mup_model *M, void *map, size_t bytes, unsigned long key, float *values, float *grads) {
     MUP_ASSERT(M->values, "mup_model_place_slabs: the model's slabs are not allocated");
-    place(M, map, bytes, key, values ? values : M->values, grads);
+    place(M, map, bytes, key, values, grads);
     point_params(M);
 }
 
