@@ -215,6 +215,15 @@ static void hand_loops(mup_dist *world) {
         }
 }
 
+/* The losses of the hand loop's STEPS sharded steps through D, unclipped. */
+static void sharded_curve(mup_dist *D, float *losses) {
+    double norms[STEPS];
+    hand h;
+    hand_begin(&h, 0.0f);
+    hand_steps(&h, D, SHARDED, STEPS, losses, norms);
+    hand_end(&h);
+}
+
 /* A model's slabs live in the node's shared memory while sharded steps run, and the model owns that
  * memory: the model and the handle freed in either order, without the other ranks. First the handle:
  * STEPS / 2 sharded steps through a handle of their own, freed then, and the rest through world give
@@ -224,9 +233,7 @@ static void free_orders(mup_dist *world) {
     float ref[STEPS], got[STEPS];
     double norms[STEPS];
     hand h;
-    hand_begin(&h, 0.0f);
-    hand_steps(&h, world, SHARDED, STEPS, ref, norms);
-    hand_end(&h);
+    sharded_curve(world, ref);
     mup_dist *own;
     MUP_CHECK(mup_dist_new(NULL, &own));
     hand_begin(&h, 0.0f);
@@ -354,9 +361,7 @@ static void reload_shared(mup_dist *world, const char *dir) {
     float ref[STEPS], got[STEPS];
     double norms[STEPS];
     hand h;
-    hand_begin(&h, 0.0f);
-    hand_steps(&h, world, SHARDED, STEPS, ref, norms);
-    hand_end(&h);
+    sharded_curve(world, ref);
     hand_begin(&h, 0.0f);
     hand_steps(&h, world, SHARDED, STEPS / 2, got, norms);
     MUP_CHECK(mup_dist_gather_state(world, h.r.opt));
