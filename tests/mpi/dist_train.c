@@ -1,5 +1,7 @@
 /* Data-parallel training against one process, run under mpirun (suite 'mpi', tests/meson.build).
  *
+ *   dist_train no-shm         as curve, where /dev/shm has no room for the sharded step: it says so and
+ *                             sums with MPI_Allreduce, to the same curves (tests/mpi/small-shm)
  *   dist_train curve          the MLP and the GPT through mup_train, and hand-written loops through
  *                             mup_dist_backward and through mup_dist_step (sharded, with and without
  *                             clipping): the ranks' loss curves and parameters against rank 0 training
@@ -26,6 +28,8 @@
 #define STEPS 30
 
 static int rank, size, failures;
+/* The node's shared memory has room for the sharded step's slabs (not in mode no-shm). */
+static bool shared_memory = true;
 
 static void check(bool ok, const char *what) {
     if (!ok) {
@@ -187,7 +191,7 @@ static void hand_loops(mup_dist *world) {
             long n = mup_model_num_floats(b.r.M);
             check(rank != 0 || slab_close(mup_model_values(a.r.M), mup_model_values(b.r.M), n),
                   "the hand loop's parameters are not within 1e-5 of one process's");
-            if (kind == SHARDED) {
+            if (kind == SHARDED && shared_memory) {
                 check(mup_checkpoint_save("/nonexistent/sharded.h5", b.r.M, b.r.opt, NULL) == MUP_ERR_STATE &&
                       strstr(mup_error_message(), "mup_dist_gather_state"),
                       "a checkpoint of a sharded optimizer state was not refused by name");
@@ -256,6 +260,15 @@ static void free_orders(mup_dist *world) {
           "another to the same bits");
     if (rank == 0)
         printf("the model and its handle freed in either order: the curves are the bits of one handle's\n");
+}
+
+/* What the library logged that says the sharded step went without shared memory. */
+static int fell_back;
+
+static void on_log(mup_log_level level, const char *message, void *ctx) {
+    (void)ctx;
+    fell_back += level == MUP_LOG_WARN && strstr(message, "cannot share") &&
+                 strstr(message, "the ranks sum their gradients with MPI_Allreduce instead");
 }
 
 static void curves(mup_dist *world) {
@@ -454,6 +467,15 @@ int main(int argc, char **argv) {
         curves(world);
         free_orders(world);
     }
+    else if (strcmp(mode, "no-shm") == 0 && argc == 2) {
+        shared_memory = false;
+        mup_set_log_fn(on_log, NULL);
+        curves(world);
+        check(fell_back > 0, "no warning that the sharded step went without the node's shared memory");
+        if (rank == 0)
+            printf("without room in /dev/shm: %d warning%s, the curves within 1e-5 of one process's\n", fell_back,
+                   fell_back == 1 ? "" : "s");
+    }
     else if (strcmp(mode, "resume") == 0 && argc == 3) {
         resume(world, argv[2]);
         reload_shared(world, argv[2]);
@@ -461,7 +483,7 @@ int main(int argc, char **argv) {
     else if (strcmp(mode, "die") == 0 && argc == 4)
         die(world, argv[2], atoi(argv[3]));
     else {
-        fprintf(stderr, "usage: dist_train curve | resume DIR | die DIR STEP | after DIR\n");
+        fprintf(stderr, "usage: dist_train curve | no-shm | resume DIR | die DIR STEP | after DIR\n");
         failures++;
     }
     int all = 0;

@@ -283,6 +283,13 @@ static mup_status sharded_step(mup_dist *d, mup_optim *opt) {
     mup_status s = fence(d, mine, &least);
     if (s == MUP_OK && least != SLABS_PLACED && (s = place(d, M, least, node)) == MUP_OK)
         node = mup_model_slab_map(M, &key);
+    if (s == MUP_ERR_NOMEM && least == SLABS_OWN) {
+        /* every rank got the same answer from node_map, and the slabs are where they were: too small a
+         * /dev/shm (a container's 64 MB) slows the step down, it does not stop the training */
+        mup_log(MUP_LOG_WARN, "%s; the ranks sum their gradients with MPI_Allreduce instead", mup_error_message());
+        d->one_node = false;
+        return mup_dist_optim_step(d, opt);
+    }
     if (s != MUP_OK)
         return s;
     float *grads = mup_model_grads(M);
