@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 PACKAGES="gcc pkg-config meson ninja-build libopenblas-dev libhdf5-dev libcjson-dev zlib1g-dev
 libcriterion-dev libopenmpi-dev openmpi-bin gnuplot-nox dataset-fashion-mnist fortunes python3-h5py
-slurm-wlm munge"
+slurm-wlm slurm-wlm-basic-plugins munge procps mount"
 
 deps() {
     missing=""
