@@ -80,9 +80,10 @@ static bool is_key(const mup_sweep_config *c, const char *name) {
     return false;
 }
 
-/* The substitutions of one list (program.command or program.launcher, as what). */
-static mup_status check_list(const mup_sweep_config *c, const char *what, char *const *argv, int argc) {
-    bool launcher = strcmp(what, "program.launcher") == 0;
+/* The substitutions of one list, named what: the names in fields (program.launcher's), or with fields
+ * NULL a trial field or a searched key (program.command's). */
+static mup_status check_list(const mup_sweep_config *c, const char *what, const char *const *fields,
+                             char *const *argv, int argc) {
     for (int a = 0; a < argc; a++) {
         const char *s = argv[a];
         for (size_t i = 0; s[i]; i++) {
@@ -103,9 +104,9 @@ static mup_status check_list(const mup_sweep_config *c, const char *what, char *
                                  what, a);
             if (a == 0)
                 return mup_error(MUP_ERR_INVALID, "%s[0]: the command itself takes no {%s}", what, name);
-            if (launcher && !in_list(launcher_fields, name))
+            if (fields && !in_list(fields, name))
                 return mup_error(MUP_ERR_INVALID, "program.launcher[%d]: {%s} is not {ranks} or {hosts}", a, name);
-            if (!launcher && !is_key(c, name))
+            if (!fields && !is_key(c, name))
                 return mup_error(MUP_ERR_INVALID, "program.command[%d]: {%s} is neither a searched key nor a trial "
                                  "field (run_id, phase, width, base_width, delta_width, seed, run_dir, checkpoint, "
                                  "trial_file, ranks)", a, name);
@@ -116,8 +117,8 @@ static mup_status check_list(const mup_sweep_config *c, const char *what, char *
 }
 
 mup_status mup_program_check_args(const mup_sweep_config *c) {
-    mup_status s = check_list(c, "program.command", c->program.argv, c->program.argc);
-    return s ? s : check_list(c, "program.launcher", c->program.launcher, c->program.launcher_argc);
+    mup_status s = check_list(c, "program.command", NULL, c->program.argv, c->program.argc);
+    return s ? s : check_list(c, "program.launcher", launcher_fields, c->program.launcher, c->program.launcher_argc);
 }
 
 /* A value as its shortest text that reads back the same: what both argv and trial.json get. */
@@ -554,15 +555,15 @@ static void end_group(watch *w, pid_t pid, bool launcher) {
 }
 
 /* Reads the program's report channel and stderr until it exits, times out or writes a bad line; then
- * ends its process group. The channel is a pipe, or a file when launched (report_file), which poll
+ * ends its process group. The channel is a pipe, or a file when launched (from_file), which poll
  * cannot wait on: it is read at every turn. */
-static void follow(watch *w, pid_t pid, int report, bool report_file, int err, FILE *err_log, double timeout) {
+static void follow(watch *w, pid_t pid, int report, bool from_file, int err, FILE *err_log, double timeout) {
     double t0 = mup_tool_now();
-    struct pollfd fds[2] = {{.fd = report_file ? -1 : report, .events = POLLIN}, {.fd = err, .events = POLLIN}};
+    struct pollfd fds[2] = {{.fd = from_file ? -1 : report, .events = POLLIN}, {.fd = err, .events = POLLIN}};
     char buf[65536];
     while (!w->exited && !w->p.bad && !stop_due(w)) {
         /* once both pipes are closed, the exit is a moment away: look again soon */
-        int wait_ms = fds[0].fd < 0 && fds[1].fd < 0 && !report_file ? 1 : POLL_MS;
+        int wait_ms = fds[0].fd < 0 && fds[1].fd < 0 && !from_file ? 1 : POLL_MS;
         if (timeout > 0) {
             double left = timeout - (mup_tool_now() - t0);
             if (left <= 0) {
@@ -582,18 +583,18 @@ static void follow(watch *w, pid_t pid, int report, bool report_file, int err, F
             if (!open_still)
                 fds[k].fd = -1;
         }
-        if (report_file)
+        if (from_file)
             read_file(w, report, buf, sizeof buf);
         w->exited = waitpid(pid, &w->status, WNOHANG) == pid;
     }
     /* the program's children end with it; what it wrote before is still in the pipes */
-    end_group(w, pid, report_file);
+    end_group(w, pid, from_file);
     for (int k = 0; k < 2; k++) {
         size_t got;
         while (fds[k].fd >= 0 && !w->p.bad && drain(fds[k].fd, buf, sizeof buf, &got) && got > 0)
             take(w, k, buf, got, err_log);
     }
-    if (report_file)
+    if (from_file)
         read_file(w, report, buf, sizeof buf);
     w->seconds = mup_tool_now() - t0;
 }

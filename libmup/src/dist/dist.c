@@ -183,14 +183,18 @@ double mup_dist_weight(const mup_dist *d, int global) {
     return (double)(hi - lo) / global;
 }
 
+#ifdef MUP_HAVE_MPI
+/* MPI counts are ints: a slab of more than 2^30 floats goes in pieces of this many of the left floats. */
+static int piece(long left) { return left > (1L << 30) ? 1 << 30 : (int)left; }
+#endif
+
 mup_status mup_dist_sum_grads(mup_dist *d, mup_model *M) {
 #ifdef MUP_HAVE_MPI
     if (d->size == 1)
         return MUP_OK;
     float *grads = mup_model_grads(M);
-    /* MPI counts are ints: a slab of more than 2^30 floats goes in pieces */
     for (long at = 0, n = mup_model_num_floats(M); at < n;) {
-        int count = n - at > (1L << 30) ? 1 << 30 : (int)(n - at);
+        int count = piece(n - at);
         int rc = MPI_Allreduce(MPI_IN_PLACE, grads + at, count, MPI_FLOAT, MPI_SUM, d->comm);
         if (rc != MPI_SUCCESS)
             return mpi_failed(rc, "MPI_Allreduce of the gradients");
@@ -203,11 +207,16 @@ mup_status mup_dist_sum_grads(mup_dist *d, mup_model *M) {
     return MUP_OK;
 }
 
-mup_status mup_dist_backward(mup_dist *d, mup_model *M, mup_tensor *loss, int global) {
-    /* one rank seeds with 1, exactly what mup_backward does: its gradients are a single process's bits */
+/* Backward of this rank's mean loss weighted by its share (no loss: a rank without rows adds nothing).
+ * One rank seeds with 1, exactly what mup_backward does: its gradients are a single process's bits. */
+static void backward_share(mup_dist *d, mup_model *M, mup_tensor *loss, int global) {
     float w = (float)mup_dist_weight(d, global);
     if (loss)
         mup_backward_seed(mup_model_graph(M), loss, &w);
+}
+
+mup_status mup_dist_backward(mup_dist *d, mup_model *M, mup_tensor *loss, int global) {
+    backward_share(d, M, loss, global);
     return mup_dist_sum_grads(d, M);
 }
 
@@ -320,9 +329,7 @@ mup_status mup_dist_optim_step(mup_dist *d, mup_optim *opt) {
 }
 
 mup_status mup_dist_step(mup_dist *d, mup_optim *opt, mup_tensor *loss, int global) {
-    float w = (float)mup_dist_weight(d, global);
-    if (loss)
-        mup_backward_seed(mup_model_graph(mup_optim_model(opt)), loss, &w);
+    backward_share(d, mup_optim_model(opt), loss, global);
     return mup_dist_optim_step(d, opt);
 }
 
@@ -338,9 +345,8 @@ mup_status mup_dist_gather_state(mup_dist *d, mup_optim *opt) {
             MUP_ASSERT(r != d->rank || mup_optim_state_covers(opt, lo, hi), "mup_dist_gather_state: rank %d's "
                        "optimizer state is not current on its block [%ld, %ld): it was stepped on other ranks",
                        r, lo, hi);
-            /* MPI counts are ints: a block of more than 2^30 floats goes in pieces */
             for (long at = lo; at < hi;) {
-                int count = hi - at > (1L << 30) ? 1 << 30 : (int)(hi - at);
+                int count = piece(hi - at);
                 int rc = MPI_Bcast(mup_optim_state(opt, k) + at, count, MPI_FLOAT, r, d->comm);
                 if (rc != MPI_SUCCESS)
                     return mpi_failed(rc, "MPI_Bcast of the optimizer state");
