@@ -250,19 +250,11 @@ static mup_status phase(mup_sweep *S, const options *o, const mup_ranks *R, int 
                 what, p->total, p->done, left, workers,
                 R->size > 1 ? "MPI rank" : o->jobs > 1 ? "forked worker" : "worker", workers == 1 ? "" : "s",
                 threads, threads == 1 ? "" : "s");
-    mup_status s = MUP_OK;
-    if (launched) { /* the other ranks wait, asleep, at the agreement after the phase */
-        S->launch_ranks = R->size;
-        S->hosts = R->hosts;
-        if (R->rank == 0)
-            s = mup_sweep_work(S, from, to, wait);
-        S->launch_ranks = 0;
-        S->hosts = NULL;
-    } else {
-        s = together ? mup_sweep_work_together(S, from, to, R->dist)
-          : o->jobs > 1 ? mup_sweep_pool(S, from, to, o->jobs, o->threads, wait)
-                        : mup_sweep_work(S, from, to, wait);
-    }
+    /* launched: the other ranks wait, asleep, at the agreement after the phase */
+    mup_status s = launched && R->rank != 0 ? MUP_OK
+                 : together ? mup_sweep_work_together(S, from, to, R->dist)
+                 : o->jobs > 1 ? mup_sweep_pool(S, from, to, o->jobs, o->threads, wait)
+                               : mup_sweep_work(S, from, to, wait);
     mup_sweep_progress_end(S);
     return s;
 }
@@ -393,6 +385,8 @@ static mup_status prepare(mup_sweep *S, const options *o, const mup_ranks *R) {
     /* a parent of forked workers computes with one thread, so that OpenMP starts no threads before fork */
     mup_set_num_threads(o->jobs > 1 ? 1 : S->threads);
     mup_sweep_init_worker(S, R->on ? R->rank : -1);
+    S->ranks = R->size;
+    S->hosts = R->hosts;
     S->check_finite = o->check_finite;
     S->progress.tty = isatty(STDERR_FILENO) && R->size == 1;
     S->progress.own_only = R->size > 1;

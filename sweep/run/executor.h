@@ -25,8 +25,8 @@ typedef struct {
     bool (*report)(void *arg, int step, double value);
     void *report_arg;
     mup_dist *dist;       /* built-in: every rank trains this run together, data-parallel; NULL: alone */
-    /* program with program.mpi: a target run is started once, through program.launcher, on this many ranks
-     * on hosts ("node1:2,node2:2", the sweep's own); 0 or 1: started directly */
+    /* the sweep's MPI ranks and their nodes ("node1:2,node2:2"): with program.mpi and more than one rank,
+     * a program's target run is started once, through program.launcher, on all of them */
     int ranks;
     const char *hosts;
 } mup_run_context;

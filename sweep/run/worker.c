@@ -78,7 +78,7 @@ static mup_status run_one(mup_sweep *S, int i, mup_dist *D) {
      * worker would draw over its parent's line) or lines in a log */
     mup_run_context ctx = {.threads = S->threads, .worker = S->worker, .check_finite = S->check_finite,
                            .progress = (!S->progress.tty || !S->progress.silent) && run->phase == MUP_PHASE_TARGET,
-                           .dist = D, .ranks = S->launch_ranks, .hosts = S->hosts};
+                           .dist = D, .ranks = S->ranks, .hosts = S->hosts};
     if (S->c->search.pruner.kind != MUP_PRUNER_NONE && run->phase == MUP_PHASE_PROXY) {
         ctx.report = on_report;
         ctx.report_arg = S;

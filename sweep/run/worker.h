@@ -33,8 +33,9 @@ typedef struct {
     int cores;            /* the cores this process may use, shared out among forked workers */
     char worker[96];      /* "host:pid", with " rank R" under MPI */
     bool check_finite;    /* runs train with the NaN detector (mup_train_opts.check_finite) */
-    /* while rank 0 starts a program's target runs on all ranks (program.mpi): their number and nodes */
-    int launch_ranks;
+    /* the MPI ranks of the sweep and their nodes ("node1:2,node2:2"; NULL with one rank), on which rank 0
+     * starts a program's target runs (program.mpi) */
+    int ranks;
     const char *hosts;
     mup_sweep_progress progress;
 } mup_sweep;
